@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL 15 clusters for tests, the demo and the benchmark.
+#   .ci/pg.sh start NAME PORT [postgres -c options...]   initdb (if needed) + start
+#   .ci/pg.sh stop NAME                                   fast shutdown
+#   .ci/pg.sh dir NAME                                    print the cluster's directory
+# A cluster lives in /tmp/pg_datamart-NAME (data/, server.log, socket). PostgreSQL refuses to
+# run as root, so as root every server command runs as the OS user `postgres` (through sudo).
+# Clients connect over TCP to 127.0.0.1:PORT as database user `postgres` (trust auth).
+set -euo pipefail
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+cmd=${1:?usage: pg.sh start|stop|dir NAME [PORT [options...]]}
+name=${2:?cluster name}
+dir=/tmp/pg_datamart-$name
+
+as_pg() {
+    if [[ $(id -u) == 0 ]]; then sudo -u postgres "$@"; else "$@"; fi
+}
+
+case "$cmd" in
+dir) echo "$dir" ;;
+stop)
+    if [[ -f $dir/data/postmaster.pid ]]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+    fi
+    ;;
+start)
+    port=${3:?port}
+    shift 3
+    opts=(-p "$port" -k "$dir" -c listen_addresses=127.0.0.1)
+    for o in "$@"; do opts+=(-c "$o"); done
+    "$0" stop "$name"
+    if [[ ! -f $dir/data/PG_VERSION ]]; then
+        rm -rf "$dir"
+        if [[ $(id -u) == 0 ]]; then install -d -o postgres -g postgres "$dir"; else mkdir -p "$dir"; fi
+        as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --locale=C.UTF-8 -E UTF8 >/dev/null
+    fi
+    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "${opts[*]}" start >/dev/null \
+        || { tail -n 30 "$dir/server.log" >&2; exit 1; }
+    ;;
+*) echo "pg.sh: unknown command $cmd" >&2; exit 2 ;;
+esac

@@ -1,0 +1,55 @@
+# pg_datamart — the two commands for a newcomer: `make demo` and `make test`.
+SHELL := /bin/bash
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+IT_PORT ?= 28817
+PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
+
+.PHONY: all deps build install install-release pgtest it lint test demo demo-stop bench bless
+
+all: build
+
+deps:
+	@bash .ci/deps.sh
+
+build: deps
+	cargo pgrx package --pg-config $(PG_CONFIG) >/dev/null
+
+# Debug build installed into the system PostgreSQL 15 (tests, demo).
+install: deps
+	cargo pgrx install --pg-config $(PG_CONFIG)
+
+# Optimised build (benchmark).
+install-release: deps
+	cargo pgrx install --release --pg-config $(PG_CONFIG)
+
+# #[pg_test] suite: pgrx's own throwaway instance, run as the OS user postgres.
+pgtest: deps
+	install -d -o postgres -g postgres $(PGRX_TEST_PGDATA)
+	cargo pgrx test pg15 --runas postgres --pgdata $(PGRX_TEST_PGDATA)
+
+# Client-driven integration tests (pgrx-tests/) against a real server with the extension
+# installed: CALL with COMMIT, dblink over TCP loopback to warehouse databases, notices.
+it: install
+	bash .ci/pg.sh start it $(IT_PORT) shared_preload_libraries=pg_cron cron.database_name=postgres
+	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it -- --test-threads=2; \
+	  rc=$$?; bash .ci/pg.sh stop it; exit $$rc
+
+# Regenerate the golden files of the integration tests (review the diff before committing).
+bless:
+	$(MAKE) it DM_IT_BLESS=1
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+test: pgtest it
+
+demo: install
+	bash .ci/demo.sh
+
+demo-stop:
+	bash .ci/pg.sh stop demo
+
+bench: install-release
+	bash .ci/bench.sh

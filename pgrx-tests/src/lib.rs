@@ -1,0 +1,174 @@
+//! Test harness for pg_datamart's client-driven integration tests.
+//!
+//! Every test gets two fresh databases on the server the Makefile starts (`make it`):
+//! `<name>_wh`, a warehouse filled from `fixtures/warehouse.sql`, and `<name>_mart`, with the
+//! extension, a foreign server `redshift_prd` pointing at the warehouse over TCP loopback, and
+//! the sections of `fixtures/mart.sql`. Tests talk to them with real client sessions, so
+//! `CALL dm_sync` commits for real and notices arrive as a client sees them.
+
+use std::sync::{Arc, Mutex};
+use tokio_postgres::error::{DbError, SqlState};
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+
+pub fn port() -> String {
+    std::env::var("DM_IT_PORT").unwrap_or_else(|_| "28817".to_string())
+}
+
+pub fn dsn(db: &str) -> String {
+    format!("host=127.0.0.1 port={} user=postgres dbname={db}", port())
+}
+
+/// A client session plus the notices the server sent it.
+pub struct Session {
+    pub client: Client,
+    notices: Arc<Mutex<Vec<String>>>,
+}
+
+impl Session {
+    pub async fn connect(db: &str) -> Session {
+        let (client, mut conn) = tokio_postgres::connect(&dsn(db), NoTls)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "connect to {db} on port {}: {e} (is the test server up? run `make it`)",
+                    port()
+                )
+            });
+        let notices = Arc::new(Mutex::new(Vec::new()));
+        let sink = notices.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = std::future::poll_fn(|cx| conn.poll_message(cx)).await {
+                match msg {
+                    Ok(AsyncMessage::Notice(n)) => {
+                        sink.lock().unwrap().push(n.message().to_string())
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("connection error: {e}");
+                        break;
+                    }
+                }
+            }
+        });
+        Session { client, notices }
+    }
+
+    /// The notices received so far (and forgets them).
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap())
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}\n failed: {}", describe(&e)));
+    }
+
+    /// Runs `sql`, which must fail; returns the server's error.
+    pub async fn fails(&self, sql: &str) -> DbError {
+        match self.client.batch_execute(sql).await {
+            Ok(()) => panic!("expected an error from: {sql}"),
+            Err(e) => e
+                .as_db_error()
+                .unwrap_or_else(|| panic!("not a server error: {e}"))
+                .clone(),
+        }
+    }
+
+    pub async fn i64(&self, sql: &str) -> i64 {
+        self.client
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}\n failed: {}", describe(&e)))
+            .get(0)
+    }
+
+    pub async fn text(&self, sql: &str) -> Option<String> {
+        self.client
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}\n failed: {}", describe(&e)))
+            .get(0)
+    }
+
+    /// Row count and an md5 of every row's text (ordered) of `select`.
+    pub async fn checksum(&self, select: &str) -> (i64, String) {
+        let sql = format!(
+            "SELECT count(*), COALESCE(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), 'empty') FROM ({select}) t"
+        );
+        let row = self
+            .client
+            .query_one(&sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}\n failed: {}", describe(&e)));
+        (row.get(0), row.get(1))
+    }
+}
+
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{} {} (detail: {:?}, hint: {:?})",
+            db.code().code(),
+            db.message(),
+            db.detail(),
+            db.hint()
+        ),
+        None => e.to_string(),
+    }
+}
+
+/// A test's warehouse and mart.
+pub struct Ctx {
+    pub wh: Session,
+    pub mart: Session,
+    pub mart_db: String,
+}
+
+/// Creates `<name>_wh` and `<name>_mart` from the fixtures (dropping leftovers of an earlier run).
+pub async fn setup(name: &str) -> Ctx {
+    let admin = Session::connect("postgres").await;
+    let wh_db = format!("{name}_wh");
+    let mart_db = format!("{name}_mart");
+    for db in [&wh_db, &mart_db] {
+        admin
+            .exec(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .await;
+        admin.exec(&format!("CREATE DATABASE {db}")).await;
+    }
+    let wh = Session::connect(&wh_db).await;
+    wh.exec(include_str!("../fixtures/warehouse.sql")).await;
+    let mart = Session::connect(&mart_db).await;
+    mart.exec("CREATE EXTENSION pg_datamart CASCADE").await;
+    let fixture = include_str!("../fixtures/mart.sql")
+        .replace("{{WH_PORT}}", &port())
+        .replace("{{WH_DB}}", &wh_db);
+    mart.exec(&fixture).await;
+    mart.take_notices();
+    Ctx { wh, mart, mart_db }
+}
+
+/// Asserts an error's SQLSTATE and that its message contains every one of `parts`.
+pub fn assert_error(e: &DbError, code: SqlState, parts: &[&str]) {
+    assert_ne!(
+        e.code(),
+        &SqlState::INTERNAL_ERROR,
+        "internal error (XX000): {}",
+        e.message()
+    );
+    assert_eq!(
+        e.code(),
+        &code,
+        "SQLSTATE of: {} (hint: {:?})",
+        e.message(),
+        e.hint()
+    );
+    for p in parts {
+        assert!(
+            e.message().contains(p),
+            "error message {:?} lacks {p:?}",
+            e.message()
+        );
+    }
+}

@@ -1,0 +1,89 @@
+-- pg_datamart: configuration and run history. Emitted before every function (bootstrap).
+-- Tables are registered with pg_extension_config_dump so pg_dump keeps their rows.
+-- Mart tables and their partitions are never members of the extension: user data stays user data.
+
+CREATE SCHEMA dm;
+COMMENT ON SCHEMA dm IS 'pg_datamart configuration (sections, tables, column mappings) and run history';
+
+CREATE TABLE dm.section (
+    section        text PRIMARY KEY
+                   CHECK (section ~ '^[a-z][a-z0-9_]{0,47}$'),
+    account_column text NOT NULL CHECK (account_column <> ''),
+    account_table  regclass NOT NULL,
+    days           integer NOT NULL DEFAULT 7 CHECK (days BETWEEN 0 AND 3660),
+    mode           text NOT NULL DEFAULT 'delete_insert' CHECK (mode IN ('delete_insert')),
+    server         text NOT NULL DEFAULT 'redshift_prd' CHECK (server <> ''),
+    date_column    text NOT NULL DEFAULT 'collected_at' CHECK (date_column <> ''),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE dm.section IS 'A named group of mart tables synced together (dm_add_section)';
+
+CREATE TABLE dm.section_table (
+    section        text NOT NULL REFERENCES dm.section ON UPDATE CASCADE ON DELETE CASCADE,
+    position       integer NOT NULL CHECK (position > 0),
+    mart_table     regclass NOT NULL,
+    remote_schema  text NOT NULL CHECK (remote_schema <> ''),
+    remote_table   text NOT NULL CHECK (remote_table <> ''),
+    account_column text CHECK (account_column <> ''),
+    PRIMARY KEY (section, mart_table),
+    UNIQUE (section, position) DEFERRABLE INITIALLY DEFERRED
+);
+COMMENT ON TABLE dm.section_table IS 'The mart tables of each section, in sync order (dm_add_table)';
+
+CREATE TABLE dm.column_map (
+    mart_table    regclass NOT NULL,
+    mart_column   text NOT NULL CHECK (mart_column <> ''),
+    remote_column text NOT NULL CHECK (remote_column <> ''),
+    PRIMARY KEY (mart_table, mart_column)
+);
+COMMENT ON TABLE dm.column_map IS 'Mart columns fetched from a differently named warehouse column (dm_map_column)';
+
+CREATE TABLE dm.run (
+    run_id           bigserial PRIMARY KEY,
+    section          text NOT NULL,
+    account_ids      text,
+    accounts         text[] NOT NULL,
+    missing_accounts text[] NOT NULL DEFAULT '{}',
+    start_date       date NOT NULL,
+    end_date         date NOT NULL,
+    mode             text NOT NULL,
+    status           text NOT NULL DEFAULT 'running'
+                     CHECK (status IN ('running', 'succeeded', 'failed', 'skipped', 'cancelled')),
+    started_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at      timestamptz,
+    error            text,
+    pid              integer NOT NULL DEFAULT pg_backend_pid(),
+    CHECK (start_date <= end_date)
+);
+CREATE INDEX ON dm.run (section, started_at DESC);
+COMMENT ON TABLE dm.run IS 'One row per dm_sync call: what was asked, what was resolved, how it ended';
+COMMENT ON COLUMN dm.run.account_ids IS 'account_ids exactly as passed to dm_sync';
+COMMENT ON COLUMN dm.run.accounts IS 'the accounts loaded: requested ids present in the section''s account table';
+COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''s account table (not loaded)';
+
+CREATE TABLE dm.run_step (
+    run_id        bigint NOT NULL REFERENCES dm.run ON DELETE CASCADE,
+    position      integer NOT NULL,
+    mart_oid      oid NOT NULL,
+    mart_table    text NOT NULL,
+    status        text NOT NULL DEFAULT 'pending'
+                  CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled')),
+    rows_fetched  bigint,
+    rows_deleted  bigint,
+    rows_inserted bigint,
+    rows_updated  bigint,
+    started_at    timestamptz,
+    finished_at   timestamptz,
+    error         text,
+    sqlstate      text,
+    PRIMARY KEY (run_id, position)
+);
+COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started';
+
+SELECT pg_catalog.pg_extension_config_dump('dm.section', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.section_table', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.column_map', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.run', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.run_step', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.run_run_id_seq', '');

@@ -1,0 +1,140 @@
+//! Errors an operator can act on: every failure carries a real SQLSTATE, a message naming the
+//! argument or object at fault, and where useful a detail and a hint saying what to do.
+//!
+//! Code below the SQL boundary returns `Result<T, DmError>`; the `#[pg_extern]` functions turn
+//! it into an [`ErrorReport`] so PostgreSQL (and pg_cron's run log) sees the SQLSTATE, never the
+//! generic 22000 of a plain Rust error or the XX000 of a panic.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::PgSqlErrorCode;
+use thiserror::Error;
+
+pub type DmResult<T> = Result<T, DmError>;
+
+#[derive(Debug, Error)]
+pub enum DmError {
+    /// A bad argument value: which argument, what is wrong, what to do.
+    #[error("{argument}: {message}")]
+    InvalidArgument {
+        argument: &'static str,
+        message: String,
+        hint: String,
+    },
+
+    /// A named object (section, table, column, server) does not exist.
+    #[error("{message}")]
+    UndefinedObject {
+        code: PgSqlErrorCode,
+        message: String,
+        hint: String,
+    },
+
+    /// The object exists but its definition cannot be used as asked.
+    #[error("{message}")]
+    InvalidDefinition {
+        message: String,
+        detail: String,
+        hint: String,
+    },
+
+    /// Registering something that is already registered.
+    #[error("{message}")]
+    Duplicate { message: String, hint: String },
+
+    /// An SPI call failed in a way PostgreSQL did not already report (a bug in pg_datamart).
+    #[error("internal error in pg_datamart while {doing}: {source}")]
+    Spi {
+        doing: String,
+        #[source]
+        source: pgrx::spi::SpiError,
+    },
+}
+
+impl DmError {
+    pub fn invalid_argument(
+        argument: &'static str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        DmError::InvalidArgument {
+            argument,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn undefined(
+        code: PgSqlErrorCode,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        DmError::UndefinedObject {
+            code,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn invalid_definition(
+        message: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        DmError::InvalidDefinition {
+            message: message.into(),
+            detail: detail.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn sqlstate(&self) -> PgSqlErrorCode {
+        match self {
+            DmError::InvalidArgument { .. } => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            DmError::UndefinedObject { code, .. } => *code,
+            DmError::InvalidDefinition { .. } => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+            DmError::Duplicate { .. } => PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
+            DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+        }
+    }
+}
+
+/// Adds "while doing X" to SPI failures, so an internal error still says where it happened.
+pub trait SpiContext<T> {
+    fn doing(self, what: impl Into<String>) -> DmResult<T>;
+}
+
+impl<T> SpiContext<T> for Result<T, pgrx::spi::SpiError> {
+    fn doing(self, what: impl Into<String>) -> DmResult<T> {
+        self.map_err(|source| DmError::Spi {
+            doing: what.into(),
+            source,
+        })
+    }
+}
+
+impl From<DmError> for ErrorReport {
+    fn from(e: DmError) -> Self {
+        let report = ErrorReport::new(e.sqlstate(), format!("pg_datamart: {e}"), "pg_datamart");
+        match e {
+            DmError::InvalidArgument { hint, .. }
+            | DmError::UndefinedObject { hint, .. }
+            | DmError::Duplicate { hint, .. } => report.set_hint(hint),
+            DmError::InvalidDefinition { detail, hint, .. } => {
+                let report = if detail.is_empty() {
+                    report
+                } else {
+                    report.set_detail(detail)
+                };
+                report.set_hint(hint)
+            }
+            DmError::Spi { .. } => report.set_hint(
+                "This is a bug in pg_datamart; please report it with the statement that failed.",
+            ),
+        }
+    }
+}
+
+/// The SQL boundary: run `f` and raise its error as a PostgreSQL ERROR with its SQLSTATE.
+pub fn report<T>(f: impl FnOnce() -> DmResult<T>) -> Result<T, ErrorReport> {
+    f().map_err(ErrorReport::from)
+}

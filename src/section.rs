@@ -1,0 +1,555 @@
+//! Section configuration: registering sections, their tables and column mappings, and loading
+//! a section for a sync. Every write here binds its values; no SQL text is built from input.
+
+use crate::error::{DmError, DmResult, SpiContext};
+use pgrx::prelude::*;
+use pgrx::{pg_sys, PgSqlErrorCode};
+use serde::Deserialize;
+
+/// Load modes this version implements.
+pub const MODES: &[&str] = &["delete_insert"];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Section {
+    pub name: String,
+    pub account_column: String,
+    pub account_table: u32,
+    pub account_table_name: String,
+    pub days: i32,
+    pub mode: String,
+    pub server: String,
+    pub date_column: String,
+    pub tables: Vec<SectionTable>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SectionTable {
+    pub position: i32,
+    pub mart_table: u32,
+    pub mart_table_name: String,
+    pub remote_schema: String,
+    pub remote_table: String,
+    /// Overrides the section's account column for this table (a mart column name).
+    pub account_column: Option<String>,
+}
+
+impl Section {
+    /// The section as registered, or an error listing the sections that exist.
+    pub fn load(name: &str) -> DmResult<Section> {
+        crate::catalog::read_json(
+            include_str!("../sql/queries/section.sql"),
+            &[name.into()],
+            &format!("section \"{name}\""),
+        )?
+        .ok_or_else(|| unknown_section(name))
+    }
+
+    /// The mart column that holds the account id in `table`.
+    pub fn account_column_of<'a>(&'a self, table: &'a SectionTable) -> &'a str {
+        table
+            .account_column
+            .as_deref()
+            .unwrap_or(&self.account_column)
+    }
+}
+
+fn unknown_section(name: &str) -> DmError {
+    let known =
+        Spi::get_one::<String>("SELECT string_agg(section, ', ' ORDER BY section) FROM dm.section")
+            .ok()
+            .flatten();
+    match known {
+        Some(list) => DmError::invalid_argument(
+            "section",
+            format!("unknown section \"{name}\" (registered sections: {list})"),
+            "Use one of the registered sections, or register a new one with dm_add_section().",
+        ),
+        None => DmError::invalid_argument(
+            "section",
+            format!("unknown section \"{name}\" (no section is registered yet)"),
+            "Register one with dm_add_section().",
+        ),
+    }
+}
+
+fn check_section_name(section: &str) -> DmResult<()> {
+    let ok = !section.is_empty()
+        && section.len() <= 48
+        && section.starts_with(|c: char| c.is_ascii_lowercase())
+        && section
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(DmError::invalid_argument(
+            "section",
+            format!("\"{section}\" is not a valid section name"),
+            "Use 1-48 characters: a lowercase letter, then lowercase letters, digits or underscores (e.g. facebook_resource).",
+        ))
+    }
+}
+
+fn check_mode(mode: &str) -> DmResult<()> {
+    if MODES.contains(&mode) {
+        Ok(())
+    } else {
+        Err(DmError::invalid_argument(
+            "mode",
+            format!(
+                "unknown mode \"{mode}\" (valid modes: {})",
+                MODES.join(", ")
+            ),
+            "Pass one of the valid modes.",
+        ))
+    }
+}
+
+fn check_days(days: i32) -> DmResult<()> {
+    if (0..=3660).contains(&days) {
+        Ok(())
+    } else {
+        Err(DmError::invalid_argument(
+            "days",
+            format!("{days} is out of range"),
+            "The default window is today minus days .. today; use 0 to 3660 days.",
+        ))
+    }
+}
+
+/// The foreign server the warehouse is reached through must exist.
+pub fn check_server(server: &str) -> DmResult<()> {
+    let exists = Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_foreign_server WHERE srvname = $1)",
+        &[server.into()],
+    )
+    .doing("looking up the foreign server")?
+    .unwrap_or(false);
+    if exists {
+        Ok(())
+    } else {
+        Err(DmError::undefined(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+            format!("foreign server \"{server}\" does not exist"),
+            format!(
+                "Create it with CREATE SERVER {server} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '...', port '5439', dbname '...') \
+                 and CREATE USER MAPPING FOR CURRENT_USER SERVER {server} OPTIONS (user '...', password '...')."
+            ),
+        ))
+    }
+}
+
+/// `column` must be a live, user-visible column of `table`.
+pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResult<()> {
+    let exists = Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_attribute
+                         WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped)",
+        &[table.into(), column.into()],
+    )
+    .doing("looking up a column")?
+    .unwrap_or(false);
+    if exists {
+        return Ok(());
+    }
+    let table_name = regclass_name(table)?;
+    let columns = Spi::get_one_with_args::<String>(
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+          WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
+        &[table.into()],
+    )
+    .doing("listing columns")?
+    .unwrap_or_default();
+    Err(DmError::undefined(
+        PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+        format!("{argument}: table {table_name} has no column \"{column}\""),
+        format!("Its columns are: {columns}."),
+    ))
+}
+
+pub fn regclass_name(table: pg_sys::Oid) -> DmResult<String> {
+    Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[table.into()])
+        .doing("naming a table")
+        .map(|n| n.unwrap_or_else(|| format!("oid {}", table.to_u32())))
+}
+
+fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
+    let relkind = Spi::get_one_with_args::<String>(
+        "SELECT relkind::text FROM pg_class WHERE oid = $1",
+        &[table.into()],
+    )
+    .doing("looking up the mart table")?;
+    match relkind.as_deref() {
+        Some("r") | Some("p") => Ok(()),
+        Some(_) => Err(DmError::invalid_argument(
+            "mart_table",
+            format!("{} is not a table", regclass_name(table)?),
+            "A mart table must be an ordinary or a partitioned table.",
+        )),
+        None => Err(DmError::undefined(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
+            format!("mart_table: no table with oid {}", table.to_u32()),
+            "Pass the table's name, e.g. 'public.facebook_ad_dm'.",
+        )),
+    }
+}
+
+/// Splits `schema.table` into its parts. A part may be double-quoted (keeps dots, capitals and
+/// doubled quotes); an unquoted part is folded to lower case, as PostgreSQL and Redshift read it.
+pub fn parse_remote_table(remote: &str) -> DmResult<(String, String)> {
+    let bad = |why: &str| {
+        DmError::invalid_argument(
+            "remote_table",
+            format!("\"{remote}\" is not a table name: {why}"),
+            "Give table or schema.table; double-quote a part that holds dots or capitals, e.g. 'ads.\"Campaign.Report\"'.",
+        )
+    };
+    let mut parts: Vec<String> = Vec::new();
+    let mut chars = remote.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return Err(bad("unterminated double quote")),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                if c == '"' || c.is_whitespace() || c.is_control() {
+                    return Err(bad(
+                        "unexpected character; double-quote names with special characters",
+                    ));
+                }
+                part.extend(c.to_lowercase());
+                chars.next();
+            }
+        }
+        if part.is_empty() {
+            return Err(bad("empty name part"));
+        }
+        parts.push(part);
+        match chars.next() {
+            None => break,
+            Some('.') => continue,
+            Some(_) => return Err(bad("text after a closing double quote")),
+        }
+    }
+    match parts.as_slice() {
+        [table] => Ok(("public".to_string(), table.clone())),
+        [schema, table] => Ok((schema.clone(), table.clone())),
+        _ => Err(bad("more than two parts")),
+    }
+}
+
+#[pg_extern(name = "_dm_add_section")]
+fn add_section(
+    section: &str,
+    account_column: &str,
+    account_table: pg_sys::Oid,
+    days: i32,
+    mode: &str,
+    server: &str,
+    date_column: &str,
+) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        check_section_name(section)?;
+        check_days(days)?;
+        check_mode(mode)?;
+        check_server(server)?;
+        check_column(account_table, account_column, "account_column")?;
+        if date_column.is_empty() {
+            return Err(DmError::invalid_argument(
+                "date_column",
+                "must not be empty",
+                "Name the mart tables' date column, e.g. collected_at.",
+            ));
+        }
+        let exists = Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section = $1)",
+            &[section.into()],
+        )
+        .doing("checking the section")?
+        .unwrap_or(false);
+        if exists {
+            return Err(DmError::Duplicate {
+                message: format!("section \"{section}\" already exists"),
+                hint:
+                    "Change it with dm_alter_section(), or remove it first with dm_drop_section()."
+                        .into(),
+            });
+        }
+        Spi::run_with_args(
+            "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column)
+             VALUES ($1, $2, $3::regclass, $4, $5, $6, $7)",
+            &[
+                section.into(),
+                account_column.into(),
+                account_table.into(),
+                days.into(),
+                mode.into(),
+                server.into(),
+                date_column.into(),
+            ],
+        )
+        .doing("registering the section")?;
+        Ok(format!("section {section} registered"))
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(name = "_dm_alter_section")]
+fn alter_section(
+    section: &str,
+    account_column: Option<&str>,
+    account_table: Option<pg_sys::Oid>,
+    days: Option<i32>,
+    mode: Option<&str>,
+    server: Option<&str>,
+    date_column: Option<&str>,
+) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        let current = Section::load(section)?;
+        if let Some(d) = days {
+            check_days(d)?;
+        }
+        if let Some(m) = mode {
+            check_mode(m)?;
+        }
+        if let Some(s) = server {
+            check_server(s)?;
+        }
+        let table = account_table.unwrap_or(pg_sys::Oid::from(current.account_table));
+        check_column(
+            table,
+            account_column.unwrap_or(&current.account_column),
+            "account_column",
+        )?;
+        if date_column == Some("") {
+            return Err(DmError::invalid_argument(
+                "date_column",
+                "must not be empty",
+                "Name the mart tables' date column, e.g. collected_at.",
+            ));
+        }
+        Spi::run_with_args(
+            "UPDATE dm.section SET
+                account_column = COALESCE($2, account_column),
+                account_table  = COALESCE($3::regclass, account_table),
+                days           = COALESCE($4, days),
+                mode           = COALESCE($5, mode),
+                server         = COALESCE($6, server),
+                date_column    = COALESCE($7, date_column),
+                updated_at     = now()
+              WHERE section = $1",
+            &[
+                section.into(),
+                account_column.into(),
+                account_table.into(),
+                days.into(),
+                mode.into(),
+                server.into(),
+                date_column.into(),
+            ],
+        )
+        .doing("changing the section")?;
+        Ok(format!("section {section} changed"))
+    })
+}
+
+#[pg_extern(name = "_dm_drop_section")]
+fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        let s = Section::load(section)?;
+        Spi::run_with_args(
+            "DELETE FROM dm.section WHERE section = $1",
+            &[section.into()],
+        )
+        .doing("removing the section")?;
+        Ok(format!(
+            "section {section} removed ({} tables unregistered; mart tables and run history kept)",
+            s.tables.len()
+        ))
+    })
+}
+
+#[pg_extern(name = "_dm_add_table")]
+fn add_table(
+    section: &str,
+    mart_table: pg_sys::Oid,
+    remote_table: Option<&str>,
+    account_column: Option<&str>,
+) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        let s = Section::load(section)?;
+        check_mart_table(mart_table)?;
+        let mart_name = regclass_name(mart_table)?;
+        if s.tables.iter().any(|t| t.mart_table == mart_table.to_u32()) {
+            return Err(DmError::Duplicate {
+                message: format!("{mart_name} is already a table of section {section}"),
+                hint: "Remove it first with dm_remove_table() to register it again.".into(),
+            });
+        }
+        if account_column == Some("") {
+            return Err(DmError::invalid_argument(
+                "account_column",
+                "must not be empty",
+                "Pass NULL to use the section's account column.",
+            ));
+        }
+        check_column(
+            mart_table,
+            account_column.unwrap_or(&s.account_column),
+            "account_column",
+        )?;
+        check_column(mart_table, &s.date_column, "date_column (of the section)")?;
+        let (remote_schema, remote_name) = match remote_table {
+            Some(r) => parse_remote_table(r)?,
+            None => {
+                let relname = Spi::get_one_with_args::<String>(
+                    "SELECT relname::text FROM pg_class WHERE oid = $1",
+                    &[mart_table.into()],
+                )
+                .doing("naming the mart table")?
+                .unwrap_or_default();
+                let base = relname.strip_suffix("_dm").unwrap_or(&relname).to_string();
+                ("public".to_string(), base)
+            }
+        };
+        let position = s.tables.iter().map(|t| t.position).max().unwrap_or(0) + 1;
+        Spi::run_with_args(
+            "INSERT INTO dm.section_table (section, position, mart_table, remote_schema, remote_table, account_column)
+             VALUES ($1, $2, $3::regclass, $4, $5, $6)",
+            &[
+                section.into(),
+                position.into(),
+                mart_table.into(),
+                remote_schema.as_str().into(),
+                remote_name.as_str().into(),
+                account_column.into(),
+            ],
+        )
+        .doing("registering the table")?;
+        Ok(format!(
+            "{mart_name} added to section {section} as table {position}, fetched from {}",
+            crate::quote::qualified(&remote_schema, &remote_name)
+        ))
+    })
+}
+
+#[pg_extern(name = "_dm_remove_table")]
+fn remove_table(
+    section: &str,
+    mart_table: pg_sys::Oid,
+) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        let s = Section::load(section)?;
+        let Some(t) = s
+            .tables
+            .iter()
+            .find(|t| t.mart_table == mart_table.to_u32())
+        else {
+            return Err(DmError::undefined(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!(
+                    "{} is not a table of section {section}",
+                    regclass_name(mart_table)?
+                ),
+                format!(
+                    "Its tables are: {}.",
+                    s.tables
+                        .iter()
+                        .map(|t| t.mart_table_name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        // Close the gap so positions stay 1..n (the UNIQUE constraint is deferred).
+        Spi::run_with_args(
+            "DELETE FROM dm.section_table WHERE section = $1 AND mart_table = $2::regclass",
+            &[section.into(), mart_table.into()],
+        )
+        .doing("removing the table")?;
+        Spi::run_with_args(
+            "UPDATE dm.section_table SET position = position - 1 WHERE section = $1 AND position > $2",
+            &[section.into(), t.position.into()],
+        )
+        .doing("renumbering the tables")?;
+        Ok(format!(
+            "{} removed from section {section}",
+            t.mart_table_name
+        ))
+    })
+}
+
+#[pg_extern(name = "_dm_map_column")]
+fn map_column(
+    mart_table: pg_sys::Oid,
+    mart_column: &str,
+    remote_column: &str,
+) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        check_mart_table(mart_table)?;
+        check_column(mart_table, mart_column, "mart_column")?;
+        if remote_column.is_empty() {
+            return Err(DmError::invalid_argument(
+                "remote_column",
+                "must not be empty",
+                "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.",
+            ));
+        }
+        Spi::run_with_args(
+            "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::regclass, $2, $3)
+             ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column",
+            &[mart_table.into(), mart_column.into(), remote_column.into()],
+        )
+        .doing("storing the column mapping")?;
+        Ok(format!(
+            "{}.{} is fetched from {}",
+            regclass_name(mart_table)?,
+            crate::quote::ident(mart_column),
+            crate::quote::ident(remote_column)
+        ))
+    })
+}
+
+#[pg_extern(name = "_dm_unmap_column")]
+fn unmap_column(
+    mart_table: pg_sys::Oid,
+    mart_column: &str,
+) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        let n = Spi::get_one_with_args::<i64>(
+            "WITH d AS (DELETE FROM dm.column_map WHERE mart_table = $1::regclass AND mart_column = $2 RETURNING 1)
+             SELECT count(*) FROM d",
+            &[mart_table.into(), mart_column.into()],
+        )
+        .doing("removing the column mapping")?
+        .unwrap_or(0);
+        let name = regclass_name(mart_table)?;
+        if n == 0 {
+            return Err(DmError::undefined(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!(
+                    "{name}.{} has no column mapping",
+                    crate::quote::ident(mart_column)
+                ),
+                "See the mappings in dm.column_map.",
+            ));
+        }
+        Ok(format!(
+            "{name}.{} is fetched from the same-named column again",
+            crate::quote::ident(mart_column)
+        ))
+    })
+}
