@@ -553,3 +553,27 @@ fn unmap_column(
         ))
     })
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::parse_remote_table;
+
+    #[pgrx::pg_test]
+    fn remote_table_names_parse_like_sql_identifiers() {
+        let ok = |s: &str, a: &str, b: &str| {
+            assert_eq!(
+                parse_remote_table(s).unwrap(),
+                (a.to_string(), b.to_string()),
+                "{s}"
+            )
+        };
+        ok("facebook_ad", "public", "facebook_ad");
+        ok("Ads.Facebook_Ad", "ads", "facebook_ad");
+        ok("ads.\"Campaign.Report\"", "ads", "Campaign.Report");
+        ok("\"we\"\"ird\".t", "we\"ird", "t");
+        for bad in ["", "a.b.c", "a..b", "x\"y", "\"open", "a b", "\"a\"b"] {
+            assert!(parse_remote_table(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+}
