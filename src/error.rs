@@ -37,6 +37,10 @@ pub enum DmError {
         hint: String,
     },
 
+    /// Called where it cannot work (dm_sync inside a transaction block).
+    #[error("{message}")]
+    InTransactionBlock { message: String, hint: String },
+
     /// Registering something that is already registered.
     #[error("{message}")]
     Duplicate { message: String, hint: String },
@@ -93,6 +97,7 @@ impl DmError {
             DmError::UndefinedObject { code, .. } => *code,
             DmError::InvalidDefinition { .. } => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
             DmError::Duplicate { .. } => PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
+            DmError::InTransactionBlock { .. } => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }
     }
@@ -118,7 +123,8 @@ impl From<DmError> for ErrorReport {
         match e {
             DmError::InvalidArgument { hint, .. }
             | DmError::UndefinedObject { hint, .. }
-            | DmError::Duplicate { hint, .. } => report.set_hint(hint),
+            | DmError::Duplicate { hint, .. }
+            | DmError::InTransactionBlock { hint, .. } => report.set_hint(hint),
             DmError::InvalidDefinition { detail, hint, .. } => {
                 let report = if detail.is_empty() {
                     report

@@ -42,6 +42,13 @@ fn run_begin(
     end_date: Option<Date>,
 ) -> Result<i64, ErrorReport> {
     report(|| {
+        // SAFETY: reads the backend's transaction state; no side effects.
+        if unsafe { pgrx::pg_sys::IsTransactionBlock() } {
+            return Err(crate::error::DmError::InTransactionBlock {
+                message: "dm_sync cannot run inside a transaction block: it commits after each table".into(),
+                hint: "CALL dm_sync on its own: not after BEGIN, and not as one statement of a multi-statement query string.".into(),
+            });
+        }
         let s = Section::load(section)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;

@@ -489,8 +489,13 @@ async fn bad_input_is_a_clear_error_and_changes_nothing() {
         ),
         (
             "BEGIN; CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')",
-            SqlState::INVALID_TRANSACTION_TERMINATION,
-            vec![],
+            SqlState::ACTIVE_SQL_TRANSACTION,
+            vec!["inside a transaction block"],
+        ),
+        (
+            "SELECT 1; CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')",
+            SqlState::ACTIVE_SQL_TRANSACTION,
+            vec!["inside a transaction block"],
         ),
     ];
     for (sql, code, parts) in cases {
