@@ -4,6 +4,8 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 IT_PORT ?= 28817
 PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
+# The integration server requires a scram password for role dm_pw (password-auth tests).
+IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256
 
 .PHONY: all deps build install install-release pgtest it lint test demo demo-stop bench bless
 
@@ -31,8 +33,9 @@ pgtest: deps
 # Client-driven integration tests (pgrx-tests/) against a real server with the extension
 # installed: CALL with COMMIT, dblink over TCP loopback to warehouse databases, notices.
 it: install
-	bash .ci/pg.sh start it $(IT_PORT) shared_preload_libraries=pg_cron cron.database_name=postgres
-	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it -- --test-threads=2; \
+	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" bash .ci/pg.sh start it $(IT_PORT) \
+	  shared_preload_libraries=pg_cron cron.database_name=postgres
+	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it --no-fail-fast -- --test-threads=2; \
 	  rc=$$?; bash .ci/pg.sh stop it; exit $$rc
 
 # Regenerate the golden files of the integration tests (review the diff before committing).
@@ -41,7 +44,7 @@ bless:
 
 lint: deps
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 test: pgtest it
 

@@ -6,6 +6,8 @@
 # A cluster lives in /tmp/pg_datamart-NAME (data/, server.log, socket). PostgreSQL refuses to
 # run as root, so as root every server command runs as the OS user `postgres` (through sudo).
 # Clients connect over TCP to 127.0.0.1:PORT as database user `postgres` (trust auth).
+# Environment for `start`: PG_FRESH=1 wipes the cluster first; PG_HBA_PREPEND="line|line"
+# puts those pg_hba.conf lines before the trust lines (e.g. to require a password for a role).
 set -euo pipefail
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:?usage: pg.sh start|stop|dir NAME [PORT [options...]]}
@@ -29,10 +31,17 @@ start)
     opts=(-p "$port" -k "$dir" -c listen_addresses=127.0.0.1)
     for o in "$@"; do opts+=(-c "$o"); done
     "$0" stop "$name"
+    if [[ ${PG_FRESH:-0} == 1 ]]; then rm -rf "$dir"; fi
     if [[ ! -f $dir/data/PG_VERSION ]]; then
         rm -rf "$dir"
         if [[ $(id -u) == 0 ]]; then install -d -o postgres -g postgres "$dir"; else mkdir -p "$dir"; fi
         as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --locale=C.UTF-8 -E UTF8 >/dev/null
+        as_pg cp "$dir/data/pg_hba.conf" "$dir/data/pg_hba.conf.orig"
+    fi
+    if [[ -n ${PG_HBA_PREPEND:-} ]]; then
+        { tr '|' '\n' <<<"$PG_HBA_PREPEND"; cat "$dir/data/pg_hba.conf.orig"; } | as_pg tee "$dir/data/pg_hba.conf" >/dev/null
+    else
+        as_pg cp "$dir/data/pg_hba.conf.orig" "$dir/data/pg_hba.conf"
     fi
     as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "${opts[*]}" start >/dev/null \
         || { tail -n 30 "$dir/server.log" >&2; exit 1; }

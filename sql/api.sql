@@ -65,7 +65,153 @@ AS $$ SELECT p.mart_table::regclass, p.remote_sql, p.column_definitions, p.local
 COMMENT ON FUNCTION @extschema@.dm_preview(text, text, date, date) IS
 'Shows, per table in sync order, the exact remote SQL, the dblink column-definition list and the local statements dm_sync would run; executes and writes nothing';
 
+-- Status path (see src/status.rs) ----------------------------------------------------------
+
+-- Opens the loopback status connection; a failure becomes an error that says how to fix it.
+CREATE FUNCTION @extschema@._dm_status_connect(link text, connstr text, how text)
+RETURNS void LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    v_dblink  text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                        WHERE e.extname = 'dblink');
+    v_message text;
+    v_detail  text;
+BEGIN
+    EXECUTE format('SELECT %I.dblink_connect($1, $2)', v_dblink) USING link, connstr;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
+    RAISE EXCEPTION USING
+        ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
+        MESSAGE = @extschema@._dm_scrub(format(
+            'pg_datamart: cannot open the status connection %s: %s', how,
+            concat_ws(': ', v_message, NULLIF(v_detail, '')))),
+        DETAIL  = 'dm_sync records its progress through a second session on this server, so that status survives the sync''s errors; no data was touched.',
+        HINT    = 'Create a foreign server for this database (CREATE SERVER dm_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ''127.0.0.1'', port ''<port>'', dbname ''<database>'')) with a user mapping holding the password (CREATE USER MAPPING FOR CURRENT_USER SERVER dm_loopback OPTIONS (user ''<user>'', password ''<password>'')), and SET pg_datamart.status_server = ''dm_loopback'' (ALTER ROLE ... SET makes it permanent).';
+END
+$$;
+
+-- Runs still marked running whose backend is gone, or no longer active, become failed.
+CREATE FUNCTION @extschema@._dm_reconcile()
+RETURNS integer LANGUAGE sql VOLATILE
+AS $$
+WITH gone AS (
+    SELECT r.run_id, r.pid
+      FROM dm.run r
+     WHERE r.status = 'running'
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                        WHERE a.pid = r.pid AND a.backend_start <= r.started_at
+                          AND (a.state = 'active' OR a.state IS NULL))
+       FOR UPDATE OF r SKIP LOCKED
+), steps AS (
+    UPDATE dm.run_step s
+       SET status = 'failed', finished_at = clock_timestamp(),
+           error = format('the sync''s backend (pid %s) stopped while this table was loading (terminated, crashed or cancelled); its uncommitted changes were rolled back', g.pid)
+      FROM gone g
+     WHERE s.run_id = g.run_id AND s.status = 'running'
+    RETURNING s.run_id
+), runs AS (
+    UPDATE dm.run r
+       SET status = 'failed', finished_at = clock_timestamp(),
+           error = format('backend %s is no longer running this sync (terminated, crashed, or stopped between tables); found by pg_datamart at %s', g.pid, clock_timestamp())
+      FROM gone g
+     WHERE r.run_id = g.run_id
+    RETURNING r.run_id
+)
+SELECT (SELECT count(*) FROM runs)::integer + 0 * (SELECT count(*) FROM steps)::integer
+$$;
+COMMENT ON FUNCTION @extschema@._dm_reconcile() IS
+'Marks failed the runs still recorded as running whose backend no longer exists or is no longer active; returns how many';
+
+CREATE FUNCTION @extschema@._dm_status_rows()
+RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,
+               current_table text, rows_fetched bigint, started_at timestamptz,
+               finished_at timestamptz, duration interval, rows_per_second numeric,
+               previous_success_duration interval, last_error text, last_error_at timestamptz,
+               pid integer)
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    IF current_setting('transaction_read_only') = 'off' THEN
+        PERFORM @extschema@._dm_reconcile();
+    END IF;
+    RETURN QUERY
+    SELECT s.section, r.run_id, r.status,
+           st.done::integer, st.total::integer, st.current_table, st.rows_fetched,
+           r.started_at, r.finished_at,
+           COALESCE(r.finished_at, clock_timestamp()) - r.started_at,
+           round(st.rows_fetched / NULLIF(extract(epoch FROM COALESCE(r.finished_at, clock_timestamp()) - r.started_at), 0), 1),
+           prev.duration, err.error, err.finished_at, r.pid
+      FROM dm.section s
+      LEFT JOIN LATERAL (SELECT x.* FROM dm.run x WHERE x.section = s.section
+                          ORDER BY x.run_id DESC LIMIT 1) r ON true
+      LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE y.status = 'succeeded') AS done,
+                                count(*) AS total,
+                                min(y.mart_table) FILTER (WHERE y.status = 'running') AS current_table,
+                                COALESCE(sum(y.rows_fetched), 0)::bigint AS rows_fetched
+                           FROM dm.run_step y WHERE y.run_id = r.run_id) st ON true
+      LEFT JOIN LATERAL (SELECT p.finished_at - p.started_at AS duration FROM dm.run p
+                          WHERE p.section = s.section AND p.status = 'succeeded'
+                            AND p.run_id < r.run_id
+                          ORDER BY p.run_id DESC LIMIT 1) prev ON true
+      LEFT JOIN LATERAL (SELECT e.error, e.finished_at FROM dm.run e
+                          WHERE e.section = s.section AND e.error IS NOT NULL
+                          ORDER BY e.run_id DESC LIMIT 1) err ON true
+     ORDER BY s.section;
+END
+$$;
+
+CREATE VIEW @extschema@.dm_status AS SELECT * FROM @extschema@._dm_status_rows();
+COMMENT ON VIEW @extschema@.dm_status IS
+'Per section: its latest run, state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
+
 -- Sync -------------------------------------------------------------------------------------
+
+-- Loads the pending steps of a run, one transaction per table (shared by dm_sync and dm_resume).
+CREATE PROCEDURE @extschema@._dm_run_steps(p_run bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_step     record;
+    v_result   jsonb;
+    v_state    text;
+    v_message  text;
+    v_detail   text;
+    v_hint     text;
+    v_failed   text;
+BEGIN
+    FOR v_step IN
+        SELECT s.position FROM dm.run_step s WHERE s.run_id = p_run ORDER BY s.position
+    LOOP
+        BEGIN
+            v_result := @extschema@._dm_sync_step(p_run, v_step.position);
+        EXCEPTION
+            WHEN query_canceled THEN
+                -- The table is rolled back with this block; record it, then let the cancel through.
+                PERFORM @extschema@._dm_step_cancelled(p_run, v_step.position);
+                RAISE;
+            WHEN OTHERS THEN
+                -- The table's changes are rolled back with this block; earlier tables stay committed.
+                GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                        v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
+                v_failed := @extschema@._dm_step_failed(p_run, v_step.position, v_state,
+                                concat_ws(E'\n', v_message, NULLIF(v_detail, '')));
+        END;
+        COMMIT;
+        EXIT WHEN v_failed IS NOT NULL;
+        PERFORM @extschema@._dm_step_done(p_run, v_step.position, v_result);
+    END LOOP;
+
+    IF v_failed IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = v_state,
+            MESSAGE = v_failed,
+            DETAIL  = format('Tables before it are loaded and committed; it and the tables after it are unchanged. See dm.run_step for run %s.', p_run),
+            HINT    = COALESCE(NULLIF(v_hint, '') || ' ', '') || format('Fix the cause, then CALL dm_resume(%s) to continue from this table.', p_run);
+    END IF;
+
+    PERFORM @extschema@._dm_run_finish(p_run);
+END
+$$;
 
 CREATE PROCEDURE @extschema@.dm_sync(
     section text, account_ids text DEFAULT '0', start_date date DEFAULT NULL,
@@ -73,45 +219,27 @@ CREATE PROCEDURE @extschema@.dm_sync(
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_run      bigint;
-    v_step     record;
-    v_state    text;
-    v_message  text;
-    v_detail   text;
-    v_hint     text;
-    v_failed   text;
+    v_run bigint;
 BEGIN
-    -- Validates the request and records the run; no mart data is touched.
+    -- Validates the request, opens the status path and records the run; no mart data is touched.
     v_run := @extschema@._dm_run_begin(section, account_ids, start_date, end_date);
     COMMIT;
-
-    FOR v_step IN
-        SELECT s.position FROM dm.run_step s WHERE s.run_id = v_run ORDER BY s.position
-    LOOP
-        BEGIN
-            PERFORM @extschema@._dm_sync_step(v_run, v_step.position);
-        EXCEPTION WHEN OTHERS THEN
-            -- The table's changes are rolled back with this block; earlier tables stay committed.
-            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
-                                    v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-            v_failed := @extschema@._dm_step_failed(v_run, v_step.position, v_state,
-                            concat_ws(E'\n', v_message, NULLIF(v_detail, '')));
-        END;
-        COMMIT;
-        EXIT WHEN v_failed IS NOT NULL;
-    END LOOP;
-
-    IF v_failed IS NOT NULL THEN
-        RAISE EXCEPTION USING
-            ERRCODE = v_state,
-            MESSAGE = v_failed,
-            DETAIL  = format('Tables before it are loaded and committed; it and the tables after it are unchanged. See dm.run_step for run %s.', v_run),
-            HINT    = COALESCE(NULLIF(v_hint, ''), 'Fix the cause and CALL dm_sync again.');
-    END IF;
-
-    PERFORM @extschema@._dm_run_finish(v_run);
-    COMMIT;
+    CALL @extschema@._dm_run_steps(v_run);
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.dm_sync(text, text, date, date) IS
 'Syncs a section from the warehouse: for each table in order, deletes the window''s rows for the accounts and inserts the fetched rows, committing after each table. account_ids: comma list, or ''0''/''''/NULL for every account of the section; window defaults to today minus the section''s days .. today. Must be CALLed outside a transaction block';
+
+CREATE PROCEDURE @extschema@.dm_resume(run_id bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_run bigint;
+BEGIN
+    v_run := @extschema@._dm_resume_begin(run_id);
+    COMMIT;
+    CALL @extschema@._dm_run_steps(v_run);
+END
+$$;
+COMMENT ON PROCEDURE @extschema@.dm_resume(bigint) IS
+'Reruns a failed or cancelled run from its first unfinished table, with the same accounts, window and mode, as a new run (dm.run.resumed_from = the old run)';

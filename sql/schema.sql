@@ -53,14 +53,18 @@ CREATE TABLE dm.run (
     started_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at      timestamptz,
     error            text,
-    pid              integer NOT NULL DEFAULT pg_backend_pid(),
+    pid              integer NOT NULL,
+    resumed_from     bigint REFERENCES dm.run ON DELETE SET NULL,
     CHECK (start_date <= end_date)
 );
 CREATE INDEX ON dm.run (section, started_at DESC);
-COMMENT ON TABLE dm.run IS 'One row per dm_sync call: what was asked, what was resolved, how it ended';
+COMMENT ON TABLE dm.run IS 'One row per dm_sync call: what was asked, what was resolved, how it ended. Written through a separate (loopback) session, so it is visible live and survives the sync''s errors, rollbacks and termination';
 COMMENT ON COLUMN dm.run.account_ids IS 'account_ids exactly as passed to dm_sync';
 COMMENT ON COLUMN dm.run.accounts IS 'the accounts loaded: requested ids present in the section''s account table';
 COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''s account table (not loaded)';
+COMMENT ON COLUMN dm.run.pid IS 'backend process of the syncing session';
+COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume)';
+CREATE INDEX ON dm.run (status) WHERE status = 'running';
 
 CREATE TABLE dm.run_step (
     run_id        bigint NOT NULL REFERENCES dm.run ON DELETE CASCADE,
@@ -79,7 +83,7 @@ CREATE TABLE dm.run_step (
     sqlstate      text,
     PRIMARY KEY (run_id, position)
 );
-COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started';
+COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started. Written like dm.run, outside the loading transaction';
 
 SELECT pg_catalog.pg_extension_config_dump('dm.section', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.section_table', '');

@@ -38,6 +38,25 @@ pub fn read_json<T: DeserializeOwned>(
     }
 }
 
+/// The quoted schema an extension is installed in (dblink's functions, our own helpers), so
+/// generated statements call them by qualified name whatever the search_path.
+pub fn extension_schema(extension: &str) -> DmResult<String> {
+    let schema = Spi::get_one_with_args::<String>(
+        "SELECT n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1",
+        &[extension.into()],
+    )
+    .doing(format!("looking up extension {extension}"));
+    match schema {
+        Ok(Some(s)) => Ok(crate::quote::ident(&s)),
+        Ok(None) | Err(DmError::Spi { .. }) => Err(DmError::undefined(
+            PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+            format!("extension {extension} is not installed in this database"),
+            format!("CREATE EXTENSION {extension};"),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 /// Columns a mart table may carry for its own bookkeeping; never fetched.
 pub const BOOKKEEPING: &[&str] = &["id", "created_at", "updated_at"];
 

@@ -141,11 +141,12 @@ pub fn plan_table(
         }
     }
     let target = mart.sql_name();
+    let dblink = crate::catalog::extension_schema("dblink")?;
     let insert_sqls = remote_sqls
         .iter()
         .map(|remote| {
             format!(
-                "INSERT INTO {target} ({}) SELECT {} FROM dblink({}, {}) AS r({column_definitions})",
+                "INSERT INTO {target} ({}) SELECT {} FROM {dblink}.dblink({}, {}) AS r({column_definitions})",
                 target_cols.join(", "),
                 source_cols.join(", "),
                 quote::local_literal(&section.server),

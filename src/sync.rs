@@ -1,39 +1,107 @@
-//! Job control: the Rust half of `dm_sync`. PL/pgSQL cannot be avoided for the driver (a Rust
-//! function cannot COMMIT), so `sql/sync.sql` holds a thin procedure that calls
-//! [`run_begin`], then [`sync_step`] once per table with a COMMIT after each, and
-//! [`step_failed`] / [`run_finish`] at the end. Everything else happens here.
+//! Job control: the Rust half of `dm_sync` and `dm_resume`. A Rust function cannot COMMIT, so
+//! `sql/api.sql` holds thin PL/pgSQL procedures: `dm_sync` / `dm_resume` call [`run_begin`] /
+//! [`resume_begin`], then `_dm_run_steps` calls [`sync_step`] once per table, COMMITs, and
+//! records the table with [`step_done`] (or [`step_failed`] / [`step_cancelled`]), and ends
+//! with [`run_finish`]. Status goes through the loopback connection (`status`).
 
 use crate::catalog::MartTable;
-use crate::error::{report, DmResult};
+use crate::error::{report, DmError, DmResult};
 use crate::load::{load_table, LoadCounts};
 use crate::section::Section;
 use crate::sqlgen::{plan_table, TablePlan};
-use crate::status::{self, PlannedStep, Run};
-use crate::window::{resolve_accounts, resolve_window, Window};
+use crate::status::{self, NewRun, PlannedStep, Run};
+use crate::window::{resolve_accounts, resolve_window, Accounts, Window};
 use pgrx::datum::Date;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::json;
 use std::time::Instant;
 
-/// The plans of every table of a section, for the given request (nothing is executed).
+/// The plan of one registered table for the given request (nothing is executed).
+fn plan_one(
+    section: &Section,
+    mart_oid: u32,
+    name: &str,
+    accounts: &[String],
+    window: &Window,
+) -> DmResult<TablePlan> {
+    let table = section
+        .tables
+        .iter()
+        .find(|t| t.mart_table == mart_oid)
+        .ok_or_else(|| {
+            DmError::invalid_definition(
+                format!("{name} is no longer a table of section {}", section.name),
+                "It was removed from the section after the run started.",
+                "Start a new sync with dm_sync.",
+            )
+        })?;
+    let mart = MartTable::load(mart_oid, &format!("mart table {name}"))?;
+    plan_table(
+        section,
+        table,
+        &mart,
+        accounts,
+        window,
+        crate::gucs::accounts_per_query(),
+    )
+}
+
+/// The plans of every table of a section, in order.
 fn plan_section(
     section: &Section,
     accounts: &[String],
     window: &Window,
 ) -> DmResult<Vec<TablePlan>> {
-    let per_query = crate::gucs::accounts_per_query();
     section
         .tables
         .iter()
-        .map(|t| {
-            let mart = MartTable::load(t.mart_table, &format!("mart table {}", t.mart_table_name))?;
-            plan_table(section, t, &mart, accounts, window, per_query)
-        })
+        .map(|t| plan_one(section, t.mart_table, &t.mart_table_name, accounts, window))
         .collect()
 }
 
-/// Validates the request, records the run with one pending step per table, reports ids that
-/// are not served, and returns the run id. Touches no mart data.
+fn refuse_transaction_block(procedure: &str) -> DmResult<()> {
+    // SAFETY: reads the backend's transaction state; no side effects.
+    if unsafe { pgrx::pg_sys::IsTransactionBlock() } {
+        return Err(DmError::InTransactionBlock {
+            message: format!("{procedure} cannot run inside a transaction block: it commits after each table"),
+            hint: format!("CALL {procedure} on its own: not after BEGIN, and not as one statement of a multi-statement query string."),
+        });
+    }
+    Ok(())
+}
+
+/// Opens the status path, tidies the history and records the run; returns its id.
+fn start_run(run: NewRun) -> DmResult<i64> {
+    status::open_link()?;
+    status::housekeeping()?;
+    let run_id = status::create_run(&run)?;
+    if !run.accounts.missing.is_empty() {
+        status::notice(&format!(
+            "{} run {run_id}: {} requested account(s) are not in the section's account table and are not loaded: {}",
+            run.section,
+            run.accounts.missing.len(),
+            run.accounts.missing.join(", ")
+        ));
+    }
+    status::notice(&format!(
+        "{} run {run_id} started: {} table(s), {} account(s), {} .. {}, mode {}{}",
+        run.section,
+        run.steps.len(),
+        run.accounts.ids.len(),
+        run.window.start,
+        run.window.end,
+        run.mode,
+        run.resumed_from
+            .map(|r| format!(", resuming run {r}"))
+            .unwrap_or_default()
+    ));
+    Ok(run_id)
+}
+
+/// Validates the request, plans every table (a broken definition fails before any data moves),
+/// opens the status path and records the run with one pending step per table.
 #[pg_extern(name = "_dm_run_begin")]
 fn run_begin(
     section: &str,
@@ -42,25 +110,18 @@ fn run_begin(
     end_date: Option<Date>,
 ) -> Result<i64, ErrorReport> {
     report(|| {
-        // SAFETY: reads the backend's transaction state; no side effects.
-        if unsafe { pgrx::pg_sys::IsTransactionBlock() } {
-            return Err(crate::error::DmError::InTransactionBlock {
-                message: "dm_sync cannot run inside a transaction block: it commits after each table".into(),
-                hint: "CALL dm_sync on its own: not after BEGIN, and not as one statement of a multi-statement query string.".into(),
-            });
-        }
+        refuse_transaction_block("dm_sync")?;
         let s = Section::load(section)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
         crate::fetch::check_source(&s.server)?;
         if s.tables.is_empty() {
-            return Err(crate::error::DmError::invalid_definition(
+            return Err(DmError::invalid_definition(
                 format!("section {section} has no tables"),
                 "",
                 format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
             ));
         }
-        // Plan every table now: a broken table definition fails the call before any data moves.
         let plans = plan_section(&s, &accounts.ids, &window)?;
         let steps: Vec<PlannedStep> = s
             .tables
@@ -72,74 +133,132 @@ fn run_begin(
                 mart_table: p.mart_name.clone(),
             })
             .collect();
-        let run_id = status::create_run(section, account_ids, &accounts, &window, &s.mode, &steps)?;
-        if !accounts.missing.is_empty() {
-            status::notice(&format!(
-                "{section} run {run_id}: {} requested account(s) are not in the account table {} and are not loaded: {}",
-                accounts.missing.len(),
-                s.account_table_name,
-                accounts.missing.join(", ")
-            ));
-        }
-        status::notice(&format!(
-            "{section} run {run_id} started: {} table(s), {} account(s), {} .. {}, mode {}",
-            steps.len(),
-            accounts.ids.len(),
-            window.start,
-            window.end,
-            s.mode
-        ));
-        Ok(run_id)
+        start_run(NewRun {
+            section,
+            account_ids,
+            accounts: &accounts,
+            window: &window,
+            mode: &s.mode,
+            steps: &steps,
+            resumed_from: None,
+        })
     })
 }
 
-/// Loads one table of a run, in the caller's transaction. On error nothing of it is kept
-/// (the caller's subtransaction rolls back) and the caller records the failure.
+/// A new run that continues a failed or cancelled one from its first unfinished table, with the
+/// same accounts, window and mode.
+#[pg_extern(name = "_dm_resume_begin")]
+fn resume_begin(run_id: i64) -> Result<i64, ErrorReport> {
+    report(|| {
+        refuse_transaction_block("dm_resume")?;
+        status::open_link()?;
+        status::housekeeping()?; // a run whose backend died becomes 'failed' first
+        let old = Run::load(run_id)?;
+        if !["failed", "cancelled"].contains(&old.status.as_str()) {
+            return Err(DmError::invalid_argument(
+                "run_id",
+                format!("run {run_id} is {}; only a failed or cancelled run can be resumed", old.status),
+                match old.status.as_str() {
+                    "running" => "Wait for it to finish, or cancel it (pg_cancel_backend on its pid in dm.run).",
+                    _ => "Start a new sync with dm_sync.",
+                },
+            ));
+        }
+        let Some(first) = old.steps.iter().position(|s| s.status != "succeeded") else {
+            return Err(DmError::invalid_argument(
+                "run_id",
+                format!("run {run_id} has no unfinished table"),
+                "Start a new sync with dm_sync.",
+            ));
+        };
+        let s = Section::load(&old.section)?;
+        let window = old.window();
+        let steps: Vec<PlannedStep> = old.steps[first..]
+            .iter()
+            .map(|st| {
+                plan_one(&s, st.mart_oid, &st.mart_table, &old.accounts, &window).map(|p| {
+                    PlannedStep {
+                        position: st.position,
+                        mart_oid: st.mart_oid,
+                        mart_table: p.mart_name,
+                    }
+                })
+            })
+            .collect::<DmResult<_>>()?;
+        crate::fetch::check_source(&s.server)?;
+        let accounts = Accounts {
+            ids: old.accounts.clone(),
+            missing: old.missing_accounts.clone(),
+        };
+        start_run(NewRun {
+            section: &old.section,
+            account_ids: old.account_ids.as_deref(),
+            accounts: &accounts,
+            window: &window,
+            mode: &old.mode,
+            steps: &steps,
+            resumed_from: Some(run_id),
+        })
+    })
+}
+
+/// Loads one table of a run in the caller's transaction; returns its counts and seconds for
+/// [`step_done`], which records them after the caller has committed. On error nothing of the
+/// table is kept (the caller's subtransaction rolls back).
 #[pg_extern(name = "_dm_sync_step")]
-fn sync_step(run_id: i64, position: i32) -> Result<i64, ErrorReport> {
+fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
         let section = Section::load(&run.section)?;
-        let table = section
-            .tables
-            .iter()
-            .find(|t| t.mart_table == step.mart_oid)
-            .ok_or_else(|| {
-                crate::error::DmError::invalid_definition(
-                    format!(
-                        "{} is no longer a table of section {}",
-                        step.mart_table, run.section
-                    ),
-                    "It was removed from the section after the run started.",
-                    "Start a new sync.",
-                )
-            })?;
         let started = Instant::now();
-        status::step_started(run_id, position)?;
-        let mart = MartTable::load(table.mart_table, &format!("mart table {}", step.mart_table))?;
-        let plan = plan_table(
+        status::step_started(&run, step)?;
+        let plan = plan_one(
             &section,
-            table,
-            &mart,
+            step.mart_oid,
+            &step.mart_table,
             &run.accounts,
             &run.window(),
-            crate::gucs::accounts_per_query(),
         )?;
-        let counts: LoadCounts = load_table(&plan)?;
-        status::step_succeeded(run_id, position, &counts)?;
+        let c: LoadCounts = load_table(&plan)?;
+        Ok(JsonB(json!({
+            "fetched": c.fetched, "deleted": c.deleted, "inserted": c.inserted, "updated": c.updated,
+            "seconds": started.elapsed().as_secs_f64(),
+        })))
+    })
+}
+
+/// Records a committed table and reports it.
+#[pg_extern(name = "_dm_step_done")]
+fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorReport> {
+    report(|| {
+        let run = Run::load(run_id)?;
+        let step = run.step(position)?;
+        let n = |k: &str| result.0.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+        let c = LoadCounts {
+            fetched: n("fetched"),
+            deleted: n("deleted"),
+            inserted: n("inserted"),
+            updated: n("updated"),
+        };
+        let seconds = result
+            .0
+            .get("seconds")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        status::step_succeeded(&run, step, &c, seconds)?;
         status::notice(&format!(
             "{} run {run_id} [{position}/{}] {}: fetched {}, deleted {}, inserted {}, updated {} in {:.2} s",
             run.section,
-            run.steps.len(),
-            plan.mart_name,
-            counts.fetched,
-            counts.deleted,
-            counts.inserted,
-            counts.updated,
-            started.elapsed().as_secs_f64()
+            run.total_tables(),
+            step.mart_table,
+            c.fetched,
+            c.deleted,
+            c.inserted,
+            c.updated,
+            seconds
         ));
-        Ok(counts.fetched)
+        Ok(())
     })
 }
 
@@ -159,10 +278,31 @@ fn step_failed(
         let run_error = format!(
             "table {} ({position} of {}) failed: {error}",
             step.mart_table,
-            run.steps.len()
+            run.total_tables()
         );
-        status::step_failed(run_id, position, sqlstate, &error, &run_error)?;
+        status::step_ended_badly(&run, step, "failed", sqlstate, &error, &run_error)?;
+        status::close_link()?;
+        status::notice(&format!("{} run {run_id} failed: {run_error}", run.section));
         Ok(format!("dm_sync {} run {run_id}: {run_error}", run.section))
+    })
+}
+
+/// Records a step and its run as cancelled (the table was rolled back).
+#[pg_extern(name = "_dm_step_cancelled")]
+fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
+    report(|| {
+        let run = Run::load(run_id)?;
+        let step = run.step(position)?;
+        let why = "canceling statement due to user request: the table was rolled back";
+        let run_error = format!(
+            "cancelled while loading table {} ({position} of {})",
+            step.mart_table,
+            run.total_tables()
+        );
+        status::step_ended_badly(&run, step, "cancelled", "57014", why, &run_error)?;
+        status::close_link()?;
+        status::notice(&format!("{} run {run_id} {run_error}", run.section));
+        Ok(())
     })
 }
 
@@ -170,20 +310,23 @@ fn step_failed(
 #[pg_extern(name = "_dm_run_finish")]
 fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
     report(|| {
-        status::run_finished(run_id, "succeeded", None)?;
+        let run = Run::load(run_id)?;
+        status::run_finished(&run, "succeeded", None)?;
+        status::close_link()?;
         let (rows, secs) = Spi::get_two_with_args::<i64, f64>(
             "SELECT COALESCE(sum(s.rows_fetched), 0)::bigint,
-                    extract(epoch FROM r.finished_at - r.started_at)::float8
+                    extract(epoch FROM max(r.finished_at) - min(r.started_at))::float8
                FROM dm.run r LEFT JOIN dm.run_step s USING (run_id)
-              WHERE r.run_id = $1 GROUP BY r.run_id",
+              WHERE r.run_id = $1",
             &[run_id.into()],
         )
-        .map_err(|e| crate::error::DmError::Spi {
+        .map_err(|e| DmError::Spi {
             doing: "summing the run".into(),
             source: e,
         })?;
         status::notice(&format!(
-            "run {run_id} succeeded: {} rows in {:.2} s",
+            "{} run {run_id} succeeded: {} rows in {:.2} s",
+            run.section,
             rows.unwrap_or(0),
             secs.unwrap_or(0.0)
         ));

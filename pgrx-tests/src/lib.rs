@@ -22,26 +22,34 @@ pub fn dsn(db: &str) -> String {
 pub struct Session {
     pub client: Client,
     notices: Arc<Mutex<Vec<String>>>,
+    notifications: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl Session {
     pub async fn connect(db: &str) -> Session {
-        let (client, mut conn) = tokio_postgres::connect(&dsn(db), NoTls)
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "connect to {db} on port {}: {e} (is the test server up? run `make it`)",
-                    port()
-                )
-            });
+        Self::connect_dsn(&dsn(db)).await.unwrap_or_else(|e| {
+            panic!(
+                "connect to {db} on port {}: {e} (is the test server up? run `make it`)",
+                port()
+            )
+        })
+    }
+
+    pub async fn connect_dsn(dsn: &str) -> Result<Session, tokio_postgres::Error> {
+        let (client, mut conn) = tokio_postgres::connect(dsn, NoTls).await?;
         let notices = Arc::new(Mutex::new(Vec::new()));
-        let sink = notices.clone();
+        let notifications = Arc::new(Mutex::new(Vec::new()));
+        let (sink, notes) = (notices.clone(), notifications.clone());
         tokio::spawn(async move {
             while let Some(msg) = std::future::poll_fn(|cx| conn.poll_message(cx)).await {
                 match msg {
                     Ok(AsyncMessage::Notice(n)) => {
                         sink.lock().unwrap().push(n.message().to_string())
                     }
+                    Ok(AsyncMessage::Notification(n)) => notes
+                        .lock()
+                        .unwrap()
+                        .push((n.channel().to_string(), n.payload().to_string())),
                     Ok(_) => {}
                     Err(e) => {
                         eprintln!("connection error: {e}");
@@ -50,7 +58,16 @@ impl Session {
                 }
             }
         });
-        Session { client, notices }
+        Ok(Session {
+            client,
+            notices,
+            notifications,
+        })
+    }
+
+    /// The notifications (channel, payload) received so far.
+    pub fn notifications(&self) -> Vec<(String, String)> {
+        self.notifications.lock().unwrap().clone()
     }
 
     /// The notices received so far (and forgets them).
@@ -116,6 +133,27 @@ pub fn describe(e: &tokio_postgres::Error) -> String {
             db.hint()
         ),
         None => e.to_string(),
+    }
+}
+
+/// Polls `sql` (a boolean query) every 50 ms until it is true; panics after `secs` seconds.
+pub async fn wait_until(s: &Session, sql: &str, secs: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let ok: bool = s
+            .client
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {}", describe(&e)))
+            .get(0);
+        if ok {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs} s waiting for: {sql}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -529,10 +529,9 @@ async fn unserved_accounts_are_reported_not_dropped_silently() {
         .await;
     let notices = m.take_notices();
     assert!(
-        notices.iter().any(
-            |n| n.contains("2 requested account(s) are not in the account table")
-                && n.contains("1005, 9999")
-        ),
+        notices.iter().any(|n| n
+            .contains("2 requested account(s) are not in the section's account table")
+            && n.contains("1005, 9999")),
         "{notices:#?}"
     );
     let r = m

@@ -1,0 +1,465 @@
+//! Status that outlives the loading transaction: live progress seen from other sessions,
+//! notifications delivered while the sync runs, truthful rows after errors, cancellation and
+//! termination, resume, history pruning, password authentication on the status path.
+
+use pg_datamart_it::{assert_error, dsn, port, setup, wait_until, Ctx, Session};
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+
+/// Section `slow`: table 1 is quick, table 2 comes from a warehouse view that sleeps `secs`
+/// before returning rows, table 3 is quick. Table 2 holds two old rows that must survive.
+async fn slow_section(ctx: &Ctx, secs: u32) {
+    ctx.wh
+        .exec(&format!(
+            "CREATE VIEW fb_ad_slow AS WITH s AS MATERIALIZED (SELECT pg_sleep({secs})) SELECT f.* FROM fb_ad f, s"
+        ))
+        .await;
+    ctx.mart
+        .exec(
+            "CREATE TABLE fb_ad_extra_dm (LIKE fb_ad_dm);
+             SELECT dm_add_section('slow', 'account_id', 'fb_account_dm');
+             SELECT dm_add_table('slow', 'fb_campaign_dm');
+             SELECT dm_add_table('slow', 'fb_ad_dm', 'fb_ad_slow');
+             SELECT dm_add_table('slow', 'fb_ad_extra_dm', 'fb_ad');
+             INSERT INTO fb_ad_dm (account_id, ad_id, collected_at) VALUES ('1001', 'old-1', '2026-01-11'), ('1001', 'old-2', '2026-01-12');",
+        )
+        .await;
+}
+
+const SLOW_CALL: &str = "CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-12')";
+
+async fn steps(s: &Session, run_id: i64) -> Vec<(i32, String)> {
+    s.client
+        .query(
+            "SELECT position, status FROM dm.run_step WHERE run_id = $1 ORDER BY position",
+            &[&run_id],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+fn events(listener: &Session) -> Vec<serde_json::Value> {
+    listener
+        .notifications()
+        .into_iter()
+        .filter(|(channel, _)| channel == "dm_status")
+        .map(|(_, payload)| serde_json::from_str(&payload).expect("notification payload is JSON"))
+        .collect()
+}
+
+#[tokio::test]
+async fn progress_is_visible_live_and_notified_while_a_table_loads() {
+    let ctx = setup("it_live").await;
+    slow_section(&ctx, 3).await;
+    let listener = Session::connect(&ctx.mart_db).await;
+    listener.exec("LISTEN dm_status").await;
+    let syncer = Session::connect(&ctx.mart_db).await;
+    let sync = tokio::spawn(async move {
+        let r = syncer.client.batch_execute(SLOW_CALL).await;
+        (r.map_err(|e| e.to_string()), syncer.take_notices())
+    });
+
+    let observer = &ctx.mart;
+    wait_until(
+        observer,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE position = 2 AND status = 'running')",
+        10,
+    )
+    .await;
+    assert!(!sync.is_finished(), "the sync is still loading table 2");
+    assert_eq!(
+        observer.text("SELECT status FROM dm.run").await.unwrap(),
+        "running"
+    );
+    assert_eq!(
+        steps(observer, 1).await,
+        vec![
+            (1, "succeeded".into()),
+            (2, "running".into()),
+            (3, "pending".into())
+        ]
+    );
+    assert_eq!(
+        observer
+            .i64("SELECT rows_fetched FROM dm.run_step WHERE position = 1")
+            .await,
+        6
+    );
+    let live = observer
+        .client
+        .query_one("SELECT status, tables_done, tables_total, current_table, rows_fetched FROM dm_status WHERE section = 'slow'", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            live.get::<_, String>(0),
+            live.get::<_, i32>(1),
+            live.get::<_, i32>(2),
+            live.get::<_, String>(3),
+            live.get::<_, i64>(4)
+        ),
+        ("running".into(), 1, 3, "public.fb_ad_dm".into(), 6)
+    );
+    // The LISTENing session already has table 2's start, delivered while the run goes on.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        listener.client.simple_query("SELECT 1").await.unwrap(); // let the connection read
+        let got = events(&listener);
+        if got
+            .iter()
+            .any(|e| e["event"] == "step_start" && e["position"] == 2)
+        {
+            let start = got
+                .iter()
+                .find(|e| e["event"] == "run_start")
+                .expect("run_start first");
+            assert_eq!(start["section"], "slow");
+            assert_eq!(start["tables"], 3);
+            let first = got
+                .iter()
+                .find(|e| e["event"] == "step_finish" && e["position"] == 1)
+                .expect("table 1 finished");
+            assert_eq!(first["rows_fetched"], 6);
+            assert_eq!(first["mart_table"], "public.fb_campaign_dm");
+            assert!(
+                first["at"].is_string() && first["seconds"].is_number(),
+                "{first}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no step_start for table 2 yet: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !sync.is_finished(),
+        "notification arrived before the run ended"
+    );
+
+    let (result, notices) = sync.await.unwrap();
+    result.unwrap();
+    listener.client.simple_query("SELECT 1").await.unwrap();
+    let got = events(&listener);
+    let last = got.last().unwrap();
+    assert_eq!(
+        (last["event"].as_str(), last["status"].as_str()),
+        (Some("run_finish"), Some("succeeded"))
+    );
+    assert_eq!(
+        got.iter().filter(|e| e["event"] == "step_finish").count(),
+        3
+    );
+    // Notices carry the time, the table, the rows and the seconds.
+    let line = notices
+        .iter()
+        .find(|n| n.contains("[2/3] public.fb_ad_dm"))
+        .expect("a notice for table 2");
+    assert!(
+        line.starts_with("pg_datamart 20") && line.contains("fetched 9,") && line.ends_with(" s"),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_mid_table_ends_the_run_cancelled_and_keeps_the_table() {
+    let ctx = setup("it_cancel").await;
+    slow_section(&ctx, 3).await;
+    let syncer = Session::connect(&ctx.mart_db).await;
+    let pid: i32 = syncer
+        .client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let sync = tokio::spawn(async move { syncer.client.batch_execute(SLOW_CALL).await });
+    let m = &ctx.mart;
+    wait_until(
+        m,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE position = 2 AND status = 'running')",
+        10,
+    )
+    .await;
+    let before = m.checksum("SELECT * FROM fb_ad_dm").await;
+    assert!(m
+        .client
+        .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+        .await
+        .unwrap()
+        .get::<_, bool>(0));
+    let err = sync.await.unwrap().expect_err("the CALL is cancelled");
+    assert_eq!(
+        err.as_db_error().map(|e| e.code().clone()),
+        Some(SqlState::QUERY_CANCELED),
+        "{err}"
+    );
+
+    let run = m
+        .client
+        .query_one(
+            "SELECT status, error, finished_at IS NOT NULL FROM dm.run",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.get::<_, String>(0), "cancelled");
+    assert!(run.get::<_, String>(1).contains("public.fb_ad_dm (2 of 3)"));
+    assert!(run.get::<_, bool>(2));
+    assert_eq!(
+        steps(m, 1).await,
+        vec![
+            (1, "succeeded".into()),
+            (2, "cancelled".into()),
+            (3, "pending".into())
+        ]
+    );
+    assert_eq!(
+        m.checksum("SELECT * FROM fb_ad_dm").await,
+        before,
+        "table 2 is as it was"
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM fb_campaign_dm").await,
+        6,
+        "table 1 stays committed"
+    );
+}
+
+#[tokio::test]
+async fn terminated_sync_is_reconciled_to_failed() {
+    let ctx = setup("it_kill").await;
+    slow_section(&ctx, 3).await;
+    let syncer = Session::connect(&ctx.mart_db).await;
+    let pid: i32 = syncer
+        .client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let sync = tokio::spawn(async move { syncer.client.batch_execute(SLOW_CALL).await });
+    let m = &ctx.mart;
+    wait_until(
+        m,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE position = 2 AND status = 'running')",
+        10,
+    )
+    .await;
+    let before = m.checksum("SELECT * FROM fb_ad_dm").await;
+    assert!(m
+        .client
+        .query_one("SELECT pg_terminate_backend($1, 30000)", &[&pid])
+        .await
+        .unwrap()
+        .get::<_, bool>(0));
+    assert!(sync.await.unwrap().is_err(), "the syncing session is gone");
+
+    // The rows survived the backend; the next status read reconciles them.
+    assert_eq!(
+        m.text("SELECT status FROM dm.run").await.unwrap(),
+        "running"
+    );
+    let row = m
+        .client
+        .query_one(
+            "SELECT status, last_error FROM dm_status WHERE section = 'slow'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "failed");
+    assert!(row
+        .get::<_, String>(1)
+        .contains(&format!("backend {pid} is no longer running")));
+    assert_eq!(
+        steps(m, 1).await,
+        vec![
+            (1, "succeeded".into()),
+            (2, "failed".into()),
+            (3, "pending".into())
+        ]
+    );
+    assert!(m
+        .text("SELECT error FROM dm.run_step WHERE position = 2")
+        .await
+        .unwrap()
+        .contains("rolled back"));
+    assert_eq!(m.checksum("SELECT * FROM fb_ad_dm").await, before);
+}
+
+#[tokio::test]
+async fn a_failed_run_resumes_from_its_failed_table() {
+    let ctx = setup("it_resume").await;
+    let m = &ctx.mart;
+    m.exec(
+        "CREATE TABLE fb_ad_extra_dm (LIKE fb_ad_dm);
+         SELECT dm_add_section('later', 'account_id', 'fb_account_dm');
+         SELECT dm_add_table('later', 'fb_campaign_dm');
+         SELECT dm_add_table('later', 'fb_ad_dm', 'fb_ad_later');
+         SELECT dm_add_table('later', 'fb_ad_extra_dm', 'fb_ad');",
+    )
+    .await;
+    let e = m
+        .fails("CALL dm_sync('later', '1001,1002', '2026-01-10', '2026-01-11')")
+        .await;
+    assert_error(&e, SqlState::UNDEFINED_TABLE, &["(2 of 3)"]);
+    assert!(
+        e.hint().unwrap().contains("CALL dm_resume(1)"),
+        "{:?}",
+        e.hint()
+    );
+    let loaded_at = m
+        .text("SELECT max(created_at)::text FROM fb_campaign_dm")
+        .await;
+
+    ctx.wh
+        .exec("CREATE VIEW fb_ad_later AS SELECT * FROM fb_ad")
+        .await;
+    m.exec("CALL dm_resume(1)").await;
+    let r = m.client.query_one("SELECT run_id, status, resumed_from, accounts, start_date::text, end_date::text FROM dm.run WHERE run_id = 2", &[]).await.unwrap();
+    assert_eq!(r.get::<_, String>(1), "succeeded");
+    assert_eq!(r.get::<_, Option<i64>>(2), Some(1));
+    assert_eq!(r.get::<_, Vec<String>>(3), vec!["1001", "1002"]);
+    assert_eq!(
+        (r.get::<_, String>(4), r.get::<_, String>(5)),
+        ("2026-01-10".into(), "2026-01-11".into())
+    );
+    assert_eq!(
+        steps(m, 2).await,
+        vec![(2, "succeeded".into()), (3, "succeeded".into())],
+        "table 1 is not reloaded"
+    );
+    assert_eq!(
+        m.text("SELECT max(created_at)::text FROM fb_campaign_dm")
+            .await,
+        loaded_at
+    );
+    assert_eq!(m.i64("SELECT count(*) FROM fb_ad_dm").await, 12);
+    assert_eq!(m.i64("SELECT count(*) FROM fb_ad_extra_dm").await, 12);
+
+    for (sql, parts) in [
+        ("CALL dm_resume(2)", vec!["run_id", "run 2 is succeeded"]),
+        ("CALL dm_resume(99)", vec!["run 99 does not exist"]),
+    ] {
+        let e = m.fails(sql).await;
+        let code = if sql.contains("99") {
+            SqlState::UNDEFINED_OBJECT
+        } else {
+            SqlState::INVALID_PARAMETER_VALUE
+        };
+        assert_error(&e, code, &parts);
+    }
+}
+
+#[tokio::test]
+async fn old_history_is_pruned_when_a_sync_starts() {
+    let ctx = setup("it_prune").await;
+    let m = &ctx.mart;
+    m.exec(
+        "INSERT INTO dm.run (section, accounts, start_date, end_date, mode, status, started_at, finished_at, pid)
+         VALUES ('fb', '{1001}', '2025-01-01', '2025-01-02', 'delete_insert', 'succeeded', now() - interval '40 days', now() - interval '40 days', 1),
+                ('fb', '{1001}', '2025-01-01', '2025-01-02', 'delete_insert', 'failed', now() - interval '5 days', now() - interval '5 days', 1)",
+    )
+    .await;
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        m.i64("SELECT count(*) FROM dm.run").await,
+        2,
+        "the 40-day-old run is gone (default 30 days)"
+    );
+    m.exec("SET pg_datamart.history_days = 1").await;
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        m.i64("SELECT count(*) FROM dm.run WHERE started_at < now() - interval '1 day'")
+            .await,
+        0
+    );
+    assert_eq!(m.i64("SELECT count(*) FROM dm.run").await, 2);
+}
+
+/// The test server requires scram passwords for role dm_pw (Makefile: PG_HBA_PREPEND).
+#[tokio::test]
+async fn status_path_works_with_password_authentication_and_never_leaks_it() {
+    let ctx = setup("it_password").await;
+    let admin = Session::connect("postgres").await;
+    admin
+        .exec("DO $$ BEGIN CREATE ROLE dm_pw SUPERUSER LOGIN PASSWORD 'Pw-S3cret-9'; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        .await;
+    let pw_dsn = format!(
+        "{} user=dm_pw password=Pw-S3cret-9",
+        dsn(&ctx.mart_db).replace("user=postgres", "")
+    );
+    let s = Session::connect_dsn(&pw_dsn)
+        .await
+        .expect("dm_pw logs in with its password");
+    if s.fails("SELECT 1 FROM dblink('host=127.0.0.1 port=' || current_setting('port') || ' dbname=postgres user=dm_pw', 'SELECT 1') AS t(x int)").await.code() != &SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION {
+        panic!("the test server must require a password for dm_pw (run through `make it`)");
+    }
+    s.exec("CREATE USER MAPPING FOR dm_pw SERVER redshift_prd OPTIONS (user 'postgres')")
+        .await;
+
+    // The default status path (Unix socket, no password) is refused: a clear error, no data touched.
+    let e = s
+        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+        &["cannot open the status connection"],
+    );
+    assert!(
+        e.hint().unwrap().contains("pg_datamart.status_server"),
+        "{:?}",
+        e.hint()
+    );
+    assert_eq!(s.i64("SELECT count(*) FROM dm.run").await, 0);
+    assert_eq!(s.i64("SELECT count(*) FROM fb_campaign_dm").await, 0);
+
+    // A loopback server with a wrong password: refused, and the password is nowhere.
+    s.exec(&format!(
+        "CREATE SERVER dm_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '{}', dbname '{}');
+         CREATE USER MAPPING FOR dm_pw SERVER dm_loopback OPTIONS (user 'dm_pw', password 'Wrong-Pw-777');",
+        port(),
+        ctx.mart_db
+    ))
+    .await;
+    s.exec("SET pg_datamart.status_server = 'dm_loopback'")
+        .await;
+    let e = s
+        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+        &["dm_loopback", "password authentication failed"],
+    );
+    let text = format!(
+        "{} {:?} {:?} {}",
+        e.message(),
+        e.detail(),
+        e.hint(),
+        s.take_notices().join(" ")
+    );
+    assert!(
+        !text.contains("Wrong-Pw-777") && !text.contains("Pw-S3cret-9"),
+        "{text}"
+    );
+
+    // With the right password the sync runs and records its status.
+    s.exec("ALTER USER MAPPING FOR dm_pw SERVER dm_loopback OPTIONS (SET password 'Pw-S3cret-9')")
+        .await;
+    s.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        s.text("SELECT status FROM dm.run").await.unwrap(),
+        "succeeded"
+    );
+    assert_eq!(s.i64("SELECT count(*) FROM fb_campaign_dm").await, 2);
+    let all = s.text("SELECT string_agg(concat_ws(' ', r.*::text, s.*::text), ' ') FROM dm.run r JOIN dm.run_step s USING (run_id)").await.unwrap();
+    assert!(!all.contains("Pw-S3cret-9"));
+}
