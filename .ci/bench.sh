@@ -28,6 +28,8 @@
 #   BENCH_CLUSTER=bench BENCH_PORT=28818   cluster name / port for .ci/pg.sh
 #   KEEP_CLUSTER=1                         leave the cluster running at the end
 # Quick smoke run: ROWS_WIDE=20000 ROWS_NARROW=20000 REPS=1 bash .ci/bench.sh
+# After the method comparison, each table's window is synced once more by upsert and once by
+# delete_insert, unchanged, and the tuples each wrote are read from pg_stat_user_tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -221,6 +223,32 @@ for t in $TABLES; do
 done
 
 # ---------------------------------------------------------------------------------------------
+# Load modes on unchanged data: each table holds the window already; sync it again by upsert
+# (writes only what changed: nothing) and by delete_insert (rewrites every row), and read what
+# each wrote from the statistics of the table's partitions.
+# ---------------------------------------------------------------------------------------------
+MODES_OUT=$DIR/modes.tsv
+: >"$MODES_OUT"
+stats() {   # table: inserted|updated|deleted|dead tuples of its partitions
+    sleep 1   # the previous session's statistics are flushed when its backend exits
+    q mart "SELECT sum(n_tup_ins)::bigint || '|' || sum(n_tup_upd)::bigint || '|' || sum(n_tup_del)::bigint || '|' || sum(n_dead_tup)::bigint
+              FROM pg_stat_user_tables s JOIN pg_partition_tree('$1') p ON p.relid = s.relid"
+}
+for t in $TABLES; do
+    mt=${REMOTE[$t]}_dm
+    for mode in upsert delete_insert; do
+        settle "$mt"
+        IFS='|' read -r i0 u0 d0 x0 < <(stats "$mt")
+        t0=$(now)
+        logged q mart "CALL dm_sync('bench_$t', '0', '$WS', '$WE', mode => '$mode')"
+        secs=$(elapsed "$t0" "$(now)")
+        IFS='|' read -r i1 u1 d1 x1 < <(stats "$mt")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$mode" "$secs" $((i1 - i0)) $((u1 - u0)) $((d1 - d0)) $((x1 - x0)) >>"$MODES_OUT"
+        printf 'bench: %-6s unchanged re-sync  %-13s %9s s, dead tuples +%s\n' "$t" "$mode" "$secs" $((x1 - x0))
+    done
+done
+
+# ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -252,6 +280,14 @@ narrow_bytes=$(q warehouse "SELECT (pg_table_size('facebook_ad_seg_daily_report'
             echo "| $t | ${EXPECTED[$t]} | ${LABEL[$m]} | $med | $rate | $ratio | $(echo $runs | tr ' ' ',' | sed 's/,/, /g') |"
         done
     done
+    echo
+    echo "Re-syncing an unchanged window (the table already holds it), by mode; tuples written to the table's partitions:"
+    echo
+    echo "| table | rows | mode | seconds | inserted | updated | deleted | new dead tuples |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|"
+    while IFS=$'\t' read -r t mode secs ins upd del dead; do
+        echo "| $t | ${EXPECTED[$t]} | $mode | $secs | $ins | $upd | $del | $dead |"
+    done <"$MODES_OUT"
 } >"$OUT"
 echo
 cat "$OUT"

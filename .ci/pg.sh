@@ -36,6 +36,8 @@ start)
         rm -rf "$dir"
         if [[ $(id -u) == 0 ]]; then install -d -o postgres -g postgres "$dir"; else mkdir -p "$dir"; fi
         as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust --locale=C.UTF-8 -E UTF8 >/dev/null
+    fi
+    if [[ ! -f $dir/data/pg_hba.conf.orig ]]; then
         as_pg cp "$dir/data/pg_hba.conf" "$dir/data/pg_hba.conf.orig"
     fi
     if [[ -n ${PG_HBA_PREPEND:-} ]]; then

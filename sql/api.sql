@@ -6,19 +6,19 @@
 CREATE FUNCTION @extschema@.dm_add_section(
     section text, account_column text, account_table regclass, days int DEFAULT 7,
     mode text DEFAULT 'delete_insert', server text DEFAULT 'redshift_prd',
-    date_column text DEFAULT 'collected_at')
+    date_column text DEFAULT 'collected_at', storage_parameters text[] DEFAULT NULL)
 RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_add_section($1, $2, $3::oid, $4, $5, $6, $7) $$;
-COMMENT ON FUNCTION @extschema@.dm_add_section(text, text, regclass, int, text, text, text) IS
-'Registers a section: its account column, the mart table listing the accounts served, the default window in days, the load mode, the foreign server of the warehouse and the date column';
+AS $$ SELECT @extschema@._dm_add_section($1, $2, $3::oid, $4, $5, $6, $7, $8) $$;
+COMMENT ON FUNCTION @extschema@.dm_add_section(text, text, regclass, int, text, text, text, text[]) IS
+'Registers a section: its account column, the mart table listing the accounts served, the default window in days, the load mode (delete_insert or upsert), the foreign server of the warehouse, the date column, and the storage parameters of the monthly partitions it creates (NULL: autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0)';
 
 CREATE FUNCTION @extschema@.dm_alter_section(
     section text, account_column text DEFAULT NULL, account_table regclass DEFAULT NULL,
     days int DEFAULT NULL, mode text DEFAULT NULL, server text DEFAULT NULL,
-    date_column text DEFAULT NULL)
+    date_column text DEFAULT NULL, storage_parameters text[] DEFAULT NULL)
 RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_alter_section($1, $2, $3::oid, $4, $5, $6, $7) $$;
-COMMENT ON FUNCTION @extschema@.dm_alter_section(text, text, regclass, int, text, text, text) IS
+AS $$ SELECT @extschema@._dm_alter_section($1, $2, $3::oid, $4, $5, $6, $7, $8) $$;
+COMMENT ON FUNCTION @extschema@.dm_alter_section(text, text, regclass, int, text, text, text, text[]) IS
 'Changes a section; NULL arguments keep their current value';
 
 CREATE FUNCTION @extschema@.dm_drop_section(section text)
@@ -53,16 +53,25 @@ AS $$ SELECT @extschema@._dm_unmap_column($1::oid, $2) $$;
 COMMENT ON FUNCTION @extschema@.dm_unmap_column(regclass, text) IS
 'Removes a column mapping: the mart column is fetched from the same-named warehouse column again';
 
+CREATE FUNCTION @extschema@.dm_discover_columns(section text)
+RETURNS TABLE (mart_table regclass, matched text[], mapped text[], unmatched_mart text[],
+               unmatched_remote text[], ambiguous text[])
+LANGUAGE sql VOLATILE
+AS $$ SELECT d.mart_table::regclass, d.matched, d.mapped, d.unmatched_mart, d.unmatched_remote, d.ambiguous
+        FROM @extschema@._dm_discover_columns($1) d $$;
+COMMENT ON FUNCTION @extschema@.dm_discover_columns(text) IS
+'Reads the warehouse''s information_schema.columns for each table of the section, matches its columns to the mart columns (exact, case, dots to underscores, camelCase to snake_case, run-together, 63-byte truncation), stores the mappings that are needed (declared ones are kept) and reports per table: matched, mapped, unmatched mart columns (with candidates), unmatched warehouse columns, ambiguous mart columns';
+
 -- Preview ----------------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.dm_preview(
     section text, account_ids text DEFAULT '0', start_date date DEFAULT NULL,
-    end_date date DEFAULT NULL)
+    end_date date DEFAULT NULL, mode text DEFAULT NULL)
 RETURNS TABLE (mart_table regclass, remote_sql text, column_definitions text, local_sql text)
 LANGUAGE sql VOLATILE
 AS $$ SELECT p.mart_table::regclass, p.remote_sql, p.column_definitions, p.local_sql
-        FROM @extschema@._dm_preview($1, $2, $3, $4) p $$;
-COMMENT ON FUNCTION @extschema@.dm_preview(text, text, date, date) IS
+        FROM @extschema@._dm_preview($1, $2, $3, $4, $5) p $$;
+COMMENT ON FUNCTION @extschema@.dm_preview(text, text, date, date, text) IS
 'Shows, per table in sync order, the exact remote SQL, the dblink column-definition list and the local statements dm_sync would run; executes and writes nothing';
 
 -- Status path (see src/status.rs) ----------------------------------------------------------
@@ -215,20 +224,20 @@ $$;
 
 CREATE PROCEDURE @extschema@.dm_sync(
     section text, account_ids text DEFAULT '0', start_date date DEFAULT NULL,
-    end_date date DEFAULT NULL)
+    end_date date DEFAULT NULL, mode text DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     v_run bigint;
 BEGIN
     -- Validates the request, opens the status path and records the run; no mart data is touched.
-    v_run := @extschema@._dm_run_begin(section, account_ids, start_date, end_date);
+    v_run := @extschema@._dm_run_begin(section, account_ids, start_date, end_date, mode);
     COMMIT;
     CALL @extschema@._dm_run_steps(v_run);
 END
 $$;
-COMMENT ON PROCEDURE @extschema@.dm_sync(text, text, date, date) IS
-'Syncs a section from the warehouse: for each table in order, deletes the window''s rows for the accounts and inserts the fetched rows, committing after each table. account_ids: comma list, or ''0''/''''/NULL for every account of the section; window defaults to today minus the section''s days .. today. Must be CALLed outside a transaction block';
+COMMENT ON PROCEDURE @extschema@.dm_sync(text, text, date, date, text) IS
+'Syncs a section from the warehouse, committing after each table: creates the monthly partitions the window needs, then loads the window''s rows for the accounts by delete_insert (delete, insert all) or upsert (delete rows gone upstream, update changed rows, insert new ones); mode overrides the section''s for this call. account_ids: comma list, or ''0''/''''/NULL for every account of the section; window defaults to today minus the section''s days .. today. Must be CALLed outside a transaction block';
 
 CREATE PROCEDURE @extschema@.dm_resume(run_id bigint)
 LANGUAGE plpgsql

@@ -11,13 +11,16 @@ CREATE TABLE dm.section (
     account_column text NOT NULL CHECK (account_column <> ''),
     account_table  regclass NOT NULL,
     days           integer NOT NULL DEFAULT 7 CHECK (days BETWEEN 0 AND 3660),
-    mode           text NOT NULL DEFAULT 'delete_insert' CHECK (mode IN ('delete_insert')),
+    mode           text NOT NULL DEFAULT 'delete_insert' CHECK (mode IN ('delete_insert', 'upsert')),
     server         text NOT NULL DEFAULT 'redshift_prd' CHECK (server <> ''),
     date_column    text NOT NULL DEFAULT 'collected_at' CHECK (date_column <> ''),
+    storage_parameters text[] NOT NULL
+                   DEFAULT '{autovacuum_vacuum_scale_factor=0,autovacuum_vacuum_threshold=200000,autovacuum_analyze_scale_factor=0}',
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE dm.section IS 'A named group of mart tables synced together (dm_add_section)';
+COMMENT ON COLUMN dm.section.storage_parameters IS 'storage parameters of the monthly partitions pg_datamart creates, also applied to the window''s existing partitions';
 
 CREATE TABLE dm.section_table (
     section        text NOT NULL REFERENCES dm.section ON UPDATE CASCADE ON DELETE CASCADE,
@@ -35,9 +38,10 @@ CREATE TABLE dm.column_map (
     mart_table    regclass NOT NULL,
     mart_column   text NOT NULL CHECK (mart_column <> ''),
     remote_column text NOT NULL CHECK (remote_column <> ''),
+    source        text NOT NULL DEFAULT 'declared' CHECK (source IN ('declared', 'discovered')),
     PRIMARY KEY (mart_table, mart_column)
 );
-COMMENT ON TABLE dm.column_map IS 'Mart columns fetched from a differently named warehouse column (dm_map_column)';
+COMMENT ON TABLE dm.column_map IS 'Mart columns fetched from a differently named warehouse column: declared (dm_map_column) or discovered (dm_discover_columns)';
 
 CREATE TABLE dm.run (
     run_id           bigserial PRIMARY KEY,

@@ -67,6 +67,27 @@ pub struct Column {
     pub type_sql: String,
     pub generated: bool,
     pub identity: bool,
+    pub not_null: bool,
+    /// Has default btree equality: compared as is; otherwise compared as text.
+    pub comparable: bool,
+}
+
+/// A unique index (or the primary key) without expressions or predicate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Key {
+    pub name: String,
+    pub primary: bool,
+    pub columns: Vec<String>,
+}
+
+/// A partition of a partitioned mart table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Partition {
+    pub schema: String,
+    pub name: String,
+    /// `pg_get_expr(relpartbound)`: `FOR VALUES FROM (...) TO (...)`, `DEFAULT`, ...
+    pub bound: String,
+    pub reloptions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +99,11 @@ pub struct MartTable {
     pub columns: Vec<Column>,
     /// mart column -> warehouse column, from dm.column_map.
     pub mappings: BTreeMap<String, String>,
+    pub keys: Vec<Key>,
+    /// `r`ange, `l`ist or `h`ash for a partitioned table.
+    pub partition_strategy: Option<String>,
+    pub partition_key: Option<Vec<String>>,
+    pub partitions: Vec<Partition>,
 }
 
 /// One fetched column: its mart name, its warehouse name, its declared type.
@@ -152,6 +178,32 @@ impl MartTable {
     pub fn has_settable(&self, name: &str) -> bool {
         self.column(name)
             .is_some_and(|c| !c.generated && !c.identity)
+    }
+
+    /// The key upsert merges on: the primary key, else the narrowest unique index, whose columns
+    /// are all fetched and NOT NULL (a NULL key would never match and would duplicate rows).
+    pub fn upsert_key(&self) -> DmResult<&Key> {
+        let fetched = self.fetched_columns()?;
+        let usable = |k: &&Key| {
+            k.columns.iter().all(|c| {
+                fetched.iter().any(|f| &f.mart == c)
+                    && self.column(c).is_some_and(|col| col.not_null)
+            })
+        };
+        self.keys.iter().find(usable).ok_or_else(|| {
+            let have = if self.keys.is_empty() {
+                "it has no primary key or unique index".to_string()
+            } else {
+                format!(
+                    "its unique keys ({}) include a column that is not fetched or may be NULL",
+                    self.keys.iter().map(|k| format!("{} ({})", k.name, k.columns.join(", "))).collect::<Vec<_>>().join("; ")
+                )
+            };
+            DmError::NoUpsertKey {
+                message: format!("mart table {} cannot be loaded in upsert mode: {have}", self.display_name()),
+                hint: "Add a primary key or a unique index on fetched NOT NULL columns (for a partitioned table it must include the date column), or use mode delete_insert.".into(),
+            }
+        })
     }
 
     /// The columns fetched from the warehouse, in table order: every live column except the

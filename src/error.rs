@@ -41,6 +41,20 @@ pub enum DmError {
     #[error("{message}")]
     InTransactionBlock { message: String, hint: String },
 
+    /// Upsert needs a unique key on the mart table.
+    #[error("{message}")]
+    NoUpsertKey { message: String, hint: String },
+
+    /// The fetched rows or the mart's partitions contradict the load (duplicate keys, rows
+    /// in a DEFAULT partition): the load is refused before it writes.
+    #[error("{message}")]
+    Conflict {
+        code: PgSqlErrorCode,
+        message: String,
+        detail: String,
+        hint: String,
+    },
+
     /// Registering something that is already registered.
     #[error("{message}")]
     Duplicate { message: String, hint: String },
@@ -97,6 +111,8 @@ impl DmError {
             DmError::UndefinedObject { code, .. } => *code,
             DmError::InvalidDefinition { .. } => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
             DmError::Duplicate { .. } => PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
+            DmError::NoUpsertKey { .. } => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
+            DmError::Conflict { code, .. } => *code,
             DmError::InTransactionBlock { .. } => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }
@@ -124,7 +140,16 @@ impl From<DmError> for ErrorReport {
             DmError::InvalidArgument { hint, .. }
             | DmError::UndefinedObject { hint, .. }
             | DmError::Duplicate { hint, .. }
-            | DmError::InTransactionBlock { hint, .. } => report.set_hint(hint),
+            | DmError::InTransactionBlock { hint, .. }
+            | DmError::NoUpsertKey { hint, .. } => report.set_hint(hint),
+            DmError::Conflict { detail, hint, .. } => {
+                let report = if detail.is_empty() {
+                    report
+                } else {
+                    report.set_detail(detail)
+                };
+                report.set_hint(hint)
+            }
             DmError::InvalidDefinition { detail, hint, .. } => {
                 let report = if detail.is_empty() {
                     report

@@ -17,7 +17,20 @@ pub static STATUS_SERVER: GucSetting<Option<CString>> = GucSetting::<Option<CStr
 /// Days of run history kept; older finished runs are deleted when a sync starts. 0 keeps all.
 pub static HISTORY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 
+/// Rows written (deleted + inserted + updated) from which the touched partitions are analyzed.
+pub static ANALYZE_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"pg_datamart.analyze_threshold",
+        c"Rows written to a table by one sync from which its touched partitions are analyzed.",
+        c"-1 never analyzes; 0 analyzes after every load that wrote a row.",
+        &ANALYZE_THRESHOLD,
+        -1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_string_guc(
         c"pg_datamart.status_server",
         c"Foreign server used to write run status from a separate session.",
@@ -72,6 +85,10 @@ pub fn status_server() -> Option<String> {
         .and_then(|c| c.into_string().ok())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
+}
+
+pub fn analyze_threshold() -> i32 {
+    ANALYZE_THRESHOLD.get()
 }
 
 pub fn history_days() -> i32 {

@@ -14,10 +14,12 @@
 use pgrx::prelude::*;
 
 pub mod catalog;
+pub mod discover;
 pub mod error;
 pub mod fetch;
 pub mod gucs;
 pub mod load;
+pub mod partition;
 pub mod quote;
 pub mod section;
 pub mod sqlgen;

@@ -1,11 +1,12 @@
 //! Load: how fetched rows land in the mart. One interface, [`load_table`], takes a table's plan
-//! and returns its counts; the mode decides the statements. Set-based only: the window's rows
-//! are deleted with one statement and the fetched rows inserted with one `INSERT ... SELECT`
-//! per remote query, never row by row.
+//! and returns its counts; the plan's mode decides the statements. Set-based only, never row by
+//! row. Runs in the caller's transaction (one per table; the caller commits).
 
-use crate::error::{DmResult, SpiContext};
-use crate::sqlgen::TablePlan;
+use crate::error::{DmError, DmResult, SpiContext};
+use crate::sqlgen::{LoadSql, TablePlan};
 use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::PgSqlErrorCode;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LoadCounts {
@@ -15,25 +16,103 @@ pub struct LoadCounts {
     pub updated: i64,
 }
 
-/// Runs the plan in the current transaction (the caller commits): delete, then insert.
+impl LoadCounts {
+    pub fn written(&self) -> i64 {
+        self.deleted + self.inserted + self.updated
+    }
+}
+
+fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
+    Ok(client.update(sql, None, &[]).doing(doing)?.len() as i64)
+}
+
+/// Prepares the partitions, runs the plan's statements, and analyzes what it wrote to when
+/// that is at least `pg_datamart.analyze_threshold` rows.
 pub fn load_table(plan: &TablePlan) -> DmResult<LoadCounts> {
-    Spi::connect_mut(|client| {
-        let deleted = client
-            .update(plan.delete_sql.as_str(), None, &[])
-            .doing("deleting the window")?
-            .len() as i64;
-        let mut inserted = 0i64;
-        for sql in &plan.insert_sqls {
-            inserted += client
-                .update(sql.as_str(), None, &[])
-                .doing("inserting fetched rows")?
-                .len() as i64;
+    let counts = Spi::connect_mut(|client| {
+        for sql in &plan.partitions.statements {
+            run(client, sql, "preparing partitions")?;
         }
-        Ok(LoadCounts {
-            fetched: inserted,
-            deleted,
-            inserted,
-            updated: 0,
-        })
-    })
+        match &plan.load {
+            LoadSql::DeleteInsert { delete, inserts } => {
+                let deleted = run(client, delete, "deleting the window")?;
+                let mut inserted = 0;
+                for sql in inserts {
+                    inserted += run(client, sql, "inserting fetched rows")?;
+                }
+                Ok::<_, DmError>(LoadCounts {
+                    fetched: inserted,
+                    deleted,
+                    inserted,
+                    updated: 0,
+                })
+            }
+            LoadSql::Upsert {
+                key,
+                create_stage,
+                stage_inserts,
+                analyze_stage,
+                duplicates,
+                delete,
+                update,
+                insert,
+            } => {
+                run(client, create_stage, "creating the stage table")?;
+                let mut fetched = 0;
+                for sql in stage_inserts {
+                    fetched += run(client, sql, "fetching into the stage table")?;
+                }
+                run(client, analyze_stage, "analyzing the stage table")?;
+                let dups = client
+                    .select(duplicates.as_str(), None, &[])
+                    .doing("checking fetched keys")?;
+                if !dups.is_empty() {
+                    let mut total = 0i64;
+                    let mut examples = Vec::new();
+                    for row in dups {
+                        total = row
+                            .get::<i64>(1)
+                            .doing("reading duplicate keys")?
+                            .unwrap_or(0);
+                        examples.push(
+                            row.get::<String>(2)
+                                .doing("reading duplicate keys")?
+                                .unwrap_or_default(),
+                        );
+                    }
+                    return Err(DmError::Conflict {
+                        code: PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
+                        message: format!(
+                            "the warehouse returned {total} duplicated key(s) for {} on ({}), e.g. {}",
+                            plan.mart_name,
+                            key.join(", "),
+                            examples.join(", ")
+                        ),
+                        detail: format!("{fetched} rows were fetched; the warehouse does not enforce keys. Nothing was changed."),
+                        hint: "Remove the duplicates at the source, or give the mart table a key that matches the warehouse's grain."
+                            .into(),
+                    });
+                }
+                let deleted = run(client, delete, "deleting rows gone upstream")?;
+                let updated = match update {
+                    Some(sql) => run(client, sql, "updating changed rows")?,
+                    None => 0,
+                };
+                let inserted = run(client, insert, "inserting new rows")?;
+                Ok(LoadCounts {
+                    fetched,
+                    deleted,
+                    inserted,
+                    updated,
+                })
+            }
+        }
+    })?;
+    let threshold = crate::gucs::analyze_threshold();
+    if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
+        for target in &plan.partitions.touched {
+            Spi::run(&format!("ANALYZE {target}")).doing("analyzing the loaded partitions")?;
+        }
+    }
+    Ok(counts)
 }

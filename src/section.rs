@@ -7,7 +7,7 @@ use pgrx::{pg_sys, PgSqlErrorCode};
 use serde::Deserialize;
 
 /// Load modes this version implements.
-pub const MODES: &[&str] = &["delete_insert"];
+pub const MODES: &[&str] = &["delete_insert", "upsert"];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Section {
@@ -19,6 +19,7 @@ pub struct Section {
     pub mode: String,
     pub server: String,
     pub date_column: String,
+    pub storage_parameters: Vec<String>,
     pub tables: Vec<SectionTable>,
 }
 
@@ -90,7 +91,37 @@ fn check_section_name(section: &str) -> DmResult<()> {
     }
 }
 
-fn check_mode(mode: &str) -> DmResult<()> {
+/// `name=value` storage parameters for new partitions; PostgreSQL checks the names and values
+/// themselves when a partition is created.
+fn check_storage(params: &[String]) -> DmResult<()> {
+    for p in params {
+        let ok = p.split_once('=').is_some_and(|(n, v)| {
+            n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+                && !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c))
+        });
+        if !ok {
+            return Err(DmError::invalid_argument(
+                "storage_parameters",
+                format!("{p:?} is not a name=value storage parameter"),
+                "Pass e.g. ARRAY['autovacuum_vacuum_scale_factor=0', 'autovacuum_vacuum_threshold=200000'], or '{}' for none.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// In upsert mode every table needs a usable unique key.
+fn check_upsert_table(oid: u32, name: &str) -> DmResult<()> {
+    crate::catalog::MartTable::load(oid, &format!("mart table {name}"))?
+        .upsert_key()
+        .map(|_| ())
+}
+
+pub fn check_mode(mode: &str) -> DmResult<()> {
     if MODES.contains(&mode) {
         Ok(())
     } else {
@@ -251,6 +282,7 @@ pub fn parse_remote_table(remote: &str) -> DmResult<(String, String)> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[pg_extern(name = "_dm_add_section")]
 fn add_section(
     section: &str,
@@ -260,9 +292,17 @@ fn add_section(
     mode: &str,
     server: &str,
     date_column: &str,
+    storage_parameters: Option<Vec<String>>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
         check_section_name(section)?;
+        let storage = storage_parameters.unwrap_or_else(|| {
+            crate::partition::DEFAULT_STORAGE
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        });
+        check_storage(&storage)?;
         check_days(days)?;
         check_mode(mode)?;
         check_server(server)?;
@@ -289,8 +329,8 @@ fn add_section(
             });
         }
         Spi::run_with_args(
-            "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column)
-             VALUES ($1, $2, $3::regclass, $4, $5, $6, $7)",
+            "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column, storage_parameters)
+             VALUES ($1, $2, $3::regclass, $4, $5, $6, $7, $8)",
             &[
                 section.into(),
                 account_column.into(),
@@ -299,6 +339,7 @@ fn add_section(
                 mode.into(),
                 server.into(),
                 date_column.into(),
+                storage.into(),
             ],
         )
         .doing("registering the section")?;
@@ -316,9 +357,18 @@ fn alter_section(
     mode: Option<&str>,
     server: Option<&str>,
     date_column: Option<&str>,
+    storage_parameters: Option<Vec<String>>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
         let current = Section::load(section)?;
+        if let Some(p) = &storage_parameters {
+            check_storage(p)?;
+        }
+        if mode == Some("upsert") {
+            for t in &current.tables {
+                check_upsert_table(t.mart_table, &t.mart_table_name)?;
+            }
+        }
         if let Some(d) = days {
             check_days(d)?;
         }
@@ -349,6 +399,7 @@ fn alter_section(
                 mode           = COALESCE($5, mode),
                 server         = COALESCE($6, server),
                 date_column    = COALESCE($7, date_column),
+                storage_parameters = COALESCE($8, storage_parameters),
                 updated_at     = now()
               WHERE section = $1",
             &[
@@ -359,6 +410,7 @@ fn alter_section(
                 mode.into(),
                 server.into(),
                 date_column.into(),
+                storage_parameters.into(),
             ],
         )
         .doing("changing the section")?;
@@ -412,6 +464,9 @@ fn add_table(
             "account_column",
         )?;
         check_column(mart_table, &s.date_column, "date_column (of the section)")?;
+        if s.mode == "upsert" {
+            check_upsert_table(mart_table.to_u32(), &mart_name)?;
+        }
         let (remote_schema, remote_name) = match remote_table {
             Some(r) => parse_remote_table(r)?,
             None => {
@@ -510,7 +565,7 @@ fn map_column(
         }
         Spi::run_with_args(
             "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::regclass, $2, $3)
-             ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column",
+             ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column, source = 'declared'",
             &[mart_table.into(), mart_column.into(), remote_column.into()],
         )
         .doing("storing the column mapping")?;

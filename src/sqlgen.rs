@@ -9,6 +9,7 @@
 
 use crate::catalog::{FetchedColumn, MartTable};
 use crate::error::DmResult;
+use crate::partition::PartitionPlan;
 use crate::quote;
 use crate::section::{Section, SectionTable};
 use crate::window::Window;
@@ -17,29 +18,77 @@ use crate::window::Window;
 /// (Redshift's statement limit is 16 MB; this stays far below it).
 const MAX_ID_BYTES_PER_QUERY: usize = 1 << 20;
 
+/// The local statements that write one table, by mode.
+#[derive(Debug, Clone)]
+pub enum LoadSql {
+    /// Delete the window's rows for the accounts, then insert every fetched row.
+    DeleteInsert {
+        delete: String,
+        inserts: Vec<String>,
+    },
+    /// Fetch into a temporary stage, refuse duplicate keys, then delete the window's rows that
+    /// are gone upstream, update the rows whose values changed and insert the new ones.
+    Upsert {
+        key: Vec<String>,
+        create_stage: String,
+        stage_inserts: Vec<String>,
+        analyze_stage: String,
+        duplicates: String,
+        delete: String,
+        update: Option<String>,
+        insert: String,
+    },
+}
+
 /// Everything a sync of one table runs, as text.
 #[derive(Debug, Clone)]
 pub struct TablePlan {
     pub mart_oid: u32,
     pub mart_name: String,
-    pub server: String,
-    pub columns: Vec<FetchedColumn>,
+    pub mode: String,
     /// One remote query per account chunk.
     pub remote_sqls: Vec<String>,
     /// `"col" type, ...` for `AS r(...)`.
     pub column_definitions: String,
-    /// Removes the window's rows for the accounts.
-    pub delete_sql: String,
-    /// One `INSERT ... SELECT ... FROM dblink(...)` per remote query.
-    pub insert_sqls: Vec<String>,
+    /// Partitions to create or to give the section's storage parameters, and those written to.
+    pub partitions: PartitionPlan,
+    pub load: LoadSql,
 }
 
 impl TablePlan {
     /// The local statements in execution order, as one script.
     pub fn local_script(&self) -> String {
-        let mut parts = vec![self.delete_sql.clone()];
-        parts.extend(self.insert_sqls.iter().cloned());
-        parts.join(";\n") + ";"
+        let mut parts = self.partitions.statements.clone();
+        match &self.load {
+            LoadSql::DeleteInsert { delete, inserts } => {
+                parts.push(delete.clone());
+                parts.extend(inserts.iter().cloned());
+            }
+            LoadSql::Upsert {
+                create_stage,
+                stage_inserts,
+                analyze_stage,
+                duplicates,
+                delete,
+                update,
+                insert,
+                ..
+            } => {
+                parts.push(create_stage.clone());
+                parts.extend(stage_inserts.iter().cloned());
+                parts.push(analyze_stage.clone());
+                parts.push(format!("{duplicates} /* any row refuses the load */"));
+                parts.push(delete.clone());
+                parts.extend(update.iter().cloned());
+                parts.push(insert.clone());
+            }
+        }
+        let mut script = parts.join(";\n") + ";";
+        script.push_str(&format!(
+            "\n/* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE {};",
+            self.partitions.touched.join(", ")
+        ));
+        script
     }
 
     pub fn remote_script(&self) -> String {
@@ -67,7 +116,8 @@ pub fn chunk_accounts(ids: &[String], per_query: usize) -> Vec<&[String]> {
     chunks
 }
 
-/// `"date" >= 'start' AND "date" < 'end+1' AND "account" IN (...)`, with the given literal quoting.
+/// `<date> >= 'start' AND <date> < 'end+1' AND <account> IN (...)` over already-quoted column
+/// expressions, with the given literal quoting.
 fn window_predicate(
     date_col: &str,
     acct_col: &str,
@@ -76,15 +126,14 @@ fn window_predicate(
     lit: impl Fn(&str) -> DmResult<String>,
 ) -> DmResult<String> {
     Ok(format!(
-        "{d} >= {s} AND {d} < {e} AND {a} IN {ids_sql}",
-        d = quote::ident(date_col),
-        a = quote::ident(acct_col),
+        "{date_col} >= {s} AND {date_col} < {e} AND {acct_col} IN {ids_sql}",
         s = lit(&window.start.format("%Y-%m-%d").to_string())?,
         e = lit(&window.end_exclusive().format("%Y-%m-%d").to_string())?,
     ))
 }
 
-/// Builds the plan for one table of a section.
+/// Builds the plan for one table of a section in `mode`.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_table(
     section: &Section,
     table: &SectionTable,
@@ -92,6 +141,7 @@ pub fn plan_table(
     accounts: &[String],
     window: &Window,
     per_query: usize,
+    mode: &str,
 ) -> DmResult<TablePlan> {
     let account_col = section.account_column_of(table);
     mart.require_column(account_col, "account")?;
@@ -104,15 +154,15 @@ pub fn plan_table(
         .map(|c| quote::ident(&c.remote))
         .collect::<Vec<_>>()
         .join(", ");
-    let remote_date = mart.remote_name(&section.date_column);
-    let remote_acct = mart.remote_name(account_col);
+    let remote_date = quote::ident(mart.remote_name(&section.date_column));
+    let remote_acct = quote::ident(mart.remote_name(account_col));
     let remote_sqls = chunk_accounts(accounts, per_query)
         .into_iter()
         .map(|chunk| {
             let ids = quote::remote_literal_list(chunk)?;
             let pred = window_predicate(
-                remote_date,
-                remote_acct,
+                &remote_date,
+                &remote_acct,
                 window,
                 &ids,
                 quote::remote_literal,
@@ -128,49 +178,151 @@ pub fn plan_table(
         .map(|c| format!("{} {}", quote::ident(&c.mart), c.type_sql))
         .collect::<Vec<_>>()
         .join(", ");
-
-    let mut target_cols: Vec<String> = columns.iter().map(|c| quote::ident(&c.mart)).collect();
-    let mut source_cols: Vec<String> = columns
-        .iter()
-        .map(|c| format!("r.{}", quote::ident(&c.mart)))
-        .collect();
-    for stamp in ["created_at", "updated_at"] {
-        if mart.has_settable(stamp) {
-            target_cols.push(quote::ident(stamp));
-            source_cols.push("now()".to_string());
-        }
-    }
-    let target = mart.sql_name();
     let dblink = crate::catalog::extension_schema("dblink")?;
-    let insert_sqls = remote_sqls
-        .iter()
-        .map(|remote| {
-            format!(
-                "INSERT INTO {target} ({}) SELECT {} FROM {dblink}.dblink({}, {}) AS r({column_definitions})",
-                target_cols.join(", "),
-                source_cols.join(", "),
-                quote::local_literal(&section.server),
-                quote::local_literal(remote),
-            )
-        })
-        .collect();
+    let source = |remote: &str| {
+        format!(
+            "{dblink}.dblink({}, {}) AS r({column_definitions})",
+            quote::local_literal(&section.server),
+            quote::local_literal(remote)
+        )
+    };
 
+    let target = mart.sql_name();
+    let cols: Vec<String> = columns.iter().map(|c| quote::ident(&c.mart)).collect();
+    let stamps: Vec<&str> = ["created_at", "updated_at"]
+        .into_iter()
+        .filter(|s| mart.has_settable(s))
+        .collect();
+    let mut target_cols = cols.clone();
+    target_cols.extend(stamps.iter().map(|s| quote::ident(s)));
+    let with_stamps = |prefix: &str| {
+        let mut v: Vec<String> = cols.iter().map(|c| format!("{prefix}.{c}")).collect();
+        v.extend(stamps.iter().map(|_| "now()".to_string()));
+        v.join(", ")
+    };
     let local_ids = quote::local_literal_list(accounts);
-    let delete_pred =
-        window_predicate(&section.date_column, account_col, window, &local_ids, |v| {
-            Ok(quote::local_literal(v))
-        })?;
-    let delete_sql = format!("DELETE FROM {target} WHERE {delete_pred}");
+    let local_window = |alias: &str| {
+        let q = |c: &str| {
+            if alias.is_empty() {
+                quote::ident(c)
+            } else {
+                format!("{alias}.{}", quote::ident(c))
+            }
+        };
+        window_predicate(
+            &q(&section.date_column),
+            &q(account_col),
+            window,
+            &local_ids,
+            |v| Ok(quote::local_literal(v)),
+        )
+    };
+
+    let load = match mode {
+        "upsert" => {
+            let key = mart.upsert_key()?.columns.clone();
+            let stage = "pg_temp.\"dm_stage\"";
+            let key_match = key
+                .iter()
+                .map(|k| format!("s.{q} = m.{q}", q = quote::ident(k)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let key_list = key
+                .iter()
+                .map(|k| quote::ident(k))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let key_text = key
+                .iter()
+                .map(|k| format!("{}::text", quote::ident(k)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let non_key: Vec<&FetchedColumn> =
+                columns.iter().filter(|c| !key.contains(&c.mart)).collect();
+            let compare = |alias: &str| {
+                non_key
+                    .iter()
+                    .map(|c| {
+                        let e = format!("{alias}.{}", quote::ident(&c.mart));
+                        if mart.column(&c.mart).is_some_and(|col| col.comparable) {
+                            e
+                        } else {
+                            format!("{e}::text")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let update = if non_key.is_empty() {
+                None
+            } else {
+                let mut sets: Vec<String> = non_key
+                    .iter()
+                    .map(|c| format!("{q} = s.{q}", q = quote::ident(&c.mart)))
+                    .collect();
+                if stamps.contains(&"updated_at") {
+                    sets.push(format!("{} = now()", quote::ident("updated_at")));
+                }
+                Some(format!(
+                    "UPDATE {target} AS m SET {} FROM {stage} AS s WHERE {key_match} AND {} AND ({}) IS DISTINCT FROM ({})",
+                    sets.join(", "),
+                    local_window("m")?,
+                    compare("m"),
+                    compare("s"),
+                ))
+            };
+            LoadSql::Upsert {
+                create_stage: format!("CREATE TEMP TABLE \"dm_stage\" ({column_definitions}) ON COMMIT DROP"),
+                stage_inserts: remote_sqls.iter().map(|r| format!("INSERT INTO {stage} SELECT * FROM {}", source(r))).collect(),
+                analyze_stage: format!("ANALYZE {stage}"),
+                duplicates: format!(
+                    "SELECT count(*) OVER (), format('(%s) x%s', concat_ws(', ', {key_text}), count(*)) FROM {stage} \
+                     GROUP BY {key_list} HAVING count(*) > 1 ORDER BY count(*) DESC, 2 LIMIT 5"
+                ),
+                delete: format!(
+                    "DELETE FROM {target} AS m WHERE {} AND NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE {key_match})",
+                    local_window("m")?
+                ),
+                update,
+                insert: format!(
+                    "INSERT INTO {target} ({}) SELECT {} FROM {stage} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS m WHERE {key_match} AND {})",
+                    target_cols.join(", "),
+                    with_stamps("s"),
+                    local_window("m")?
+                ),
+                key,
+            }
+        }
+        _ => LoadSql::DeleteInsert {
+            delete: format!("DELETE FROM {target} WHERE {}", local_window("")?),
+            inserts: remote_sqls
+                .iter()
+                .map(|r| {
+                    format!(
+                        "INSERT INTO {target} ({}) SELECT {} FROM {}",
+                        target_cols.join(", "),
+                        with_stamps("r"),
+                        source(r)
+                    )
+                })
+                .collect(),
+        },
+    };
+    let partitions = crate::partition::plan(
+        mart,
+        &section.date_column,
+        &section.storage_parameters,
+        window,
+    )?;
 
     Ok(TablePlan {
         mart_oid: mart.oid,
         mart_name: mart.display_name(),
-        server: section.server.clone(),
-        columns,
+        mode: mode.to_string(),
         remote_sqls,
         column_definitions,
-        delete_sql,
-        insert_sqls,
+        partitions,
+        load,
     })
 }
 

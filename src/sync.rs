@@ -25,6 +25,7 @@ fn plan_one(
     name: &str,
     accounts: &[String],
     window: &Window,
+    mode: &str,
 ) -> DmResult<TablePlan> {
     let table = section
         .tables
@@ -45,6 +46,7 @@ fn plan_one(
         accounts,
         window,
         crate::gucs::accounts_per_query(),
+        mode,
     )
 }
 
@@ -53,12 +55,30 @@ fn plan_section(
     section: &Section,
     accounts: &[String],
     window: &Window,
+    mode: &str,
 ) -> DmResult<Vec<TablePlan>> {
     section
         .tables
         .iter()
-        .map(|t| plan_one(section, t.mart_table, &t.mart_table_name, accounts, window))
+        .map(|t| {
+            plan_one(
+                section,
+                t.mart_table,
+                &t.mart_table_name,
+                accounts,
+                window,
+                mode,
+            )
+        })
         .collect()
+}
+
+/// The mode of one call: the argument, else the section's.
+fn effective_mode<'a>(section: &'a Section, mode: Option<&'a str>) -> DmResult<&'a str> {
+    match mode {
+        Some(m) => crate::section::check_mode(m).map(|_| m),
+        None => Ok(section.mode.as_str()),
+    }
 }
 
 fn refuse_transaction_block(procedure: &str) -> DmResult<()> {
@@ -108,10 +128,12 @@ fn run_begin(
     account_ids: Option<&str>,
     start_date: Option<Date>,
     end_date: Option<Date>,
+    mode: Option<&str>,
 ) -> Result<i64, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_sync")?;
         let s = Section::load(section)?;
+        let mode = effective_mode(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
         crate::fetch::check_source(&s.server)?;
@@ -122,7 +144,7 @@ fn run_begin(
                 format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
             ));
         }
-        let plans = plan_section(&s, &accounts.ids, &window)?;
+        let plans = plan_section(&s, &accounts.ids, &window, mode)?;
         let steps: Vec<PlannedStep> = s
             .tables
             .iter()
@@ -138,7 +160,7 @@ fn run_begin(
             account_ids,
             accounts: &accounts,
             window: &window,
-            mode: &s.mode,
+            mode,
             steps: &steps,
             resumed_from: None,
         })
@@ -176,12 +198,18 @@ fn resume_begin(run_id: i64) -> Result<i64, ErrorReport> {
         let steps: Vec<PlannedStep> = old.steps[first..]
             .iter()
             .map(|st| {
-                plan_one(&s, st.mart_oid, &st.mart_table, &old.accounts, &window).map(|p| {
-                    PlannedStep {
-                        position: st.position,
-                        mart_oid: st.mart_oid,
-                        mart_table: p.mart_name,
-                    }
+                plan_one(
+                    &s,
+                    st.mart_oid,
+                    &st.mart_table,
+                    &old.accounts,
+                    &window,
+                    &old.mode,
+                )
+                .map(|p| PlannedStep {
+                    position: st.position,
+                    mart_oid: st.mart_oid,
+                    mart_table: p.mart_name,
                 })
             })
             .collect::<DmResult<_>>()?;
@@ -219,6 +247,7 @@ fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
             &step.mart_table,
             &run.accounts,
             &run.window(),
+            &run.mode,
         )?;
         let c: LoadCounts = load_table(&plan)?;
         Ok(JsonB(json!({
@@ -274,7 +303,24 @@ fn step_failed(
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
-        let error = status::scrub_secrets(message);
+        // A warehouse "column does not exist": say which mart column and what could match.
+        let explained = (sqlstate == "42703")
+            .then(|| {
+                let section = Section::load(&run.section).ok()?;
+                let table = section
+                    .tables
+                    .iter()
+                    .find(|t| t.mart_table == step.mart_oid)?;
+                crate::discover::explain_missing(&section, table)
+            })
+            .flatten();
+        let error = status::scrub_secrets(&match explained {
+            Some(why) => format!(
+                "{why}. Declare the right column with dm_map_column, or run dm_discover_columns('{}'). ({message})",
+                run.section
+            ),
+            None => message.to_string(),
+        });
         let run_error = format!(
             "table {} ({position} of {}) failed: {error}",
             step.mart_table,
@@ -341,6 +387,7 @@ fn preview(
     account_ids: Option<&str>,
     start_date: Option<Date>,
     end_date: Option<Date>,
+    mode: Option<&str>,
 ) -> Result<
     TableIterator<
         'static,
@@ -355,9 +402,10 @@ fn preview(
 > {
     report(|| {
         let s = Section::load(section)?;
+        let mode = effective_mode(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
-        let rows: Vec<_> = plan_section(&s, &accounts.ids, &window)?
+        let rows: Vec<_> = plan_section(&s, &accounts.ids, &window, mode)?
             .into_iter()
             .map(|p| {
                 (

@@ -23,6 +23,10 @@ async fn preview_matches_golden_and_writes_nothing() {
             "SET pg_datamart.accounts_per_query = 3",
             "dm_preview('fb', '0', '2026-01-31', '2026-02-01')",
         ),
+        (
+            "SELECT dm_add_section('fbup', 'account_id', 'fb_account_dm', mode => 'upsert'); SELECT dm_add_table('fbup', 'fb_campaign_dm')",
+            "dm_preview('fbup', '1001', '2026-02-27', '2026-03-02')",
+        ),
     ];
     let mut out = String::new();
     for (set, call) in calls {

@@ -8,6 +8,7 @@ SELECT json_build_object(
     'mode',           s.mode,
     'server',         s.server,
     'date_column',    s.date_column,
+    'storage_parameters', s.storage_parameters,
     'tables', COALESCE((
         SELECT json_agg(json_build_object(
                    'position',       t.position,

@@ -1,0 +1,279 @@
+//! Monthly partitions: before a table is loaded, the months of the window get their own
+//! partitions (created if missing, with the section's storage parameters, which are also
+//! applied to the window's existing partitions), so no row of the window ever lands in a
+//! DEFAULT partition. Only for mart tables range-partitioned on the section's date column;
+//! other tables are loaded as they are. Partitions are created at sync time by the syncing
+//! role: they are user objects, never members of the extension.
+
+use crate::catalog::{MartTable, Partition};
+use crate::error::{DmError, DmResult, SpiContext};
+use crate::quote;
+use crate::window::Window;
+use chrono::{Datelike, Months, NaiveDate};
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+
+/// Storage parameters new partitions get unless the section says otherwise.
+pub const DEFAULT_STORAGE: &[&str] = &[
+    "autovacuum_vacuum_scale_factor=0",
+    "autovacuum_vacuum_threshold=200000",
+    "autovacuum_analyze_scale_factor=0",
+];
+
+/// What the window needs done to the table's partitions, as statements, and the partitions
+/// (as SQL names) the load writes to, for ANALYZE.
+#[derive(Debug, Clone, Default)]
+pub struct PartitionPlan {
+    pub statements: Vec<String>,
+    pub touched: Vec<String>,
+}
+
+/// `[from, to)` of a range partition; None is MINVALUE / MAXVALUE.
+type Range = (Option<NaiveDate>, Option<NaiveDate>);
+
+/// A bound of a range partition: None is MINVALUE / MAXVALUE.
+fn parse_bound(text: &str) -> Result<Option<NaiveDate>, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("MINVALUE") || t.eq_ignore_ascii_case("MAXVALUE") {
+        return Ok(None);
+    }
+    let inner = t.trim_start_matches('\'').trim_end_matches('\'');
+    let (date, time) = inner.split_at(inner.len().min(10));
+    let time = time.trim();
+    if !(time.is_empty() || time.trim_start_matches("00:00:00").is_empty()) {
+        return Err(format!("bound {t} is not at midnight"));
+    }
+    NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|e| format!("bound {t}: {e}"))
+}
+
+/// `[from, to)` of a range partition; None for DEFAULT.
+fn range_of(p: &Partition) -> Result<Option<Range>, String> {
+    if p.bound.trim() == "DEFAULT" {
+        return Ok(None);
+    }
+    let b = p.bound.trim();
+    let from = b
+        .find("FROM (")
+        .ok_or_else(|| format!("unexpected bound {b}"))?
+        + 6;
+    let to_kw = b
+        .find(") TO (")
+        .ok_or_else(|| format!("unexpected bound {b}"))?;
+    let lo = parse_bound(&b[from..to_kw])?;
+    let hi = parse_bound(b[to_kw + 6..].trim_end_matches(')'))?;
+    Ok(Some((lo, hi)))
+}
+
+/// FNV-1a, for short deterministic name suffixes.
+fn fnv1a(s: &str) -> u32 {
+    s.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// `<table>_pYYYYMM`; when that would pass PostgreSQL's 63-byte limit, the table part is cut
+/// (at a character boundary) and an 8-hex-digit hash of the full table name keeps it unique.
+pub fn partition_name(table: &str, month: NaiveDate) -> String {
+    let suffix = format!("_p{:04}{:02}", month.year(), month.month());
+    if table.len() + suffix.len() <= 63 {
+        return format!("{table}{suffix}");
+    }
+    let hash = format!("_{:08x}", fnv1a(table));
+    let mut cut = 63 - suffix.len() - hash.len();
+    while !table.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{hash}{suffix}", &table[..cut])
+}
+
+fn month_start(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// Plans the partitions of `mart` for `window`. Reads the catalog and, where a month is
+/// missing and a DEFAULT partition exists, counts that month's rows in it: rows there refuse
+/// the load with an error that says how to move them.
+pub fn plan(
+    mart: &MartTable,
+    date_column: &str,
+    storage: &[String],
+    window: &Window,
+) -> DmResult<PartitionPlan> {
+    let on_date = mart.partition_strategy.as_deref() == Some("r")
+        && mart.partition_key.as_deref() == Some(std::slice::from_ref(&date_column.to_string()));
+    if !on_date {
+        return Ok(PartitionPlan {
+            statements: vec![],
+            touched: vec![mart.sql_name()],
+        });
+    }
+    let unusable = |why: String| {
+        DmError::invalid_definition(
+            format!("the partitions of {} cannot be managed: {why}", mart.display_name()),
+            "pg_datamart creates monthly partitions [YYYY-MM-01, next month) on a date or timestamp key.",
+            "Create the partitions the window needs yourself, or use monthly partitions with bounds at midnight.",
+        )
+    };
+    let mut ranges = Vec::new();
+    let mut default = None;
+    for p in &mart.partitions {
+        match range_of(p).map_err(unusable)? {
+            Some(r) => ranges.push((p, r)),
+            None => default = Some(p),
+        }
+    }
+    let with = storage.join(", ");
+    let mut plan = PartitionPlan::default();
+    let mut month = month_start(window.start);
+    while month <= window.end {
+        let next = month + Months::new(1);
+        let overlapping: Vec<&(&Partition, Range)> = ranges
+            .iter()
+            .filter(|(_, (lo, hi))| lo.is_none_or(|lo| lo < next) && hi.is_none_or(|hi| hi > month))
+            .collect();
+        // Is [month, next) covered by the union of the overlapping ranges?
+        let mut sorted: Vec<(Option<NaiveDate>, Option<NaiveDate>)> =
+            overlapping.iter().map(|(_, r)| *r).collect();
+        sorted.sort_by_key(|(lo, _)| *lo);
+        let mut reach = Some(month); // covered up to here
+        for (lo, hi) in &sorted {
+            if let Some(r) = reach {
+                if lo.is_none_or(|lo| lo <= r) {
+                    reach = hi.map(|h| h.max(r));
+                }
+            }
+        }
+        let covered = reach.is_none_or(|r| r >= next);
+        if covered {
+            for (p, _) in &overlapping {
+                let sql_name = quote::qualified(&p.schema, &p.name);
+                if !storage.iter().all(|o| p.reloptions.contains(o)) && !with.is_empty() {
+                    plan.statements
+                        .push(format!("ALTER TABLE {sql_name} SET ({with})"));
+                }
+                if !plan.touched.contains(&sql_name) {
+                    plan.touched.push(sql_name);
+                }
+            }
+        } else if !overlapping.is_empty() {
+            return Err(unusable(format!(
+                "month {} is only partly covered by {}",
+                month.format("%Y-%m"),
+                overlapping
+                    .iter()
+                    .map(|(p, _)| p.bound.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        } else {
+            if let Some(d) = default {
+                check_default(mart, d, date_column, month, next)?;
+            }
+            let name = partition_name(&mart.name, month);
+            let sql_name = quote::qualified(&mart.schema, &name);
+            let storage_clause = if with.is_empty() {
+                String::new()
+            } else {
+                format!(" WITH ({with})")
+            };
+            plan.statements.push(format!(
+                "CREATE TABLE {sql_name} PARTITION OF {} FOR VALUES FROM ({}) TO ({}){storage_clause}",
+                mart.sql_name(),
+                quote::local_literal(&month.to_string()),
+                quote::local_literal(&next.to_string()),
+            ));
+            plan.touched.push(sql_name);
+        }
+        month = next;
+    }
+    Ok(plan)
+}
+
+/// Refuses a month whose rows sit in the DEFAULT partition: creating its partition would fail,
+/// and loading without it would put the window's rows in DEFAULT.
+fn check_default(
+    mart: &MartTable,
+    d: &Partition,
+    date_column: &str,
+    month: NaiveDate,
+    next: NaiveDate,
+) -> DmResult<()> {
+    let default_name = quote::qualified(&d.schema, &d.name);
+    let col = quote::ident(date_column);
+    let (from, to) = (
+        quote::local_literal(&month.to_string()),
+        quote::local_literal(&next.to_string()),
+    );
+    let rows = Spi::get_one::<i64>(&format!(
+        "SELECT count(*) FROM {default_name} WHERE {col} >= {from} AND {col} < {to}"
+    ))
+    .doing("counting rows in the DEFAULT partition")?
+    .unwrap_or(0);
+    if rows == 0 {
+        return Ok(());
+    }
+    let part = quote::qualified(&mart.schema, &partition_name(&mart.name, month));
+    let cols = mart
+        .columns
+        .iter()
+        .filter(|c| !c.generated)
+        .map(|c| quote::ident(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let range = format!("{col} >= {from} AND {col} < {to}");
+    Err(DmError::Conflict {
+        code: PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+        message: format!(
+            "the DEFAULT partition {default_name} of {} holds {rows} rows of {}, a month the window needs as its own partition",
+            mart.display_name(),
+            month.format("%Y-%m")
+        ),
+        detail: "Loading would either fail creating the month's partition or put the window's rows in the DEFAULT partition; nothing was changed.".into(),
+        hint: format!(
+            "Move the month out of the DEFAULT partition in one transaction: BEGIN; \
+             CREATE TEMP TABLE moved ON COMMIT DROP AS SELECT * FROM {default_name} WHERE {range}; \
+             DELETE FROM {default_name} WHERE {range}; \
+             CREATE TABLE {part} PARTITION OF {parent} FOR VALUES FROM ({from}) TO ({to}); \
+             INSERT INTO {parent} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM moved; COMMIT;",
+            parent = mart.sql_name(),
+        ),
+    })
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::*;
+
+    #[pgrx::pg_test]
+    fn partition_names_fit_63_bytes_and_stay_unique() {
+        let m = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(
+            partition_name("facebook_ad_dm", m),
+            "facebook_ad_dm_p202603"
+        );
+        let long_a = "a".repeat(60);
+        let long_b = format!("{}b", "a".repeat(59));
+        let (na, nb) = (partition_name(&long_a, m), partition_name(&long_b, m));
+        assert!(na.len() <= 63 && nb.len() <= 63, "{na} {nb}");
+        assert!(na.ends_with("_p202603"));
+        assert_ne!(na, nb);
+        assert_eq!(na, partition_name(&long_a, m), "deterministic");
+        let korean = "광고".repeat(12); // 72 bytes
+        assert!(partition_name(&korean, m).len() <= 63);
+    }
+
+    #[pgrx::pg_test]
+    fn bounds_parse() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(parse_bound("'2026-01-01'"), Ok(Some(d("2026-01-01"))));
+        assert_eq!(
+            parse_bound("'2026-01-01 00:00:00'"),
+            Ok(Some(d("2026-01-01")))
+        );
+        assert_eq!(parse_bound("MINVALUE"), Ok(None));
+        assert!(parse_bound("'2026-01-01 06:00:00'").is_err());
+    }
+}
