@@ -4,7 +4,8 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 IT_PORT ?= 28817
 PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
-# The integration server requires a scram password for role dm_pw (password-auth tests).
+# The integration server requires a scram password for role dm_pw (password-auth tests), and
+# runs pg_cron for database it_cron_mart (the scheduling test's mart).
 IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256
 
 .PHONY: all deps build install install-release pgtest it lint test demo demo-stop bench bless
@@ -34,7 +35,7 @@ pgtest: deps
 # installed: CALL with COMMIT, dblink over TCP loopback to warehouse databases, notices.
 it: install
 	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" bash .ci/pg.sh start it $(IT_PORT) \
-	  shared_preload_libraries=pg_cron cron.database_name=postgres
+	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it
 	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it --no-fail-fast -- --test-threads=2; \
 	  rc=$$?; bash .ci/pg.sh stop it; exit $$rc
 

@@ -228,6 +228,21 @@ FROM dm.run_step s WHERE s.run_id > :before ORDER BY s.run_id, s.position;
 SQL
 
 
+step "7. Sync facebook_resource again (upsert): nothing changed upstream, so nothing is written"
+before=$(psql_ -d mart -Atc "SELECT coalesce(max(run_id), 0) FROM dm.run")
+logged "re-sync of facebook_resource" psql_ -d mart -c "CALL dm_sync('facebook_resource')"
+psql_ -d mart -v before="$before" <<'SQL'
+\pset footer off
+\pset title 'dm.run_step of the re-sync (upsert: only changed rows are written)'
+SELECT s.mart_table, s.rows_fetched AS fetched, s.rows_deleted AS deleted,
+       s.rows_inserted AS inserted, s.rows_updated AS updated
+FROM dm.run_step s WHERE s.run_id > :before ORDER BY s.position;
+\pset title 'dm_status: the latest run of each section'
+SELECT section, run_id, status, tables_done || '/' || tables_total AS tables, rows_fetched,
+       round(extract(epoch FROM duration)::numeric, 2) AS seconds, rows_per_second
+FROM dm_status;
+SQL
+
 step "Done in $(since "$t_all")"
 cat <<EOF
    The demo server keeps running. Connect with:
@@ -236,6 +251,8 @@ cat <<EOF
    Things to try in the mart:
        SELECT * FROM dm_preview('facebook_resource', '100000001');   -- SQL a sync would run
        CALL dm_sync('google_metric', '5100000001', current_date - 30, current_date);
+       SELECT * FROM dm_status;                                     -- latest run per section
+       SELECT * FROM dm_discover_columns('google_metric');          -- column mapping report
        SELECT * FROM dm.run ORDER BY run_id DESC LIMIT 5;           -- run history
        SELECT * FROM dm.run_step WHERE run_id = (SELECT max(run_id) FROM dm.run);
    Stop it with:  bash .ci/pg.sh stop demo      (or: make demo-stop)

@@ -252,3 +252,26 @@ END
 $$;
 COMMENT ON PROCEDURE @extschema@.dm_resume(bigint) IS
 'Reruns a failed or cancelled run from its first unfinished table, with the same accounts, window and mode, as a new run (dm.run.resumed_from = the old run)';
+
+-- Generated procedures and scheduling ----------------------------------------------------------
+
+CREATE FUNCTION @extschema@.dm_generate_procedures()
+RETURNS TABLE (procedure text, section text, action text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT g.procedure, g.section, g.action FROM @extschema@._dm_generate_procedures() g $$;
+COMMENT ON FUNCTION @extschema@.dm_generate_procedures() IS
+'(Re)creates one procedure per section, dm_sync_<section>(account_ids text DEFAULT ''0'', start_date date DEFAULT NULL, end_date date DEFAULT NULL), whose body shows the statements dm_sync runs for it now and which calls dm_sync; drops those of removed sections (only ones it created); leaves unchanged ones alone. Returns one row per procedure: created, replaced, unchanged or dropped. A generated procedure refuses to run once its section has changed, until regenerated';
+
+CREATE FUNCTION @extschema@.dm_schedule(section text, schedule text, account_ids text DEFAULT '0')
+RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$ SELECT @extschema@._dm_schedule($1, $2, $3) $$;
+COMMENT ON FUNCTION @extschema@.dm_schedule(text, text, text) IS
+'Creates or updates the pg_cron job pg_datamart:<section> that CALLs dm_sync(section, account_ids) on the cron schedule; one job per section; returns the job id. Needs pg_cron in this database';
+
+CREATE FUNCTION @extschema@.dm_unschedule(section text)
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT @extschema@._dm_unschedule($1) $$;
+COMMENT ON FUNCTION @extschema@.dm_unschedule(text) IS
+'Removes the pg_cron job pg_datamart:<section>; false when there was none';

@@ -89,7 +89,16 @@ CREATE TABLE dm.run_step (
 );
 COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started. Written like dm.run, outside the loading transaction';
 
+CREATE TABLE dm.generated_procedure (
+    section      text PRIMARY KEY,
+    procedure    text NOT NULL,
+    fingerprint  text NOT NULL,
+    generated_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE dm.generated_procedure IS 'Procedures created by dm_generate_procedures(), with a fingerprint of the section they describe';
+
 SELECT pg_catalog.pg_extension_config_dump('dm.section', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.generated_procedure', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.section_table', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.column_map', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.run', '');

@@ -427,9 +427,11 @@ fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorRepor
             &[section.into()],
         )
         .doing("removing the section")?;
+        let dropped = crate::procedures::drop_generated(section)?;
         Ok(format!(
-            "section {section} removed ({} tables unregistered; mart tables and run history kept)",
-            s.tables.len()
+            "section {section} removed ({} tables unregistered{}; mart tables and run history kept)",
+            s.tables.len(),
+            dropped.map(|p| format!(", procedure {p} dropped")).unwrap_or_default()
         ))
     })
 }

@@ -810,7 +810,8 @@ $$;
 -- 4. The sections
 -------------------------------------------------------------------------------------------------
 -- dm_add_section(section, account column, account table, days, mode): every section reloads its
--- window (today - 7 days .. today by default) with delete_insert, as the field does.
+-- window (today - 7 days .. today by default). Metric sections use delete_insert, as the field
+-- does; resource sections use upsert, which writes only the rows that changed upstream.
 -- dm_add_table appends a table to a section: tables sync in this order.
 
 SELECT dm_add_section('facebook_metric', 'account_id', 'facebook_account_dm', days => 7, mode => 'delete_insert');
@@ -819,7 +820,7 @@ SELECT dm_add_table('facebook_metric', 'facebook_ad_action_seg_daily_report_dm')
 SELECT dm_add_table('facebook_metric', 'facebook_ad_action_values_seg_daily_report_dm');
 SELECT dm_add_table('facebook_metric', 'facebook_ad_seg_user_daily_report_dm');
 
-SELECT dm_add_section('facebook_resource', 'account_id', 'facebook_account_dm', days => 7, mode => 'delete_insert');
+SELECT dm_add_section('facebook_resource', 'account_id', 'facebook_account_dm', days => 7, mode => 'upsert');
 SELECT dm_add_table('facebook_resource', 'facebook_campaign_dm');
 SELECT dm_add_table('facebook_resource', 'facebook_ad_set_dm');
 SELECT dm_add_table('facebook_resource', 'facebook_ad_dm');
@@ -834,7 +835,7 @@ SELECT dm_add_table('google_metric', 'google_campaign_report_dm');
 SELECT dm_add_table('google_metric', 'google_keyword_report_dm');
 SELECT dm_add_table('google_metric', 'google_keyword_conversion_report_dm');
 
-SELECT dm_add_section('google_resource', 'customer_id', 'google_customer_dm', days => 7, mode => 'delete_insert');
+SELECT dm_add_section('google_resource', 'customer_id', 'google_customer_dm', days => 7, mode => 'upsert');
 SELECT dm_add_table('google_resource', 'google_campaign_dm');
 SELECT dm_add_table('google_resource', 'google_ad_group_dm');
 SELECT dm_add_table('google_resource', 'google_ad_dm');
@@ -851,7 +852,7 @@ SELECT dm_add_table('naver_metric', 'naver_keyword_master_report_dm', account_co
 SELECT dm_add_table('naver_metric', 'naver_ad_conv_report_dm');
 SELECT dm_add_table('naver_metric', 'naver_shopping_product_master_report_dm', account_column => 'customerid');
 
-SELECT dm_add_section('naver_resource', 'customer_id', 'naver_customer_dm', days => 7, mode => 'delete_insert');
+SELECT dm_add_section('naver_resource', 'customer_id', 'naver_customer_dm', days => 7, mode => 'upsert');
 SELECT dm_add_table('naver_resource', 'naver_all_campaign_list_dm');
 SELECT dm_add_table('naver_resource', 'naver_all_adgroup_list_dm');
 SELECT dm_add_table('naver_resource', 'naver_all_ad_list_dm');
@@ -859,7 +860,7 @@ SELECT dm_add_table('naver_resource', 'naver_all_ad_list_dm');
 SELECT dm_add_section('kakao_metric', 'account_id', 'kakao_account_dm', days => 7, mode => 'delete_insert');
 SELECT dm_add_table('kakao_metric', 'kakao_creative_report_dm');
 
-SELECT dm_add_section('kakao_resource', 'account_id', 'kakao_account_dm', days => 7, mode => 'delete_insert');
+SELECT dm_add_section('kakao_resource', 'account_id', 'kakao_account_dm', days => 7, mode => 'upsert');
 SELECT dm_add_table('kakao_resource', 'kakao_all_campaign_list_dm');
 SELECT dm_add_table('kakao_resource', 'kakao_all_ad_group_list_dm');
 SELECT dm_add_table('kakao_resource', 'kakao_asset_list_dm');
