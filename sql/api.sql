@@ -6,19 +6,21 @@
 CREATE FUNCTION @extschema@.dm_add_section(
     section text, account_column text, account_table regclass, days int DEFAULT 7,
     mode text DEFAULT 'delete_insert', server text DEFAULT 'redshift_prd',
-    date_column text DEFAULT 'collected_at', storage_parameters text[] DEFAULT NULL)
+    date_column text DEFAULT 'collected_at', storage_parameters text[] DEFAULT NULL,
+    vacuum_policy text DEFAULT 'wait', vacuum_wait int DEFAULT 60)
 RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_add_section($1, $2, $3::oid, $4, $5, $6, $7, $8) $$;
-COMMENT ON FUNCTION @extschema@.dm_add_section(text, text, regclass, int, text, text, text, text[]) IS
-'Registers a section: its account column, the mart table listing the accounts served, the default window in days, the load mode (delete_insert or upsert), the foreign server of the warehouse, the date column, and the storage parameters of the monthly partitions it creates (NULL: autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0)';
+AS $$ SELECT @extschema@._dm_add_section($1, $2, $3::oid, $4, $5, $6, $7, $8, $9, $10) $$;
+COMMENT ON FUNCTION @extschema@.dm_add_section(text, text, regclass, int, text, text, text, text[], text, int) IS
+'Registers a section: its account column, the mart table listing the accounts served, the default window in days, the load mode (delete_insert or upsert), the foreign server of the warehouse, the date column, and the storage parameters of the monthly partitions it creates (NULL: autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0), and what to do when a VACUUM runs on a table about to be loaded (vacuum_policy wait up to vacuum_wait seconds, skip, or proceed)';
 
 CREATE FUNCTION @extschema@.dm_alter_section(
     section text, account_column text DEFAULT NULL, account_table regclass DEFAULT NULL,
     days int DEFAULT NULL, mode text DEFAULT NULL, server text DEFAULT NULL,
-    date_column text DEFAULT NULL, storage_parameters text[] DEFAULT NULL)
+    date_column text DEFAULT NULL, storage_parameters text[] DEFAULT NULL,
+    vacuum_policy text DEFAULT NULL, vacuum_wait int DEFAULT NULL)
 RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_alter_section($1, $2, $3::oid, $4, $5, $6, $7, $8) $$;
-COMMENT ON FUNCTION @extschema@.dm_alter_section(text, text, regclass, int, text, text, text, text[]) IS
+AS $$ SELECT @extschema@._dm_alter_section($1, $2, $3::oid, $4, $5, $6, $7, $8, $9, $10) $$;
+COMMENT ON FUNCTION @extschema@.dm_alter_section(text, text, regclass, int, text, text, text, text[], text, int) IS
 'Changes a section; NULL arguments keep their current value';
 
 CREATE FUNCTION @extschema@.dm_drop_section(section text)
@@ -233,6 +235,9 @@ BEGIN
     -- Validates the request, opens the status path and records the run; no mart data is touched.
     v_run := @extschema@._dm_run_begin(section, account_ids, start_date, end_date, mode);
     COMMIT;
+    IF v_run IS NULL THEN
+        RETURN;  -- skipped (paused, banned or busy): recorded in dm.run, no error
+    END IF;
     CALL @extschema@._dm_run_steps(v_run);
 END
 $$;
@@ -247,6 +252,9 @@ DECLARE
 BEGIN
     v_run := @extschema@._dm_resume_begin(run_id);
     COMMIT;
+    IF v_run IS NULL THEN
+        RETURN;  -- skipped (paused, banned or busy): recorded in dm.run, no error
+    END IF;
     CALL @extschema@._dm_run_steps(v_run);
 END
 $$;
@@ -275,3 +283,24 @@ LANGUAGE sql VOLATILE
 AS $$ SELECT @extschema@._dm_unschedule($1) $$;
 COMMENT ON FUNCTION @extschema@.dm_unschedule(text) IS
 'Removes the pg_cron job pg_datamart:<section>; false when there was none';
+
+-- Job control ----------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.dm_pause(section text DEFAULT NULL)
+RETURNS text LANGUAGE sql VOLATILE
+AS $$ SELECT @extschema@._dm_pause($1) $$;
+COMMENT ON FUNCTION @extschema@.dm_pause(text) IS
+'Pauses a section (NULL: all sections): new syncs are recorded as skipped (paused); running ones finish';
+
+CREATE FUNCTION @extschema@.dm_unpause(section text DEFAULT NULL)
+RETURNS text LANGUAGE sql VOLATILE
+AS $$ SELECT @extschema@._dm_unpause($1) $$;
+COMMENT ON FUNCTION @extschema@.dm_unpause(text) IS
+'Unpauses a section (NULL: removes every pause, the all-sections one included)';
+
+CREATE FUNCTION @extschema@.dm_watchdog()
+RETURNS TABLE (run_id bigint, section text, action text, detail text)
+LANGUAGE sql VOLATILE
+AS $$ SELECT w.run_id, w.section, w.action, w.detail FROM @extschema@._dm_watchdog() w $$;
+COMMENT ON FUNCTION @extschema@.dm_watchdog() IS
+'For pg_cron every minute: flags (once) a run longer than pg_datamart.watchdog_warn_factor x the previous successful run of its section, cancels one longer than watchdog_kill_factor x (its warehouse query, else its backend), lists banned sections; runs shorter than watchdog_min_duration are left alone. Returns the actions taken';

@@ -14,6 +14,8 @@ CREATE TABLE dm.section (
     mode           text NOT NULL DEFAULT 'delete_insert' CHECK (mode IN ('delete_insert', 'upsert')),
     server         text NOT NULL DEFAULT 'redshift_prd' CHECK (server <> ''),
     date_column    text NOT NULL DEFAULT 'collected_at' CHECK (date_column <> ''),
+    vacuum_policy  text NOT NULL DEFAULT 'wait' CHECK (vacuum_policy IN ('wait', 'skip', 'proceed')),
+    vacuum_wait    integer NOT NULL DEFAULT 60 CHECK (vacuum_wait BETWEEN 0 AND 86400),
     storage_parameters text[] NOT NULL
                    DEFAULT '{autovacuum_vacuum_scale_factor=0,autovacuum_vacuum_threshold=200000,autovacuum_analyze_scale_factor=0}',
     created_at     timestamptz NOT NULL DEFAULT now(),
@@ -59,6 +61,8 @@ CREATE TABLE dm.run (
     error            text,
     pid              integer NOT NULL,
     resumed_from     bigint REFERENCES dm.run ON DELETE SET NULL,
+    note             text,
+    warned_at        timestamptz,
     CHECK (start_date <= end_date)
 );
 CREATE INDEX ON dm.run (section, started_at DESC);
@@ -67,6 +71,7 @@ COMMENT ON COLUMN dm.run.account_ids IS 'account_ids exactly as passed to dm_syn
 COMMENT ON COLUMN dm.run.accounts IS 'the accounts loaded: requested ids present in the section''s account table';
 COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''s account table (not loaded)';
 COMMENT ON COLUMN dm.run.pid IS 'backend process of the syncing session';
+COMMENT ON COLUMN dm.run.note IS 'why a run was skipped (paused, banned, busy), and what the watchdog did';
 COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume)';
 CREATE INDEX ON dm.run (status) WHERE status = 'running';
 
@@ -85,9 +90,18 @@ CREATE TABLE dm.run_step (
     finished_at   timestamptz,
     error         text,
     sqlstate      text,
+    note          text,
+    remote_pid    integer,
     PRIMARY KEY (run_id, position)
 );
 COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started. Written like dm.run, outside the loading transaction';
+
+CREATE TABLE dm.pause (
+    section   text PRIMARY KEY,
+    paused_at timestamptz NOT NULL DEFAULT now(),
+    paused_by text NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE dm.pause IS 'Paused sections (dm_pause); section ''*'' pauses all. New syncs of a paused section are skipped';
 
 CREATE TABLE dm.generated_procedure (
     section      text PRIMARY KEY,
@@ -99,6 +113,7 @@ COMMENT ON TABLE dm.generated_procedure IS 'Procedures created by dm_generate_pr
 
 SELECT pg_catalog.pg_extension_config_dump('dm.section', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.generated_procedure', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.pause', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.section_table', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.column_map', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.run', '');

@@ -20,7 +20,111 @@ pub static HISTORY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 /// Rows written (deleted + inserted + updated) from which the touched partitions are analyzed.
 pub static ANALYZE_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 
+/// How long a sync tries to get its (table, account) locks before it is skipped as busy.
+pub static LOCK_WAIT_MS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+
+/// Above this many accounts a sync locks its tables whole instead of account by account.
+pub static LOCK_ACCOUNTS_MAX: GucSetting<i32> = GucSetting::<i32>::new(100);
+
+/// The watchdog flags a run longer than this times the previous successful run of its section.
+pub static WARN_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(3.0);
+
+/// The watchdog cancels a run longer than this times the previous successful run.
+pub static KILL_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(5.0);
+
+/// Runs shorter than this are never flagged or cancelled by the watchdog.
+pub static WATCHDOG_MIN_S: GucSetting<i32> = GucSetting::<i32>::new(60);
+
+/// Consecutive failed or cancelled runs that ban a section; 0 never bans.
+pub static MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(3);
+
+/// How long a ban lasts.
+pub static BAN_MINUTES: GucSetting<i32> = GucSetting::<i32>::new(5);
+
+/// statement_timeout of each pull on the warehouse: 0 automatic, -1 none, else milliseconds.
+pub static REMOTE_TIMEOUT_MS: GucSetting<i32> = GucSetting::<i32>::new(0);
+
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"pg_datamart.lock_wait",
+        c"How long a sync tries to get its locks before it is recorded as skipped (busy).",
+        c"Two syncs that would touch the same (table, account) rows never run together; the later one waits this long, then gives up without an error.",
+        &LOCK_WAIT_MS,
+        0,
+        3_600_000,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.lock_accounts_max",
+        c"Above this many accounts a sync locks each table whole instead of account by account.",
+        c"Bounds the number of advisory locks one sync holds; 0 always locks whole tables.",
+        &LOCK_ACCOUNTS_MAX,
+        0,
+        100_000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"pg_datamart.watchdog_warn_factor",
+        c"dm_watchdog flags a run longer than this times the previous successful run of its section.",
+        c"Flagged once: a note in dm.run and a dm_status notification.",
+        &WARN_FACTOR,
+        1.0,
+        1000.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"pg_datamart.watchdog_kill_factor",
+        c"dm_watchdog cancels a run longer than this times the previous successful run of its section.",
+        c"Cancels the query on the warehouse (and the local backend when it is not waiting on the warehouse).",
+        &KILL_FACTOR,
+        1.0,
+        1000.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.watchdog_min_duration",
+        c"dm_watchdog never flags or cancels a run shorter than this.",
+        c"Also the floor of the automatic remote statement_timeout.",
+        &WATCHDOG_MIN_S,
+        0,
+        86_400,
+        GucContext::Userset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.max_failures",
+        c"Consecutive failed or cancelled runs that ban a section for pg_datamart.ban_duration.",
+        c"0 never bans.",
+        &MAX_FAILURES,
+        0,
+        1000,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.ban_duration",
+        c"How long a section stays banned after pg_datamart.max_failures consecutive failures.",
+        c"Syncs of a banned section are recorded as skipped (banned until ...).",
+        &BAN_MINUTES,
+        0,
+        10_080,
+        GucContext::Userset,
+        GucFlags::UNIT_MIN,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.remote_statement_timeout",
+        c"statement_timeout of each pull on the warehouse.",
+        c"0: automatic, watchdog_kill_factor times the previous successful run of the section (at least watchdog_min_duration; none without a previous success); -1: none; otherwise this many milliseconds.",
+        &REMOTE_TIMEOUT_MS,
+        -1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
+    );
     GucRegistry::define_int_guc(
         c"pg_datamart.analyze_threshold",
         c"Rows written to a table by one sync from which its touched partitions are analyzed.",
@@ -97,4 +201,36 @@ pub fn history_days() -> i32 {
 
 pub fn accounts_per_query() -> usize {
     ACCOUNTS_PER_QUERY.get().max(1) as usize
+}
+
+pub fn lock_wait_ms() -> i64 {
+    LOCK_WAIT_MS.get() as i64
+}
+
+pub fn lock_accounts_max() -> usize {
+    LOCK_ACCOUNTS_MAX.get().max(0) as usize
+}
+
+pub fn warn_factor() -> f64 {
+    WARN_FACTOR.get()
+}
+
+pub fn kill_factor() -> f64 {
+    KILL_FACTOR.get()
+}
+
+pub fn watchdog_min_seconds() -> f64 {
+    WATCHDOG_MIN_S.get() as f64
+}
+
+pub fn max_failures() -> i32 {
+    MAX_FAILURES.get()
+}
+
+pub fn ban_minutes() -> i32 {
+    BAN_MINUTES.get()
+}
+
+pub fn remote_timeout_ms() -> i32 {
+    REMOTE_TIMEOUT_MS.get()
 }

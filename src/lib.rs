@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod discover;
 pub mod error;
 pub mod fetch;
+pub mod guard;
 pub mod gucs;
 pub mod load;
 pub mod partition;
@@ -27,6 +28,7 @@ pub mod section;
 pub mod sqlgen;
 pub mod status;
 pub mod sync;
+pub mod watchdog;
 pub mod window;
 
 ::pgrx::pg_module_magic!(name, version);

@@ -26,26 +26,61 @@ fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
     Ok(client.update(sql, None, &[]).doing(doing)?.len() as i64)
 }
 
-/// Prepares the partitions, runs the plan's statements, and analyzes what it wrote to when
-/// that is at least `pg_datamart.analyze_threshold` rows.
-pub fn load_table(plan: &TablePlan) -> DmResult<LoadCounts> {
-    let counts = Spi::connect_mut(|client| {
-        for sql in &plan.partitions.statements {
-            run(client, sql, "preparing partitions")?;
+/// Prepares the partitions, opens the fetch connection (its warehouse backend pid goes to
+/// `on_remote_pid`, for the watchdog), runs the plan's statements, closes the connection, and
+/// analyzes what it wrote to when that is at least `pg_datamart.analyze_threshold` rows.
+/// Partitions in `busy` (being vacuumed) keep their storage parameters and are not analyzed:
+/// both would wait for the VACUUM.
+pub fn load_table(
+    plan: &TablePlan,
+    busy: &[String],
+    on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
+) -> DmResult<LoadCounts> {
+    let dblink = crate::catalog::extension_schema("dblink")?;
+    Spi::connect_mut(|client| {
+        for (target, sql) in &plan.partitions.alters {
+            if !busy.contains(target) {
+                run(client, sql, "setting partition storage parameters")?;
+            }
         }
-        match &plan.load {
+        for sql in &plan.partitions.creates {
+            run(client, sql, "creating a partition")?;
+        }
+        // A fetch connection left by an interrupted load of this session is closed first.
+        run(
+            client,
+            &format!(
+                "SELECT {dblink}.dblink_disconnect(c) FROM unnest({dblink}.dblink_get_connections()) c WHERE c = {}",
+                crate::quote::local_literal(crate::sqlgen::FETCH_LINK)
+            ),
+            "closing an old fetch connection",
+        )?;
+        for sql in &plan.connect {
+            run(client, sql, "connecting to the warehouse")?;
+        }
+        Ok::<_, DmError>(())
+    })?;
+    let pid = Spi::get_one::<i32>(&format!(
+        "SELECT pid FROM {dblink}.dblink({}, 'SELECT pg_backend_pid()') AS t(pid int)",
+        crate::quote::local_literal(crate::sqlgen::FETCH_LINK)
+    ))
+    .doing("asking the warehouse for its backend pid")?
+    .unwrap_or_default();
+    on_remote_pid(pid)?;
+    let counts = Spi::connect_mut(|client| {
+        let counts = match &plan.load {
             LoadSql::DeleteInsert { delete, inserts } => {
                 let deleted = run(client, delete, "deleting the window")?;
                 let mut inserted = 0;
                 for sql in inserts {
                     inserted += run(client, sql, "inserting fetched rows")?;
                 }
-                Ok::<_, DmError>(LoadCounts {
+                LoadCounts {
                     fetched: inserted,
                     deleted,
                     inserted,
                     updated: 0,
-                })
+                }
             }
             LoadSql::Upsert {
                 key,
@@ -99,18 +134,20 @@ pub fn load_table(plan: &TablePlan) -> DmResult<LoadCounts> {
                     None => 0,
                 };
                 let inserted = run(client, insert, "inserting new rows")?;
-                Ok(LoadCounts {
+                LoadCounts {
                     fetched,
                     deleted,
                     inserted,
                     updated,
-                })
+                }
             }
-        }
+        };
+        run(client, &plan.disconnect, "closing the fetch connection")?;
+        Ok::<_, DmError>(counts)
     })?;
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
-        for target in &plan.partitions.touched {
+        for target in plan.partitions.touched.iter().filter(|t| !busy.contains(t)) {
             Spi::run(&format!("ANALYZE {target}")).doing("analyzing the loaded partitions")?;
         }
     }

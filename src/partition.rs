@@ -20,12 +20,25 @@ pub const DEFAULT_STORAGE: &[&str] = &[
     "autovacuum_analyze_scale_factor=0",
 ];
 
-/// What the window needs done to the table's partitions, as statements, and the partitions
-/// (as SQL names) the load writes to, for ANALYZE.
+/// What the window needs done to the table's partitions, and the partitions (as SQL names)
+/// the load writes to, for ANALYZE and the VACUUM check.
 #[derive(Debug, Clone, Default)]
 pub struct PartitionPlan {
-    pub statements: Vec<String>,
+    /// `CREATE TABLE ... PARTITION OF ...` for the months that have no partition.
+    pub creates: Vec<String>,
+    /// (partition, `ALTER TABLE ... SET (...)`) for existing partitions lacking the parameters.
+    pub alters: Vec<(String, String)>,
     pub touched: Vec<String>,
+}
+
+impl PartitionPlan {
+    pub fn statements(&self) -> Vec<String> {
+        self.alters
+            .iter()
+            .map(|(_, s)| s.clone())
+            .chain(self.creates.iter().cloned())
+            .collect()
+    }
 }
 
 /// `[from, to)` of a range partition; None is MINVALUE / MAXVALUE.
@@ -105,8 +118,8 @@ pub fn plan(
         && mart.partition_key.as_deref() == Some(std::slice::from_ref(&date_column.to_string()));
     if !on_date {
         return Ok(PartitionPlan {
-            statements: vec![],
             touched: vec![mart.sql_name()],
+            ..Default::default()
         });
     }
     let unusable = |why: String| {
@@ -150,8 +163,10 @@ pub fn plan(
             for (p, _) in &overlapping {
                 let sql_name = quote::qualified(&p.schema, &p.name);
                 if !storage.iter().all(|o| p.reloptions.contains(o)) && !with.is_empty() {
-                    plan.statements
-                        .push(format!("ALTER TABLE {sql_name} SET ({with})"));
+                    plan.alters.push((
+                        sql_name.clone(),
+                        format!("ALTER TABLE {sql_name} SET ({with})"),
+                    ));
                 }
                 if !plan.touched.contains(&sql_name) {
                     plan.touched.push(sql_name);
@@ -178,7 +193,7 @@ pub fn plan(
             } else {
                 format!(" WITH ({with})")
             };
-            plan.statements.push(format!(
+            plan.creates.push(format!(
                 "CREATE TABLE {sql_name} PARTITION OF {} FOR VALUES FROM ({}) TO ({}){storage_clause}",
                 mart.sql_name(),
                 quote::local_literal(&month.to_string()),

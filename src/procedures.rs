@@ -10,7 +10,7 @@ use crate::catalog::{extension_schema, read_json, MartTable};
 use crate::error::{report, DmError, DmResult, SpiContext};
 use crate::quote;
 use crate::section::Section;
-use crate::sqlgen::{plan_table, LoadSql};
+use crate::sqlgen::{plan_table, LoadSql, PlanOptions};
 use crate::window::Window;
 use chrono::NaiveDate;
 use heck::ToSnakeCase;
@@ -81,8 +81,11 @@ pub fn describe(section: &Section) -> DmResult<(String, String)> {
             &mart,
             &[ACCOUNTS.to_string()],
             &window,
-            usize::MAX,
-            &section.mode,
+            &PlanOptions {
+                per_query: usize::MAX,
+                mode: &section.mode,
+                remote_timeout_ms: None,
+            },
         )?;
         text += "--\n";
         text += &comment(&format!(

@@ -20,6 +20,8 @@ pub struct Section {
     pub server: String,
     pub date_column: String,
     pub storage_parameters: Vec<String>,
+    pub vacuum_policy: String,
+    pub vacuum_wait: i32,
     pub tables: Vec<SectionTable>,
 }
 
@@ -108,6 +110,31 @@ fn check_storage(params: &[String]) -> DmResult<()> {
                 "storage_parameters",
                 format!("{p:?} is not a name=value storage parameter"),
                 "Pass e.g. ARRAY['autovacuum_vacuum_scale_factor=0', 'autovacuum_vacuum_threshold=200000'], or '{}' for none.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What to do when a VACUUM runs on a table about to be loaded.
+pub const VACUUM_POLICIES: &[&str] = &["wait", "skip", "proceed"];
+
+fn check_vacuum(policy: Option<&str>, wait: Option<i32>) -> DmResult<()> {
+    if let Some(p) = policy {
+        if !VACUUM_POLICIES.contains(&p) {
+            return Err(DmError::invalid_argument(
+                "vacuum_policy",
+                format!("unknown policy \"{p}\" (valid: {})", VACUUM_POLICIES.join(", ")),
+                "wait: wait up to vacuum_wait seconds, then load; skip: skip the table (recorded); proceed: load at once.",
+            ));
+        }
+    }
+    if let Some(w) = wait {
+        if !(0..=86_400).contains(&w) {
+            return Err(DmError::invalid_argument(
+                "vacuum_wait",
+                format!("{w} is out of range"),
+                "Give 0 to 86400 seconds.",
             ));
         }
     }
@@ -293,9 +320,12 @@ fn add_section(
     server: &str,
     date_column: &str,
     storage_parameters: Option<Vec<String>>,
+    vacuum_policy: Option<&str>,
+    vacuum_wait: Option<i32>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
         check_section_name(section)?;
+        check_vacuum(vacuum_policy, vacuum_wait)?;
         let storage = storage_parameters.unwrap_or_else(|| {
             crate::partition::DEFAULT_STORAGE
                 .iter()
@@ -329,8 +359,9 @@ fn add_section(
             });
         }
         Spi::run_with_args(
-            "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column, storage_parameters)
-             VALUES ($1, $2, $3::regclass, $4, $5, $6, $7, $8)",
+            "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column, storage_parameters,
+                                    vacuum_policy, vacuum_wait)
+             VALUES ($1, $2, $3::regclass, $4, $5, $6, $7, $8, COALESCE($9, 'wait'), COALESCE($10, 60))",
             &[
                 section.into(),
                 account_column.into(),
@@ -339,7 +370,9 @@ fn add_section(
                 mode.into(),
                 server.into(),
                 date_column.into(),
-                storage.into(),
+                                storage.into(),
+                vacuum_policy.into(),
+                vacuum_wait.into(),
             ],
         )
         .doing("registering the section")?;
@@ -358,9 +391,12 @@ fn alter_section(
     server: Option<&str>,
     date_column: Option<&str>,
     storage_parameters: Option<Vec<String>>,
+    vacuum_policy: Option<&str>,
+    vacuum_wait: Option<i32>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
         let current = Section::load(section)?;
+        check_vacuum(vacuum_policy, vacuum_wait)?;
         if let Some(p) = &storage_parameters {
             check_storage(p)?;
         }
@@ -399,7 +435,9 @@ fn alter_section(
                 mode           = COALESCE($5, mode),
                 server         = COALESCE($6, server),
                 date_column    = COALESCE($7, date_column),
-                storage_parameters = COALESCE($8, storage_parameters),
+                                storage_parameters = COALESCE($8, storage_parameters),
+                vacuum_policy  = COALESCE($9, vacuum_policy),
+                vacuum_wait    = COALESCE($10, vacuum_wait),
                 updated_at     = now()
               WHERE section = $1",
             &[
@@ -411,6 +449,8 @@ fn alter_section(
                 server.into(),
                 date_column.into(),
                 storage_parameters.into(),
+                vacuum_policy.into(),
+                vacuum_wait.into(),
             ],
         )
         .doing("changing the section")?;

@@ -40,6 +40,18 @@ pub enum LoadSql {
     },
 }
 
+/// dblink name of the connection a table's rows are pulled through (one table at a time).
+pub const FETCH_LINK: &str = "pg_datamart_fetch";
+
+/// How to plan: account ids per remote statement, the load mode, and the warehouse-side
+/// statement_timeout of each pull (None: none).
+#[derive(Debug, Clone)]
+pub struct PlanOptions<'a> {
+    pub per_query: usize,
+    pub mode: &'a str,
+    pub remote_timeout_ms: Option<i64>,
+}
+
 /// Everything a sync of one table runs, as text.
 #[derive(Debug, Clone)]
 pub struct TablePlan {
@@ -50,6 +62,9 @@ pub struct TablePlan {
     pub remote_sqls: Vec<String>,
     /// `"col" type, ...` for `AS r(...)`.
     pub column_definitions: String,
+    /// Opens the fetch connection (and sets its statement_timeout), then closes it.
+    pub connect: Vec<String>,
+    pub disconnect: String,
     /// Partitions to create or to give the section's storage parameters, and those written to.
     pub partitions: PartitionPlan,
     pub load: LoadSql,
@@ -58,7 +73,8 @@ pub struct TablePlan {
 impl TablePlan {
     /// The local statements in execution order, as one script.
     pub fn local_script(&self) -> String {
-        let mut parts = self.partitions.statements.clone();
+        let mut parts = self.partitions.statements();
+        parts.extend(self.connect.iter().cloned());
         match &self.load {
             LoadSql::DeleteInsert { delete, inserts } => {
                 parts.push(delete.clone());
@@ -83,6 +99,7 @@ impl TablePlan {
                 parts.push(insert.clone());
             }
         }
+        parts.push(self.disconnect.clone());
         let mut script = parts.join(";\n") + ";";
         script.push_str(&format!(
             "\n/* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE {};",
@@ -140,9 +157,9 @@ pub fn plan_table(
     mart: &MartTable,
     accounts: &[String],
     window: &Window,
-    per_query: usize,
-    mode: &str,
+    opts: &PlanOptions,
 ) -> DmResult<TablePlan> {
+    let (per_query, mode) = (opts.per_query, opts.mode);
     let account_col = section.account_column_of(table);
     mart.require_column(account_col, "account")?;
     mart.require_column(&section.date_column, "date")?;
@@ -179,13 +196,24 @@ pub fn plan_table(
         .collect::<Vec<_>>()
         .join(", ");
     let dblink = crate::catalog::extension_schema("dblink")?;
+    let link = quote::local_literal(FETCH_LINK);
     let source = |remote: &str| {
         format!(
-            "{dblink}.dblink({}, {}) AS r({column_definitions})",
-            quote::local_literal(&section.server),
+            "{dblink}.dblink({link}, {}) AS r({column_definitions})",
             quote::local_literal(remote)
         )
     };
+    let mut connect = vec![format!(
+        "SELECT {dblink}.dblink_connect({link}, {})",
+        quote::local_literal(&section.server)
+    )];
+    if let Some(ms) = opts.remote_timeout_ms {
+        connect.push(format!(
+            "SELECT {dblink}.dblink_exec({link}, {})",
+            quote::local_literal(&format!("SET statement_timeout = {ms}"))
+        ));
+    }
+    let disconnect = format!("SELECT {dblink}.dblink_disconnect({link})");
 
     let target = mart.sql_name();
     let cols: Vec<String> = columns.iter().map(|c| quote::ident(&c.mart)).collect();
@@ -321,6 +349,8 @@ pub fn plan_table(
         mode: mode.to_string(),
         remote_sqls,
         column_definitions,
+        connect,
+        disconnect,
         partitions,
         load,
     })

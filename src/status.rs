@@ -401,6 +401,59 @@ pub fn run_finished(run: &Run, status: &str, error: Option<&str>) -> DmResult<()
     ))
 }
 
+/// Records a run that did not start (paused, banned, busy) and why.
+pub fn run_skipped(run_id: i64, section: &str, note: &str) -> DmResult<()> {
+    remote_exec(&format!(
+        "UPDATE dm.run SET status = 'skipped', finished_at = clock_timestamp(), note = {} WHERE run_id = {run_id}; \
+         UPDATE dm.run_step SET status = 'skipped' WHERE run_id = {run_id}; {}",
+        lit(note),
+        notify_sql(json!({
+            "event": "run_finish", "run_id": run_id, "section": section, "status": "skipped", "note": short(note),
+        }))
+    ))
+}
+
+/// Records a table skipped by the VACUUM policy.
+pub fn step_skipped(run: &Run, step: &Step, note: &str) -> DmResult<()> {
+    let mut event = step_event(run, step, "step_finish", "skipped");
+    event["note"] = short(note).into();
+    remote_exec(&format!(
+        "UPDATE dm.run_step SET status = 'skipped', finished_at = clock_timestamp(), note = {}
+          WHERE run_id = {} AND position = {}; {}",
+        lit(note),
+        run.run_id,
+        step.position,
+        notify_sql(event)
+    ))
+}
+
+/// Records the warehouse backend a table is being pulled by (for the watchdog to cancel).
+pub fn step_remote_pid(run: &Run, step: &Step, pid: i32) -> DmResult<()> {
+    remote_exec(&format!(
+        "UPDATE dm.run_step SET remote_pid = {pid} WHERE run_id = {} AND position = {}; SELECT ''",
+        run.run_id, step.position
+    ))
+}
+
+/// Adds a note to a step (what the VACUUM policy did).
+pub fn step_note(run: &Run, step: &Step, note: &str) -> DmResult<()> {
+    remote_exec(&format!(
+        "UPDATE dm.run_step SET note = {} WHERE run_id = {} AND position = {}; SELECT ''",
+        lit(note),
+        run.run_id,
+        step.position
+    ))
+}
+
+/// A watchdog event, sent from the watchdog's own session (it commits when the call ends;
+/// notifications are delivered then).
+pub fn watchdog_notify(run_id: i64, section: &str, action: &str, detail: &str) -> DmResult<()> {
+    Spi::run(&notify_sql(json!({
+        "event": "watchdog", "run_id": run_id, "section": section, "status": action, "note": short(detail),
+    })))
+    .doing("notifying a watchdog action")
+}
+
 /// A progress line, sent as a NOTICE: `pg_datamart <time>: <line>`.
 pub fn notice(line: &str) {
     let at =

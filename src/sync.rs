@@ -5,10 +5,11 @@
 //! with [`run_finish`]. Status goes through the loopback connection (`status`).
 
 use crate::catalog::MartTable;
-use crate::error::{report, DmError, DmResult};
+use crate::error::{report, DmError, DmResult, SpiContext};
+use crate::guard;
 use crate::load::{load_table, LoadCounts};
 use crate::section::Section;
-use crate::sqlgen::{plan_table, TablePlan};
+use crate::sqlgen::{plan_table, PlanOptions, TablePlan};
 use crate::status::{self, NewRun, PlannedStep, Run};
 use crate::window::{resolve_accounts, resolve_window, Accounts, Window};
 use pgrx::datum::Date;
@@ -45,9 +46,38 @@ fn plan_one(
         &mart,
         accounts,
         window,
-        crate::gucs::accounts_per_query(),
-        mode,
+        &PlanOptions {
+            per_query: crate::gucs::accounts_per_query(),
+            mode,
+            remote_timeout_ms: remote_timeout(section)?,
+        },
     )
+}
+
+/// The warehouse-side statement_timeout of each pull (`pg_datamart.remote_statement_timeout`):
+/// automatic is kill_factor x the previous successful run of the section, at least
+/// watchdog_min_duration; none before a first success.
+fn remote_timeout(section: &Section) -> DmResult<Option<i64>> {
+    match crate::gucs::remote_timeout_ms() {
+        -1 => Ok(None),
+        0 => {
+            let last = Spi::get_one_with_args::<f64>(
+                "SELECT extract(epoch FROM finished_at - started_at)::float8 FROM dm.run
+                  WHERE section = $1 AND status = 'succeeded' ORDER BY run_id DESC LIMIT 1",
+                &[section.name.as_str().into()],
+            );
+            let last = match last {
+                Ok(v) => v,
+                Err(pgrx::spi::SpiError::InvalidPosition) => None,
+                Err(e) => return Err(e).doing("reading the previous run's duration"),
+            };
+            Ok(last.map(|secs| {
+                let ms = secs * crate::gucs::kill_factor() * 1000.0;
+                ms.max(crate::gucs::watchdog_min_seconds() * 1000.0).ceil() as i64
+            }))
+        }
+        ms => Ok(Some(ms as i64)),
+    }
 }
 
 /// The plans of every table of a section, in order.
@@ -92,11 +122,29 @@ fn refuse_transaction_block(procedure: &str) -> DmResult<()> {
     Ok(())
 }
 
-/// Opens the status path, tidies the history and records the run; returns its id.
-fn start_run(run: NewRun) -> DmResult<i64> {
+/// Records a run that may not start, says why, and ends it.
+fn skip(run_id: i64, section: &str, why: &str) -> DmResult<Option<i64>> {
+    status::run_skipped(run_id, section, why)?;
+    status::close_link()?;
+    status::notice(&format!("{section} run {run_id} skipped: {why}"));
+    Ok(None)
+}
+
+/// Opens the status path, tidies the history and records the run; then the pause switch, a ban
+/// or a busy lock may skip it (recorded, no error). Returns the run id, or None when skipped.
+fn start_run(section: &Section, run: NewRun) -> DmResult<Option<i64>> {
     status::open_link()?;
     status::housekeeping()?;
+    guard::release_all()?;
+    let refusal = guard::refusal(run.section)?;
     let run_id = status::create_run(&run)?;
+    if let Some(why) = refusal {
+        return skip(run_id, run.section, &why);
+    }
+    let keys = guard::lock_keys(section, &run.accounts.ids)?;
+    if let Err(why) = guard::acquire(section, &keys)? {
+        return skip(run_id, run.section, &why);
+    }
     if !run.accounts.missing.is_empty() {
         status::notice(&format!(
             "{} run {run_id}: {} requested account(s) are not in the section's account table and are not loaded: {}",
@@ -117,7 +165,7 @@ fn start_run(run: NewRun) -> DmResult<i64> {
             .map(|r| format!(", resuming run {r}"))
             .unwrap_or_default()
     ));
-    Ok(run_id)
+    Ok(Some(run_id))
 }
 
 /// Validates the request, plans every table (a broken definition fails before any data moves),
@@ -129,7 +177,7 @@ fn run_begin(
     start_date: Option<Date>,
     end_date: Option<Date>,
     mode: Option<&str>,
-) -> Result<i64, ErrorReport> {
+) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_sync")?;
         let s = Section::load(section)?;
@@ -155,22 +203,25 @@ fn run_begin(
                 mart_table: p.mart_name.clone(),
             })
             .collect();
-        start_run(NewRun {
-            section,
-            account_ids,
-            accounts: &accounts,
-            window: &window,
-            mode,
-            steps: &steps,
-            resumed_from: None,
-        })
+        start_run(
+            &s,
+            NewRun {
+                section,
+                account_ids,
+                accounts: &accounts,
+                window: &window,
+                mode,
+                steps: &steps,
+                resumed_from: None,
+            },
+        )
     })
 }
 
 /// A new run that continues a failed or cancelled one from its first unfinished table, with the
 /// same accounts, window and mode.
 #[pg_extern(name = "_dm_resume_begin")]
-fn resume_begin(run_id: i64) -> Result<i64, ErrorReport> {
+fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_resume")?;
         status::open_link()?;
@@ -218,15 +269,18 @@ fn resume_begin(run_id: i64) -> Result<i64, ErrorReport> {
             ids: old.accounts.clone(),
             missing: old.missing_accounts.clone(),
         };
-        start_run(NewRun {
-            section: &old.section,
-            account_ids: old.account_ids.as_deref(),
-            accounts: &accounts,
-            window: &window,
-            mode: &old.mode,
-            steps: &steps,
-            resumed_from: Some(run_id),
-        })
+        start_run(
+            &s,
+            NewRun {
+                section: &old.section,
+                account_ids: old.account_ids.as_deref(),
+                accounts: &accounts,
+                window: &window,
+                mode: &old.mode,
+                steps: &steps,
+                resumed_from: Some(run_id),
+            },
+        )
     })
 }
 
@@ -249,10 +303,18 @@ fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
             &run.window(),
             &run.mode,
         )?;
-        let c: LoadCounts = load_table(&plan)?;
+        let (note, busy) = match guard::vacuum_policy(&section, &plan.partitions.touched)? {
+            guard::VacuumOutcome::Skip(why) => return Ok(JsonB(json!({ "skipped": why }))),
+            guard::VacuumOutcome::Load { note, busy } => (note, busy),
+        };
+        if let Some(n) = &note {
+            status::step_note(&run, step, n)?;
+        }
+        let c: LoadCounts =
+            load_table(&plan, &busy, |pid| status::step_remote_pid(&run, step, pid))?;
         Ok(JsonB(json!({
             "fetched": c.fetched, "deleted": c.deleted, "inserted": c.inserted, "updated": c.updated,
-            "seconds": started.elapsed().as_secs_f64(),
+            "seconds": started.elapsed().as_secs_f64(), "note": note,
         })))
     })
 }
@@ -263,6 +325,22 @@ fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorRepor
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
+        if let Some(why) = result.0.get("skipped").and_then(|v| v.as_str()) {
+            status::step_skipped(&run, step, why)?;
+            status::notice(&format!(
+                "{} run {run_id} [{position}/{}] {}: {why}",
+                run.section,
+                run.total_tables(),
+                step.mart_table
+            ));
+            return Ok(());
+        }
+        let note = result
+            .0
+            .get("note")
+            .and_then(|v| v.as_str())
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         let n = |k: &str| result.0.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
         let c = LoadCounts {
             fetched: n("fetched"),
@@ -277,7 +355,7 @@ fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorRepor
             .unwrap_or(0.0);
         status::step_succeeded(&run, step, &c, seconds)?;
         status::notice(&format!(
-            "{} run {run_id} [{position}/{}] {}: fetched {}, deleted {}, inserted {}, updated {} in {:.2} s",
+                        "{} run {run_id} [{position}/{}] {}: fetched {}, deleted {}, inserted {}, updated {} in {:.2} s{note}",
             run.section,
             run.total_tables(),
             step.mart_table,
@@ -328,6 +406,7 @@ fn step_failed(
         );
         status::step_ended_badly(&run, step, "failed", sqlstate, &error, &run_error)?;
         status::close_link()?;
+        guard::release_all()?;
         status::notice(&format!("{} run {run_id} failed: {run_error}", run.section));
         Ok(format!("dm_sync {} run {run_id}: {run_error}", run.section))
     })
@@ -347,6 +426,7 @@ fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
         );
         status::step_ended_badly(&run, step, "cancelled", "57014", why, &run_error)?;
         status::close_link()?;
+        guard::release_all()?;
         status::notice(&format!("{} run {run_id} {run_error}", run.section));
         Ok(())
     })
@@ -359,6 +439,7 @@ fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
         let run = Run::load(run_id)?;
         status::run_finished(&run, "succeeded", None)?;
         status::close_link()?;
+        guard::release_all()?;
         let (rows, secs) = Spi::get_two_with_args::<i64, f64>(
             "SELECT COALESCE(sum(s.rows_fetched), 0)::bigint,
                     extract(epoch FROM max(r.finished_at) - min(r.started_at))::float8

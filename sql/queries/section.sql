@@ -3,17 +3,23 @@ SELECT json_build_object(
     'name',           s.section,
     'account_column', s.account_column,
     'account_table',  s.account_table::oid::bigint,
-    'account_table_name', s.account_table::text,
+    'account_table_name', COALESCE((SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+                                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                                    WHERE c.oid = s.account_table), s.account_table::text),
     'days',           s.days,
     'mode',           s.mode,
     'server',         s.server,
     'date_column',    s.date_column,
     'storage_parameters', s.storage_parameters,
+    'vacuum_policy',  s.vacuum_policy,
+    'vacuum_wait',    s.vacuum_wait,
     'tables', COALESCE((
         SELECT json_agg(json_build_object(
                    'position',       t.position,
                    'mart_table',     t.mart_table::oid::bigint,
-                   'mart_table_name', t.mart_table::text,
+                   'mart_table_name', COALESCE((SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+                                                  JOIN pg_namespace n ON n.oid = c.relnamespace
+                                                 WHERE c.oid = t.mart_table), t.mart_table::text),
                    'remote_schema',  t.remote_schema,
                    'remote_table',   t.remote_table,
                    'account_column', t.account_column)

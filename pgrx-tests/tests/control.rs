@@ -1,0 +1,510 @@
+//! Concurrency and job control with real concurrent sessions: (table, account) locks that skip
+//! instead of queueing, pause, the VACUUM policy, the watchdog, and bans.
+
+use pg_datamart_it::{assert_error, setup, wait_until, Ctx, Session};
+use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
+
+/// Section `slow` (fb_campaign_dm quick, fb_ad_dm from a view that sleeps as long as
+/// `sleep_conf.secs` says, once per pull).
+async fn slow_section(ctx: &Ctx, secs: f64) {
+    ctx.wh
+        .exec(&format!(
+            "CREATE TABLE sleep_conf (secs float8); INSERT INTO sleep_conf VALUES ({secs});
+             CREATE VIEW fb_ad_slow AS WITH s AS MATERIALIZED (SELECT pg_sleep((SELECT secs FROM sleep_conf)))
+             SELECT f.* FROM fb_ad f, s;"
+        ))
+        .await;
+    ctx.mart
+        .exec(
+            "SELECT dm_add_section('slow', 'account_id', 'fb_account_dm');
+             SELECT dm_add_table('slow', 'fb_campaign_dm');
+             SELECT dm_add_table('slow', 'fb_ad_dm', 'fb_ad_slow');",
+        )
+        .await;
+}
+
+fn spawn_call(s: Session, sql: String) -> tokio::task::JoinHandle<(Result<(), String>, f64)> {
+    tokio::spawn(async move {
+        let t = Instant::now();
+        let r = s
+            .client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| pg_datamart_it::describe(&e));
+        (r, t.elapsed().as_secs_f64())
+    })
+}
+
+#[tokio::test]
+async fn disjoint_accounts_run_together_and_overlapping_ones_skip_with_the_holder_named() {
+    let ctx = setup("it_locks").await;
+    slow_section(&ctx, 2.0).await;
+    let a = spawn_call(
+        Session::connect(&ctx.mart_db).await,
+        "CALL dm_sync('slow', '1001,1002', '2026-01-10', '2026-01-12')".into(),
+    );
+    let m = &ctx.mart;
+    wait_until(
+        m,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE position = 2 AND status = 'running')",
+        10,
+    )
+    .await;
+    // Same section, disjoint accounts: runs at the same time.
+    let b = spawn_call(
+        Session::connect(&ctx.mart_db).await,
+        "CALL dm_sync('slow', '1003', '2026-01-10', '2026-01-12')".into(),
+    );
+    wait_until(m, "SELECT count(*) = 2 FROM dm.run", 10).await;
+    // Overlapping accounts: skipped within the configured wait, without an error.
+    let c_session = Session::connect(&ctx.mart_db).await;
+    c_session.exec("SET pg_datamart.lock_wait = '500ms'").await;
+    let c = spawn_call(
+        c_session,
+        "CALL dm_sync('slow', '1002,1004', '2026-01-10', '2026-01-12')".into(),
+    );
+    let (rc, secs_c) = c.await.unwrap();
+    rc.unwrap();
+    assert!(
+        secs_c < 1.8,
+        "the overlapping sync gave up after lock_wait, not after the other run: {secs_c} s"
+    );
+    let (ra, _) = a.await.unwrap();
+    let (rb, _) = b.await.unwrap();
+    ra.unwrap();
+    rb.unwrap();
+    let runs = m
+        .client
+        .query(
+            "SELECT run_id, account_ids, status, note FROM dm.run ORDER BY run_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let got: Vec<(String, String)> = runs.iter().map(|r| (r.get(1), r.get(2))).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("1001,1002".into(), "succeeded".into()),
+            ("1003".into(), "succeeded".into()),
+            ("1002,1004".into(), "skipped".into())
+        ]
+    );
+    let note: String = runs[2].get(3);
+    assert!(note.starts_with("busy: an account of public.fb_campaign_dm is being loaded by run 1 of section slow (pid "), "{note}");
+    assert!(note.contains("gave up after 500 ms"), "{note}");
+    let overlap = m
+        .i64(
+            "SELECT count(*) FROM dm.run_step a JOIN dm.run_step b ON a.run_id = 1 AND b.run_id = 2 AND a.position = 2 AND b.position = 2
+              WHERE a.started_at < b.finished_at AND b.started_at < a.finished_at",
+        )
+        .await;
+    assert_eq!(overlap, 1, "the two runs loaded table 2 at the same time");
+    // A whole-table lock (more accounts than lock_accounts_max) excludes every account.
+    let d_session = Session::connect(&ctx.mart_db).await;
+    d_session
+        .exec("SET pg_datamart.lock_accounts_max = 1")
+        .await;
+    let d = spawn_call(
+        d_session,
+        "CALL dm_sync('slow', '1001,1002', '2026-01-10', '2026-01-12')".into(),
+    );
+    wait_until(m, "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE run_id = 4 AND position = 1 AND status <> 'pending')", 10).await;
+    m.exec("SET pg_datamart.lock_wait = 0").await;
+    m.exec("CALL dm_sync('slow', '1007', '2026-01-10', '2026-01-12')")
+        .await;
+    assert_eq!(
+        m.text("SELECT status || ': ' || note FROM dm.run WHERE run_id = 5")
+            .await
+            .unwrap()
+            .split(" is being")
+            .next()
+            .unwrap(),
+        "skipped: busy: table public.fb_campaign_dm"
+    );
+    d.await.unwrap().0.unwrap();
+}
+
+#[tokio::test]
+async fn many_sessions_with_overlapping_accounts_never_deadlock_and_stay_consistent() {
+    let ctx = setup("it_stress").await;
+    let accounts = ["1001", "1002", "1003", "1004", "1007"];
+    let mut tasks = Vec::new();
+    for i in 0..6usize {
+        let s = Session::connect(&ctx.mart_db).await;
+        s.exec("SET pg_datamart.lock_wait = '300ms'").await;
+        tasks.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for round in 0..4usize {
+                // deterministic pseudo-random overlapping subsets
+                let picked: Vec<&str> = accounts
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| (i * 7 + round * 3 + k * 5) % 3 != 0)
+                    .map(|(_, a)| *a)
+                    .collect();
+                let r = s
+                    .client
+                    .batch_execute(&format!(
+                        "CALL dm_sync('fb', '{}', '2026-01-10', '2026-01-20')",
+                        picked.join(",")
+                    ))
+                    .await;
+                outcomes.push(r.map_err(|e| pg_datamart_it::describe(&e)));
+            }
+            outcomes
+        }));
+    }
+    for t in tasks {
+        for r in t.await.unwrap() {
+            r.expect("no sync errors: they succeed or are skipped");
+        }
+    }
+    let m = &ctx.mart;
+    assert_eq!(m.i64("SELECT count(*) FROM dm.run").await, 24);
+    assert_eq!(
+        m.i64("SELECT count(*) FROM dm.run WHERE status NOT IN ('succeeded', 'skipped')")
+            .await,
+        0
+    );
+    assert!(
+        m.i64("SELECT count(*) FROM dm.run WHERE status = 'succeeded'")
+            .await
+            > 0
+    );
+    // No row twice (fb_ad_dm has no key that would have caught it), and what is there is exact.
+    assert_eq!(m.i64("SELECT count(*) FROM (SELECT 1 FROM fb_ad_dm GROUP BY account_id, ad_id, collected_at HAVING count(*) > 1) d").await, 0);
+    let loaded = m
+        .text("SELECT string_agg(DISTINCT quote_literal(account_id), ',') FROM fb_ad_dm")
+        .await
+        .unwrap();
+    let w = ctx.wh.checksum(&format!("SELECT * FROM fb_ad WHERE account_id IN ({loaded}) AND collected_at BETWEEN '2026-01-10' AND '2026-01-20'")).await;
+    assert_eq!(m.checksum("SELECT * FROM fb_ad_dm").await, w);
+}
+
+#[tokio::test]
+async fn paused_sections_skip_new_syncs_while_running_ones_finish() {
+    let ctx = setup("it_pause").await;
+    slow_section(&ctx, 1.5).await;
+    let m = &ctx.mart;
+    let running = spawn_call(
+        Session::connect(&ctx.mart_db).await,
+        "CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-10')".into(),
+    );
+    wait_until(
+        m,
+        "SELECT EXISTS (SELECT 1 FROM dm.run WHERE status = 'running')",
+        10,
+    )
+    .await;
+    assert!(m
+        .text("SELECT dm_pause()")
+        .await
+        .unwrap()
+        .contains("all sections paused"));
+    m.exec("CALL dm_sync('slow', '1002', '2026-01-10', '2026-01-10')")
+        .await; // no error
+    m.exec("CALL dm_sync('fb', '1002', '2026-01-10', '2026-01-10')")
+        .await;
+    running.await.unwrap().0.unwrap();
+    let st = m
+        .text("SELECT string_agg(section || ':' || status, ',' ORDER BY run_id) FROM dm.run")
+        .await
+        .unwrap();
+    assert_eq!(st, "slow:succeeded,slow:skipped,fb:skipped");
+    assert!(m
+        .text("SELECT note FROM dm.run WHERE run_id = 2")
+        .await
+        .unwrap()
+        .starts_with("paused (by postgres at "));
+    m.exec("SELECT dm_unpause(); SELECT dm_pause('slow')").await;
+    m.exec("CALL dm_sync('fb', '1002', '2026-01-10', '2026-01-10')")
+        .await;
+    m.exec("CALL dm_sync('slow', '1002', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        m.text("SELECT string_agg(status, ',' ORDER BY run_id) FROM dm.run WHERE run_id > 3")
+            .await
+            .unwrap(),
+        "succeeded,skipped"
+    );
+    m.exec("SELECT dm_unpause('slow')").await;
+    m.exec("CALL dm_sync('slow', '1002', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        m.text("SELECT status FROM dm.run ORDER BY run_id DESC LIMIT 1")
+            .await
+            .unwrap(),
+        "succeeded"
+    );
+    let e = m.fails("SELECT dm_pause('nope')").await;
+    assert_error(&e, SqlState::INVALID_PARAMETER_VALUE, &["unknown section"]);
+}
+
+#[tokio::test]
+async fn a_running_vacuum_is_handled_by_the_section_policy() {
+    let ctx = setup("it_vacuum").await;
+    let m = &ctx.mart;
+    // A partition with plenty of dead tuples, and a VACUUM crawling over it in another session.
+    m.exec(
+        "INSERT INTO fb_campaign_dm (account_id, campaign_id, collected_at)
+           SELECT '1004', 'bulk-' || g, date '2026-01-01' + (g % 28) FROM generate_series(1, 200000) g;
+         DELETE FROM fb_campaign_dm WHERE campaign_id LIKE 'bulk-%';
+         SET pg_datamart.analyze_threshold = -1;",
+    )
+    .await;
+    let vac = Session::connect(&ctx.mart_db).await;
+    let vac_pid: i32 = vac
+        .client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    vac.exec("SET vacuum_cost_delay = '100ms'").await;
+    vac.exec("SET vacuum_cost_limit = 1").await;
+    let vacuum = tokio::spawn(async move {
+        vac.client
+            .batch_execute("VACUUM (INDEX_CLEANUP OFF) fb_campaign_dm_p202601")
+            .await
+    });
+    wait_until(m, "SELECT EXISTS (SELECT 1 FROM pg_stat_progress_vacuum WHERE relid = 'fb_campaign_dm_p202601'::regclass)", 10).await;
+
+    m.exec("SELECT dm_alter_section('fb', vacuum_policy => 'skip')")
+        .await;
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    let step = |run: i64| {
+        format!("SELECT status || ' | ' || coalesce(note, '') FROM dm.run_step WHERE run_id = {run} AND position = 1")
+    };
+    assert_eq!(
+        m.text(&step(1)).await.unwrap(),
+        format!("skipped | skipped: VACUUM running on \"public\".\"fb_campaign_dm_p202601\" (pid {vac_pid})")
+    );
+    assert_eq!(
+        m.text("SELECT status FROM dm.run WHERE run_id = 1")
+            .await
+            .unwrap(),
+        "succeeded"
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM fb_campaign_dm WHERE account_id = '1001'")
+            .await,
+        0,
+        "table 1 was not loaded"
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM fb_ad_dm").await,
+        3,
+        "table 2 was"
+    );
+
+    m.exec("SELECT dm_alter_section('fb', vacuum_policy => 'wait', vacuum_wait => 1)")
+        .await;
+    let t = Instant::now();
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert!(t.elapsed() >= Duration::from_secs(1));
+    let s2 = m.text(&step(2)).await.unwrap();
+    assert!(
+        s2.starts_with("succeeded | VACUUM on \"public\".\"fb_campaign_dm_p202601\""),
+        "{s2}"
+    );
+    assert!(s2.contains("still running after 1."), "{s2}");
+
+    m.exec("SELECT dm_alter_section('fb', vacuum_policy => 'proceed')")
+        .await;
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert!(m
+        .text(&step(3))
+        .await
+        .unwrap()
+        .starts_with("succeeded | loaded while VACUUM ran on"));
+    assert_eq!(
+        m.i64("SELECT count(*) FROM fb_campaign_dm WHERE account_id = '1001'")
+            .await,
+        2
+    );
+    let e = m
+        .fails("SELECT dm_alter_section('fb', vacuum_policy => 'hope')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::INVALID_PARAMETER_VALUE,
+        &["vacuum_policy", "wait, skip, proceed"],
+    );
+
+    m.exec(&format!("SELECT pg_cancel_backend({vac_pid})"))
+        .await;
+    assert!(
+        vacuum.await.unwrap().is_err(),
+        "the VACUUM was still running when cancelled"
+    );
+}
+
+#[tokio::test]
+async fn the_watchdog_warns_then_cancels_a_slow_run() {
+    let ctx = setup("it_watchdog").await;
+    slow_section(&ctx, 1.0).await;
+    let m = &ctx.mart;
+    m.exec("CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    let previous: f64 = m
+        .client
+        .query_one(
+            "SELECT extract(epoch FROM finished_at - started_at)::float8 FROM dm.run",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    ctx.wh.exec("UPDATE sleep_conf SET secs = 60").await;
+    let listener = Session::connect(&ctx.mart_db).await;
+    listener.exec("LISTEN dm_status").await;
+    let sync = spawn_call(
+        Session::connect(&ctx.mart_db).await,
+        "CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-10')".into(),
+    );
+    wait_until(m, "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE run_id = 2 AND position = 2 AND remote_pid IS NOT NULL)", 10).await;
+    m.exec("SET pg_datamart.watchdog_min_duration = 0").await;
+    let elapsed = || async {
+        m.client
+            .query_one("SELECT extract(epoch FROM clock_timestamp() - started_at)::float8 FROM dm.run WHERE run_id = 2", &[])
+            .await
+            .unwrap()
+            .get::<_, f64>(0)
+    };
+    let watchdog = || async {
+        m.client
+            .query(
+                "SELECT coalesce(run_id, 0), section, action, detail FROM dm_watchdog()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0),
+                    r.get::<_, String>(2),
+                    r.get::<_, String>(3),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // Nothing to do yet, then a warning past 3x, once.
+    assert!(watchdog().await.is_empty(), "the run is young");
+    while elapsed().await < previous * 4.0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let w = watchdog().await;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!((w[0].0, w[0].1.as_str()), (2, "warned"));
+    assert!(
+        w[0].2.contains("x the previous successful run")
+            && w[0].2.contains("loading public.fb_ad_dm"),
+        "{}",
+        w[0].2
+    );
+    assert!(watchdog().await.is_empty(), "flagged once");
+    assert!(!sync.is_finished());
+    // Past 5x: cancelled, the query on the warehouse included.
+    while elapsed().await < previous * 5.5 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let w = watchdog().await;
+    assert_eq!((w[0].0, w[0].1.as_str()), (2, "cancelled"), "{w:?}");
+    assert!(
+        w[0].2.contains("its query on the warehouse was cancelled"),
+        "{}",
+        w[0].2
+    );
+    let (r, secs) = sync.await.unwrap();
+    assert!(
+        r.unwrap_err().starts_with("57014"),
+        "the CALL ends cancelled"
+    );
+    assert!(secs < 30.0, "not after the warehouse's 60 s");
+    let run = m
+        .client
+        .query_one("SELECT status, note FROM dm.run WHERE run_id = 2", &[])
+        .await
+        .unwrap();
+    assert_eq!(run.get::<_, String>(0), "cancelled");
+    let note: String = run.get(1);
+    assert!(
+        note.contains("flagged by dm_watchdog") && note.contains("cancelled by dm_watchdog"),
+        "{note}"
+    );
+    assert_eq!(
+        m.text("SELECT status FROM dm.run_step WHERE run_id = 2 AND position = 2")
+            .await
+            .unwrap(),
+        "cancelled"
+    );
+    listener.client.simple_query("SELECT 1").await.unwrap();
+    let events: Vec<String> = listener
+        .notifications()
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.contains("\"watchdog\""))
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+}
+
+#[tokio::test]
+async fn repeated_failures_ban_a_section_for_a_while() {
+    let ctx = setup("it_ban").await;
+    let m = &ctx.mart;
+    m.exec(
+        "SELECT dm_add_section('broken', 'account_id', 'fb_account_dm');
+         SELECT dm_add_table('broken', 'fb_ad_dm', 'missing_table');",
+    )
+    .await;
+    for _ in 0..3 {
+        let e = m
+            .fails("CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')")
+            .await;
+        assert_eq!(e.code(), &SqlState::UNDEFINED_TABLE);
+    }
+    m.exec("CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')")
+        .await; // no error: skipped
+    let r = m
+        .client
+        .query_one(
+            "SELECT status, note FROM dm.run ORDER BY run_id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.get::<_, String>(0), "skipped");
+    let note: String = r.get(1);
+    assert!(
+        note.starts_with("banned until ")
+            && note.contains("after 3 consecutive failures (last: table public.fb_ad_dm"),
+        "{note}"
+    );
+    let w = m
+        .client
+        .query("SELECT section, action, detail FROM dm_watchdog()", &[])
+        .await
+        .unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(
+        (w[0].get::<_, String>(0), w[0].get::<_, String>(1)),
+        ("broken".to_string(), "banned".to_string())
+    );
+    // Other sections are not affected; a shorter ban has expired.
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    m.exec("SET pg_datamart.ban_duration = 0").await;
+    let e = m
+        .fails("CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        e.code(),
+        &SqlState::UNDEFINED_TABLE,
+        "runs again once the ban is over"
+    );
+}

@@ -1,0 +1,313 @@
+//! Before a run or a table may go: the pause switch, bans after repeated failures,
+//! (table, account) locks that skip instead of queueing, and the VACUUM policy.
+//!
+//! Locks are session-level advisory locks, held from the start of a run to its end across the
+//! per-table commits: per table a shared lock on the table plus an exclusive lock per account,
+//! or, above `pg_datamart.lock_accounts_max` accounts, an exclusive lock on the whole table.
+//! Every sync takes them in the same order (table oid, then the table lock, then accounts),
+//! trying each without blocking until `pg_datamart.lock_wait` runs out: two syncs can neither
+//! deadlock nor queue; the later one is recorded as skipped, naming who holds what.
+
+use crate::catalog::read_json;
+use crate::error::{DmResult, SpiContext};
+use crate::section::Section;
+use pgrx::prelude::*;
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+/// One advisory lock: (table oid, account hash or 0 for the table), shared or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LockKey {
+    pub table: i32,
+    pub item: i32,
+    pub shared: bool,
+}
+
+thread_local! {
+    /// The locks this session holds for its current run.
+    static HELD: RefCell<Vec<LockKey>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The locks a run of `section` for `accounts` needs, in the order they are taken.
+pub fn lock_keys(section: &Section, accounts: &[String]) -> DmResult<Vec<LockKey>> {
+    let whole = accounts.len() > crate::gucs::lock_accounts_max();
+    let hashes: Vec<i32> = if whole {
+        vec![]
+    } else {
+        read_json::<Vec<i32>>(
+            "SELECT COALESCE(json_agg(CASE WHEN h = 0 THEN 1 ELSE h END ORDER BY h), '[]'::json)
+               FROM (SELECT DISTINCT hashtext(a) AS h FROM unnest($1::text[]) a) s",
+            &[accounts.to_vec().into()],
+            "account lock keys",
+        )?
+        .unwrap_or_default()
+    };
+    let mut tables: Vec<i32> = section.tables.iter().map(|t| t.mart_table as i32).collect();
+    tables.sort();
+    tables.dedup();
+    let mut keys = Vec::new();
+    for t in tables {
+        keys.push(LockKey {
+            table: t,
+            item: 0,
+            shared: !whole,
+        });
+        keys.extend(hashes.iter().map(|h| LockKey {
+            table: t,
+            item: *h,
+            shared: false,
+        }));
+    }
+    Ok(keys)
+}
+
+fn try_lock(k: LockKey) -> DmResult<bool> {
+    let f = if k.shared {
+        "pg_try_advisory_lock_shared"
+    } else {
+        "pg_try_advisory_lock"
+    };
+    Ok(Spi::get_one_with_args::<bool>(
+        &format!("SELECT {f}($1, $2)"),
+        &[k.table.into(), k.item.into()],
+    )
+    .doing("taking a sync lock")?
+    .unwrap_or(false))
+}
+
+fn unlock(k: LockKey) -> DmResult<()> {
+    let f = if k.shared {
+        "pg_advisory_unlock_shared"
+    } else {
+        "pg_advisory_unlock"
+    };
+    Spi::run_with_args(
+        &format!("SELECT {f}($1, $2)"),
+        &[k.table.into(), k.item.into()],
+    )
+    .doing("releasing a sync lock")
+}
+
+/// Releases every lock this session holds for a run (also leftovers of an interrupted run).
+pub fn release_all() -> DmResult<()> {
+    let held: Vec<LockKey> = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    for k in held.into_iter().rev() {
+        unlock(k)?;
+    }
+    Ok(())
+}
+
+/// Who holds a lock that conflicts with `k`, in words.
+fn holder(k: LockKey, mart_name: &str) -> DmResult<String> {
+    let who: Option<String> = read_json(
+        "SELECT to_json(string_agg(DISTINCT COALESCE(
+                    format('run %s of section %s (pid %s, started %s)', r.run_id, r.section, l.pid,
+                           to_char(r.started_at, 'HH24:MI:SS')),
+                    format('pid %s', l.pid)), '; '))
+           FROM pg_locks l
+           LEFT JOIN dm.run r ON r.pid = l.pid AND r.status = 'running'
+          WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid::bigint = ($1::bigint & 4294967295) AND l.objid::bigint = ($2::bigint & 4294967295)
+            AND l.objsubid = 2",
+        &[(k.table as i64).into(), (k.item as i64).into()],
+        "lock holders",
+    )?;
+    let what = if k.item == 0 {
+        format!("table {mart_name}")
+    } else {
+        format!("an account of {mart_name}")
+    };
+    Ok(format!(
+        "{what} is being loaded by {}",
+        who.unwrap_or_else(|| "another session".into())
+    ))
+}
+
+/// Takes the run's locks, retrying each for up to `pg_datamart.lock_wait`; on timeout releases
+/// what it took and says who holds the lock it could not get.
+pub fn acquire(section: &Section, keys: &[LockKey]) -> DmResult<Result<(), String>> {
+    release_all()?;
+    let deadline =
+        Instant::now() + Duration::from_millis(crate::gucs::lock_wait_ms().max(0) as u64);
+    for &k in keys {
+        loop {
+            if try_lock(k)? {
+                HELD.with(|h| h.borrow_mut().push(k));
+                break;
+            }
+            if Instant::now() >= deadline {
+                let name = section
+                    .tables
+                    .iter()
+                    .find(|t| t.mart_table as i32 == k.table)
+                    .map(|t| t.mart_table_name.clone())
+                    .unwrap_or_default();
+                let who = holder(k, &name)?;
+                release_all()?;
+                return Ok(Err(format!(
+                    "busy: {who}; gave up after {} ms (pg_datamart.lock_wait)",
+                    crate::gucs::lock_wait_ms()
+                )));
+            }
+            Spi::run("SELECT pg_sleep(0.05)").doing("waiting for a sync lock")?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// Why new syncs of `section` must not start now: paused, or banned.
+pub fn refusal(section: &str) -> DmResult<Option<String>> {
+    let paused: Option<String> = read_json(
+        "SELECT to_json(format('paused (by %s at %s; dm_unpause(%s) resumes)', paused_by,
+                              to_char(paused_at, 'YYYY-MM-DD HH24:MI:SS'),
+                              CASE WHEN section = '*' THEN '' ELSE quote_literal(section) END))
+           FROM dm.pause WHERE section IN ($1, '*') ORDER BY section = '*' LIMIT 1",
+        &[section.into()],
+        "the pause switch",
+    )?;
+    if paused.is_some() {
+        return Ok(paused);
+    }
+    ban(section)
+}
+
+/// Why `section` is banned now (pg_datamart.max_failures consecutive failures less than
+/// pg_datamart.ban_duration ago), if it is.
+pub fn ban(section: &str) -> DmResult<Option<String>> {
+    let max = crate::gucs::max_failures();
+    if max <= 0 {
+        return Ok(None);
+    }
+    read_json(
+        "WITH recent AS (
+             SELECT status, finished_at, error FROM dm.run
+              WHERE section = $1 AND status IN ('succeeded', 'failed', 'cancelled')
+              ORDER BY run_id DESC LIMIT $2)
+         SELECT to_json(format('banned until %s after %s consecutive failures (last: %s)',
+                               to_char(max(finished_at) + make_interval(mins => $3), 'YYYY-MM-DD HH24:MI:SS'),
+                               count(*), left((array_agg(error ORDER BY finished_at DESC))[1], 300)))
+           FROM recent
+         HAVING count(*) = $2 AND bool_and(status IN ('failed', 'cancelled'))
+            AND max(finished_at) + make_interval(mins => $3) > now()",
+        &[section.into(), (max as i64).into(), crate::gucs::ban_minutes().into()],
+        "recent failures",
+    )
+}
+
+/// A VACUUM (or autovacuum) running on a table about to be loaded.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Vacuum {
+    pub target: String,
+    pub pid: i32,
+}
+
+/// The VACUUMs running now on any of `targets` (SQL names; partitions not created yet are ignored).
+pub fn running_vacuums(targets: &[String]) -> DmResult<Vec<Vacuum>> {
+    Ok(read_json(
+        "SELECT COALESCE(json_agg(json_build_object('target', t.name, 'pid', v.pid) ORDER BY t.name), '[]'::json)
+           FROM unnest($1::text[]) t(name)
+           JOIN pg_stat_progress_vacuum v ON v.relid = to_regclass(t.name)",
+        &[targets.to_vec().into()],
+        "running vacuums",
+    )?
+    .unwrap_or_default())
+}
+
+/// What the section's VACUUM policy decided for a table.
+pub enum VacuumOutcome {
+    /// Load; the note says what was seen or waited for, and which partitions are being vacuumed
+    /// still (their storage parameters and ANALYZE are left for a later sync).
+    Load {
+        note: Option<String>,
+        busy: Vec<String>,
+    },
+    Skip(String),
+}
+
+pub fn vacuum_policy(section: &Section, targets: &[String]) -> DmResult<VacuumOutcome> {
+    let describe = |v: &[Vacuum]| {
+        v.iter()
+            .map(|v| format!("{} (pid {})", v.target, v.pid))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut running = running_vacuums(targets)?;
+    if running.is_empty() {
+        return Ok(VacuumOutcome::Load {
+            note: None,
+            busy: vec![],
+        });
+    }
+    match section.vacuum_policy.as_str() {
+        "skip" => Ok(VacuumOutcome::Skip(format!(
+            "skipped: VACUUM running on {}",
+            describe(&running)
+        ))),
+        "proceed" => Ok(VacuumOutcome::Load {
+            note: Some(format!("loaded while VACUUM ran on {}", describe(&running))),
+            busy: running.iter().map(|v| v.target.clone()).collect(),
+        }),
+        _ => {
+            let started = Instant::now();
+            let first = describe(&running);
+            while !running.is_empty()
+                && started.elapsed().as_secs_f64() < section.vacuum_wait as f64
+            {
+                Spi::run("SELECT pg_sleep(0.2)").doing("waiting for VACUUM")?;
+                running = running_vacuums(targets)?;
+            }
+            let waited = started.elapsed().as_secs_f64();
+            let note = if running.is_empty() {
+                format!("waited {waited:.1} s for VACUUM on {first} to finish")
+            } else {
+                format!(
+                    "VACUUM on {} still running after {waited:.1} s (vacuum_wait); loaded anyway",
+                    describe(&running)
+                )
+            };
+            Ok(VacuumOutcome::Load {
+                note: Some(note),
+                busy: running.iter().map(|v| v.target.clone()).collect(),
+            })
+        }
+    }
+}
+
+fn set_pause(section: Option<&str>, on: bool) -> DmResult<String> {
+    let key = section.unwrap_or("*");
+    if let Some(s) = section {
+        Section::load(s)?;
+    }
+    if on {
+        Spi::run_with_args(
+            "INSERT INTO dm.pause (section) VALUES ($1) ON CONFLICT (section) DO NOTHING",
+            &[key.into()],
+        )
+        .doing("pausing")?;
+    } else if section.is_none() {
+        Spi::run("DELETE FROM dm.pause").doing("unpausing")?;
+    } else {
+        Spi::run_with_args("DELETE FROM dm.pause WHERE section = $1", &[key.into()])
+            .doing("unpausing")?;
+    }
+    let what = section
+        .map(|s| format!("section {s}"))
+        .unwrap_or_else(|| "all sections".into());
+    Ok(if on {
+        format!("{what} paused: new syncs are skipped, running ones finish")
+    } else {
+        format!("{what} unpaused")
+    })
+}
+
+#[pg_extern(name = "_dm_pause")]
+fn pause(section: Option<&str>) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| set_pause(section, true))
+}
+
+#[pg_extern(name = "_dm_unpause")]
+fn unpause(section: Option<&str>) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| set_pause(section, false))
+}
