@@ -38,6 +38,15 @@ pub fn read_json<T: DeserializeOwned>(
     }
 }
 
+/// Whether `SELECT EXISTS (<query>)` is true; `what` names the look-up for errors.
+pub fn exists(query: &str, args: &[pgrx::datum::DatumWithOid], what: &str) -> DmResult<bool> {
+    Ok(
+        Spi::get_one_with_args::<bool>(&format!("SELECT EXISTS ({query})"), args)
+            .doing(format!("looking up {what}"))?
+            .unwrap_or(false),
+    )
+}
+
 /// The quoted schema an extension is installed in (dblink's functions, our own helpers), so
 /// generated statements call them by qualified name whatever the search_path.
 pub fn extension_schema(extension: &str) -> DmResult<String> {

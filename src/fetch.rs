@@ -4,20 +4,17 @@
 //! The SQL text is built in `sqlgen`; this module checks that the path exists before any data
 //! is touched, and says how to fix it when it does not.
 
-use crate::error::{DmError, DmResult, SpiContext};
-use pgrx::prelude::*;
+use crate::error::{DmError, DmResult};
 use pgrx::PgSqlErrorCode;
 
 /// The server must exist and the current user must have a user mapping for it.
 pub fn check_source(server: &str) -> DmResult<()> {
     crate::section::check_server(server)?;
-    let mapped = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_user_mappings
-                         WHERE srvname = $1 AND (usename = current_user OR usename = 'public'))",
+    let mapped = crate::catalog::exists(
+        "SELECT 1 FROM pg_user_mappings WHERE srvname = $1 AND (usename = current_user OR usename = 'public')",
         &[server.into()],
-    )
-    .doing("looking up the user mapping")?
-    .unwrap_or(false);
+        "the user mapping",
+    )?;
     if !mapped {
         return Err(DmError::undefined(
             PgSqlErrorCode::ERRCODE_FDW_OPTION_NAME_NOT_FOUND,

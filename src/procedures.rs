@@ -10,7 +10,7 @@ use crate::catalog::{extension_schema, read_json, MartTable};
 use crate::error::{report, DmError, DmResult, SpiContext};
 use crate::quote;
 use crate::section::Section;
-use crate::sqlgen::{plan_table, LoadSql, PlanOptions};
+use crate::sqlgen::{plan_table, PlanOptions};
 use crate::window::Window;
 use chrono::NaiveDate;
 use heck::ToSnakeCase;
@@ -101,30 +101,7 @@ pub fn describe(section: &Section) -> DmResult<(String, String)> {
         text += &comment("column definitions:");
         text += &comment(&format!("  {}", plan.column_definitions));
         text += &comment("local statements:");
-        let statements: Vec<String> = match &plan.load {
-            LoadSql::DeleteInsert { delete, inserts } => {
-                std::iter::once(delete).chain(inserts).cloned().collect()
-            }
-            LoadSql::Upsert {
-                create_stage,
-                stage_inserts,
-                analyze_stage,
-                duplicates,
-                delete,
-                update,
-                insert,
-                ..
-            } => {
-                let mut v = vec![create_stage.clone()];
-                v.extend(stage_inserts.iter().cloned());
-                v.push(analyze_stage.clone());
-                v.push(format!("{duplicates} /* any row refuses the load */"));
-                v.push(delete.clone());
-                v.extend(update.iter().cloned());
-                v.push(insert.clone());
-                v
-            }
-        };
+        let statements = plan.load.statements();
         for s in statements {
             text += &comment(&format!("  {};", stand_ins(&s)));
         }

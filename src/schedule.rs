@@ -95,12 +95,11 @@ fn unschedule(section: &str) -> Result<bool, ErrorReport> {
     report(|| {
         require_pg_cron(section)?;
         let name = job_name(section);
-        let exists = Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user)",
+        let exists = crate::catalog::exists(
+            "SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user",
             &[name.as_str().into()],
-        )
-        .doing("looking up the pg_cron job")?
-        .unwrap_or(false);
+            "the pg_cron job",
+        )?;
         if exists {
             Spi::run_with_args("SELECT cron.unschedule($1)", &[name.as_str().into()])
                 .doing("unscheduling")?;

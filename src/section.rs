@@ -75,6 +75,20 @@ fn unknown_section(name: &str) -> DmError {
     }
 }
 
+/// An argument that may be omitted (NULL) but not given as ''.
+fn not_empty(argument: &'static str, value: Option<&str>, hint: &str) -> DmResult<()> {
+    if value == Some("") {
+        return Err(DmError::invalid_argument(
+            argument,
+            "must not be empty",
+            hint,
+        ));
+    }
+    Ok(())
+}
+
+const DATE_COLUMN_HINT: &str = "Name the mart tables' date column, e.g. collected_at.";
+
 fn check_section_name(section: &str) -> DmResult<()> {
     let ok = !section.is_empty()
         && section.len() <= 48
@@ -177,12 +191,11 @@ fn check_days(days: i32) -> DmResult<()> {
 
 /// The foreign server the warehouse is reached through must exist.
 pub fn check_server(server: &str) -> DmResult<()> {
-    let exists = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_foreign_server WHERE srvname = $1)",
+    let exists = crate::catalog::exists(
+        "SELECT 1 FROM pg_foreign_server WHERE srvname = $1",
         &[server.into()],
-    )
-    .doing("looking up the foreign server")?
-    .unwrap_or(false);
+        "the foreign server",
+    )?;
     if exists {
         Ok(())
     } else {
@@ -199,13 +212,11 @@ pub fn check_server(server: &str) -> DmResult<()> {
 
 /// `column` must be a live, user-visible column of `table`.
 pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResult<()> {
-    let exists = Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_attribute
-                         WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped)",
+    let exists = crate::catalog::exists(
+        "SELECT 1 FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
         &[table.into(), column.into()],
-    )
-    .doing("looking up a column")?
-    .unwrap_or(false);
+        "a column",
+    )?;
     if exists {
         return Ok(());
     }
@@ -337,19 +348,12 @@ fn add_section(
         check_mode(mode)?;
         check_server(server)?;
         check_column(account_table, account_column, "account_column")?;
-        if date_column.is_empty() {
-            return Err(DmError::invalid_argument(
-                "date_column",
-                "must not be empty",
-                "Name the mart tables' date column, e.g. collected_at.",
-            ));
-        }
-        let exists = Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section = $1)",
+        not_empty("date_column", Some(date_column), DATE_COLUMN_HINT)?;
+        let exists = crate::catalog::exists(
+            "SELECT 1 FROM dm.section WHERE section = $1",
             &[section.into()],
-        )
-        .doing("checking the section")?
-        .unwrap_or(false);
+            "the section",
+        )?;
         if exists {
             return Err(DmError::Duplicate {
                 message: format!("section \"{section}\" already exists"),
@@ -420,13 +424,7 @@ fn alter_section(
             account_column.unwrap_or(&current.account_column),
             "account_column",
         )?;
-        if date_column == Some("") {
-            return Err(DmError::invalid_argument(
-                "date_column",
-                "must not be empty",
-                "Name the mart tables' date column, e.g. collected_at.",
-            ));
-        }
+        not_empty("date_column", date_column, DATE_COLUMN_HINT)?;
         Spi::run_with_args(
             "UPDATE dm.section SET
                 account_column = COALESCE($2, account_column),
@@ -493,13 +491,11 @@ fn add_table(
                 hint: "Remove it first with dm_remove_table() to register it again.".into(),
             });
         }
-        if account_column == Some("") {
-            return Err(DmError::invalid_argument(
-                "account_column",
-                "must not be empty",
-                "Pass NULL to use the section's account column.",
-            ));
-        }
+        not_empty(
+            "account_column",
+            account_column,
+            "Pass NULL to use the section's account column.",
+        )?;
         check_column(
             mart_table,
             account_column.unwrap_or(&s.account_column),
@@ -598,13 +594,7 @@ fn map_column(
     crate::error::report(|| {
         check_mart_table(mart_table)?;
         check_column(mart_table, mart_column, "mart_column")?;
-        if remote_column.is_empty() {
-            return Err(DmError::invalid_argument(
-                "remote_column",
-                "must not be empty",
-                "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.",
-            ));
-        }
+        not_empty("remote_column", Some(remote_column), "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.")?;
         Spi::run_with_args(
             "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::regclass, $2, $3)
              ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column, source = 'declared'",

@@ -52,6 +52,37 @@ pub struct PlanOptions<'a> {
     pub remote_timeout_ms: Option<i64>,
 }
 
+impl LoadSql {
+    /// The statements in execution order (the duplicate check marked), for previews and the
+    /// descriptions of generated procedures.
+    pub fn statements(&self) -> Vec<String> {
+        match self {
+            LoadSql::DeleteInsert { delete, inserts } => {
+                std::iter::once(delete).chain(inserts).cloned().collect()
+            }
+            LoadSql::Upsert {
+                create_stage,
+                stage_inserts,
+                analyze_stage,
+                duplicates,
+                delete,
+                update,
+                insert,
+                ..
+            } => {
+                let mut v = vec![create_stage.clone()];
+                v.extend(stage_inserts.iter().cloned());
+                v.push(analyze_stage.clone());
+                v.push(format!("{duplicates} /* any row refuses the load */"));
+                v.push(delete.clone());
+                v.extend(update.iter().cloned());
+                v.push(insert.clone());
+                v
+            }
+        }
+    }
+}
+
 /// Everything a sync of one table runs, as text.
 #[derive(Debug, Clone)]
 pub struct TablePlan {
@@ -75,30 +106,7 @@ impl TablePlan {
     pub fn local_script(&self) -> String {
         let mut parts = self.partitions.statements();
         parts.extend(self.connect.iter().cloned());
-        match &self.load {
-            LoadSql::DeleteInsert { delete, inserts } => {
-                parts.push(delete.clone());
-                parts.extend(inserts.iter().cloned());
-            }
-            LoadSql::Upsert {
-                create_stage,
-                stage_inserts,
-                analyze_stage,
-                duplicates,
-                delete,
-                update,
-                insert,
-                ..
-            } => {
-                parts.push(create_stage.clone());
-                parts.extend(stage_inserts.iter().cloned());
-                parts.push(analyze_stage.clone());
-                parts.push(format!("{duplicates} /* any row refuses the load */"));
-                parts.push(delete.clone());
-                parts.extend(update.iter().cloned());
-                parts.push(insert.clone());
-            }
-        }
+        parts.extend(self.load.statements());
         parts.push(self.disconnect.clone());
         let mut script = parts.join(";\n") + ";";
         script.push_str(&format!(
