@@ -165,10 +165,13 @@ async fn progress_is_visible_live_and_notified_while_a_table_loads() {
     );
 }
 
-#[tokio::test]
-async fn cancel_mid_table_ends_the_run_cancelled_and_keeps_the_table() {
-    let ctx = setup("it_cancel").await;
-    slow_section(&ctx, 3).await;
+/// Starts SLOW_CALL in its own session, waits until table 2 is loading, then stops that
+/// session's backend with `stop` (`pg_cancel_backend` or `pg_terminate_backend`). Returns the
+/// backend's pid, fb_ad_dm's checksum just before, and how the CALL ended.
+async fn stop_mid_table(
+    ctx: &Ctx,
+    stop: &str,
+) -> (i32, (i64, String), Result<(), tokio_postgres::Error>) {
     let syncer = Session::connect(&ctx.mart_db).await;
     let pid: i32 = syncer
         .client
@@ -185,13 +188,23 @@ async fn cancel_mid_table_ends_the_run_cancelled_and_keeps_the_table() {
     )
     .await;
     let before = m.checksum("SELECT * FROM fb_ad_dm").await;
-    assert!(m
+    let stopped: bool = m
         .client
-        .query_one("SELECT pg_cancel_backend($1)", &[&pid])
+        .query_one(&format!("SELECT {stop}"), &[&pid])
         .await
         .unwrap()
-        .get::<_, bool>(0));
-    let err = sync.await.unwrap().expect_err("the CALL is cancelled");
+        .get(0);
+    assert!(stopped, "{stop} found the syncing backend");
+    (pid, before, sync.await.unwrap())
+}
+
+#[tokio::test]
+async fn cancel_mid_table_ends_the_run_cancelled_and_keeps_the_table() {
+    let ctx = setup("it_cancel").await;
+    slow_section(&ctx, 3).await;
+    let (_, before, result) = stop_mid_table(&ctx, "pg_cancel_backend($1)").await;
+    let m = &ctx.mart;
+    let err = result.expect_err("the CALL is cancelled");
     assert_eq!(
         err.as_db_error().map(|e| e.code().clone()),
         Some(SqlState::QUERY_CANCELED),
@@ -233,29 +246,9 @@ async fn cancel_mid_table_ends_the_run_cancelled_and_keeps_the_table() {
 async fn terminated_sync_is_reconciled_to_failed() {
     let ctx = setup("it_kill").await;
     slow_section(&ctx, 3).await;
-    let syncer = Session::connect(&ctx.mart_db).await;
-    let pid: i32 = syncer
-        .client
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .unwrap()
-        .get(0);
-    let sync = tokio::spawn(async move { syncer.client.batch_execute(SLOW_CALL).await });
+    let (pid, before, result) = stop_mid_table(&ctx, "pg_terminate_backend($1, 30000)").await;
     let m = &ctx.mart;
-    wait_until(
-        m,
-        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE position = 2 AND status = 'running')",
-        10,
-    )
-    .await;
-    let before = m.checksum("SELECT * FROM fb_ad_dm").await;
-    assert!(m
-        .client
-        .query_one("SELECT pg_terminate_backend($1, 30000)", &[&pid])
-        .await
-        .unwrap()
-        .get::<_, bool>(0));
-    assert!(sync.await.unwrap().is_err(), "the syncing session is gone");
+    assert!(result.is_err(), "the syncing session is gone");
 
     // The rows survived the backend; the next status read reconciles them.
     assert_eq!(
