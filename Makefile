@@ -8,7 +8,7 @@ PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
 # runs pg_cron for database it_cron_mart (the scheduling test's mart).
 IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256
 
-.PHONY: all deps build install install-release pgtest it lint test demo demo-stop bench bless
+.PHONY: all deps build install install-release plantest pgtest it lint test demo demo-stop bench bless
 
 all: build
 
@@ -25,6 +25,10 @@ install: deps
 # Optimised build (benchmark).
 install-release: deps
 	cargo pgrx install --release --pg-config $(PG_CONFIG)
+
+# The pure planner's tests: no server, seconds.
+plantest:
+	cargo test -p pg_datamart_plan
 
 # #[pg_test] suite: pgrx's own throwaway instance, run as the OS user postgres.
 pgtest: deps
@@ -47,7 +51,7 @@ lint: deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-test: pgtest it
+test: plantest pgtest it
 
 demo: install
 	bash .ci/demo.sh

@@ -8,8 +8,8 @@ CREATE FUNCTION @extschema@.dm_add_section(
     mode text DEFAULT 'delete_insert', server text DEFAULT 'redshift_prd',
     date_column text DEFAULT 'collected_at', storage_parameters text[] DEFAULT NULL,
     vacuum_policy text DEFAULT 'wait', vacuum_wait int DEFAULT 60)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_add_section($1, $2, $3::oid, $4, $5, $6, $7, $8, $9, $10) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._add_section($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8, $9, $10) $$;
 COMMENT ON FUNCTION @extschema@.dm_add_section(text, text, regclass, int, text, text, text, text[], text, int) IS
 'Registers a section: its account column, the mart table listing the accounts served, the default window in days, the load mode (delete_insert or upsert), the foreign server of the warehouse, the date column, and the storage parameters of the monthly partitions it creates (NULL: autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0), and what to do when a VACUUM runs on a table about to be loaded (vacuum_policy wait up to vacuum_wait seconds, skip, or proceed)';
 
@@ -18,49 +18,49 @@ CREATE FUNCTION @extschema@.dm_alter_section(
     days int DEFAULT NULL, mode text DEFAULT NULL, server text DEFAULT NULL,
     date_column text DEFAULT NULL, storage_parameters text[] DEFAULT NULL,
     vacuum_policy text DEFAULT NULL, vacuum_wait int DEFAULT NULL)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_alter_section($1, $2, $3::oid, $4, $5, $6, $7, $8, $9, $10) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._alter_section($1, $2, $3::pg_catalog.oid, $4, $5, $6, $7, $8, $9, $10) $$;
 COMMENT ON FUNCTION @extschema@.dm_alter_section(text, text, regclass, int, text, text, text, text[], text, int) IS
 'Changes a section; NULL arguments keep their current value';
 
 CREATE FUNCTION @extschema@.dm_drop_section(section text)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_drop_section($1) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._drop_section($1) $$;
 COMMENT ON FUNCTION @extschema@.dm_drop_section(text) IS
 'Removes a section and its table list; mart tables, column mappings and run history are kept';
 
 CREATE FUNCTION @extschema@.dm_add_table(
     section text, mart_table regclass, remote_table text DEFAULT NULL,
     account_column text DEFAULT NULL)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_add_table($1, $2::oid, $3, $4) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._add_table($1, $2::pg_catalog.oid, $3, $4) $$;
 COMMENT ON FUNCTION @extschema@.dm_add_table(text, regclass, text, text) IS
 'Appends a mart table to a section (sync order = order added); remote_table defaults to the mart name without _dm in schema public; account_column overrides the section''s for this table';
 
 CREATE FUNCTION @extschema@.dm_remove_table(section text, mart_table regclass)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_remove_table($1, $2::oid) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._remove_table($1, $2::pg_catalog.oid) $$;
 COMMENT ON FUNCTION @extschema@.dm_remove_table(text, regclass) IS
 'Removes a mart table from a section (the table itself is kept)';
 
 CREATE FUNCTION @extschema@.dm_map_column(mart_table regclass, mart_column text, remote_column text)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_map_column($1::oid, $2, $3) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._map_column($1::pg_catalog.oid, $2, $3) $$;
 COMMENT ON FUNCTION @extschema@.dm_map_column(regclass, text, text) IS
 'Declares that a mart column is fetched from a differently named warehouse column (e.g. campaign_id <- "campaign.id")';
 
 CREATE FUNCTION @extschema@.dm_unmap_column(mart_table regclass, mart_column text)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_unmap_column($1::oid, $2) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._unmap_column($1::pg_catalog.oid, $2) $$;
 COMMENT ON FUNCTION @extschema@.dm_unmap_column(regclass, text) IS
 'Removes a column mapping: the mart column is fetched from the same-named warehouse column again';
 
 CREATE FUNCTION @extschema@.dm_discover_columns(section text)
 RETURNS TABLE (mart_table regclass, matched text[], mapped text[], unmatched_mart text[],
                unmatched_remote text[], ambiguous text[])
-LANGUAGE sql VOLATILE
-AS $$ SELECT d.mart_table::regclass, d.matched, d.mapped, d.unmatched_mart, d.unmatched_remote, d.ambiguous
-        FROM @extschema@._dm_discover_columns($1) d $$;
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT d.mart_table::pg_catalog.regclass, d.matched, d.mapped, d.unmatched_mart, d.unmatched_remote, d.ambiguous
+        FROM dm._discover_columns($1) d $$;
 COMMENT ON FUNCTION @extschema@.dm_discover_columns(text) IS
 'Reads the warehouse''s information_schema.columns for each table of the section, matches its columns to the mart columns (exact, case, dots to underscores, camelCase to snake_case, run-together, 63-byte truncation), stores the mappings that are needed (declared ones are kept) and reports per table: matched, mapped, unmatched mart columns (with candidates), unmatched warehouse columns, ambiguous mart columns';
 
@@ -70,115 +70,120 @@ CREATE FUNCTION @extschema@.dm_preview(
     section text, account_ids text DEFAULT '0', start_date date DEFAULT NULL,
     end_date date DEFAULT NULL, mode text DEFAULT NULL)
 RETURNS TABLE (mart_table regclass, remote_sql text, column_definitions text, local_sql text)
-LANGUAGE sql VOLATILE
-AS $$ SELECT p.mart_table::regclass, p.remote_sql, p.column_definitions, p.local_sql
-        FROM @extschema@._dm_preview($1, $2, $3, $4, $5) p $$;
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT p.mart_table::pg_catalog.regclass, p.remote_sql, p.column_definitions, p.local_sql
+        FROM dm._preview($1, $2, $3, $4, $5) p $$;
 COMMENT ON FUNCTION @extschema@.dm_preview(text, text, date, date, text) IS
 'Shows, per table in sync order, the exact remote SQL, the dblink column-definition list and the local statements dm_sync would run; executes and writes nothing';
 
 -- Status path (see src/status.rs) ----------------------------------------------------------
 
 -- Opens the loopback status connection; a failure becomes an error that says how to fix it.
-CREATE FUNCTION @extschema@._dm_status_connect(link text, connstr text, how text)
-RETURNS void LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION dm._status_connect(link text, connstr text, how text)
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    v_dblink  text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-                        WHERE e.extname = 'dblink');
+    v_dblink  name := (SELECT n.nspname FROM pg_catalog.pg_extension e
+                         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                        WHERE e.extname OPERATOR(pg_catalog.=) 'dblink'::pg_catalog.name);
     v_message text;
     v_detail  text;
 BEGIN
-    EXECUTE format('SELECT %I.dblink_connect($1, $2)', v_dblink) USING link, connstr;
+    EXECUTE pg_catalog.format('SELECT %I.dblink_connect($1, $2)', v_dblink) USING link, connstr;
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
     RAISE EXCEPTION USING
         ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
-        MESSAGE = @extschema@._dm_scrub(format(
+        MESSAGE = dm._scrub(pg_catalog.format(
             'pg_datamart: cannot open the status connection %s: %s', how,
-            concat_ws(': ', v_message, NULLIF(v_detail, '')))),
+            pg_catalog.concat_ws(': '::pg_catalog.text, v_message, NULLIF(v_detail, ''::pg_catalog.text)))),
         DETAIL  = 'dm_sync records its progress through a second session on this server, so that status survives the sync''s errors; no data was touched.',
         HINT    = 'Create a foreign server for this database (CREATE SERVER dm_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ''127.0.0.1'', port ''<port>'', dbname ''<database>'')) with a user mapping holding the password (CREATE USER MAPPING FOR CURRENT_USER SERVER dm_loopback OPTIONS (user ''<user>'', password ''<password>'')), and SET pg_datamart.status_server = ''dm_loopback'' (ALTER ROLE ... SET makes it permanent).';
 END
 $$;
 
 -- Runs still marked running whose backend is gone, or no longer active, become failed.
-CREATE FUNCTION @extschema@._dm_reconcile()
-RETURNS integer LANGUAGE sql VOLATILE
+CREATE FUNCTION dm._reconcile()
+RETURNS integer LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$
 WITH gone AS (
     SELECT r.run_id, r.pid
       FROM dm.run r
-     WHERE r.status = 'running'
-       AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a
-                        WHERE a.pid = r.pid AND a.backend_start <= r.started_at
-                          AND (a.state = 'active' OR a.state IS NULL))
+     WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                        WHERE a.pid OPERATOR(pg_catalog.=) r.pid
+                          AND a.backend_start OPERATOR(pg_catalog.<=) r.started_at
+                          AND (a.state OPERATOR(pg_catalog.=) 'active'::pg_catalog.text OR a.state IS NULL))
        FOR UPDATE OF r SKIP LOCKED
 ), steps AS (
     UPDATE dm.run_step s
-       SET status = 'failed', finished_at = clock_timestamp(),
-           error = format('the sync''s backend (pid %s) stopped while this table was loading (terminated, crashed or cancelled); its uncommitted changes were rolled back', g.pid)
+       SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
+           error = pg_catalog.format('the sync''s backend (pid %s) stopped while this table was loading (terminated, crashed or cancelled); its uncommitted changes were rolled back', g.pid)
       FROM gone g
-     WHERE s.run_id = g.run_id AND s.status = 'running'
+     WHERE s.run_id OPERATOR(pg_catalog.=) g.run_id AND s.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
     RETURNING s.run_id
 ), runs AS (
     UPDATE dm.run r
-       SET status = 'failed', finished_at = clock_timestamp(),
-           error = format('backend %s is no longer running this sync (terminated, crashed, or stopped between tables); found by pg_datamart at %s', g.pid, clock_timestamp())
+       SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
+           error = pg_catalog.format('backend %s is no longer running this sync (terminated, crashed, or stopped between tables); found by pg_datamart at %s', g.pid, pg_catalog.clock_timestamp())
       FROM gone g
-     WHERE r.run_id = g.run_id
+     WHERE r.run_id OPERATOR(pg_catalog.=) g.run_id
     RETURNING r.run_id
 )
-SELECT (SELECT count(*) FROM runs)::integer + 0 * (SELECT count(*) FROM steps)::integer
+SELECT ((SELECT pg_catalog.count(*) FROM runs) OPERATOR(pg_catalog.+) 0 OPERATOR(pg_catalog.*) (SELECT pg_catalog.count(*) FROM steps))::pg_catalog.int4
 $$;
-COMMENT ON FUNCTION @extschema@._dm_reconcile() IS
+COMMENT ON FUNCTION dm._reconcile() IS
 'Marks failed the runs still recorded as running whose backend no longer exists or is no longer active; returns how many';
 
-CREATE FUNCTION @extschema@._dm_status_rows()
+CREATE FUNCTION dm._status_rows()
 RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,
                current_table text, rows_fetched bigint, started_at timestamptz,
                finished_at timestamptz, duration interval, rows_per_second numeric,
                previous_success_duration interval, last_error text, last_error_at timestamptz,
                pid integer)
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF current_setting('transaction_read_only') = 'off' THEN
-        PERFORM @extschema@._dm_reconcile();
+    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off'::pg_catalog.text THEN
+        PERFORM dm._reconcile();
     END IF;
     RETURN QUERY
     SELECT s.section, r.run_id, r.status,
-           st.done::integer, st.total::integer, st.current_table, st.rows_fetched,
+           st.done::pg_catalog.int4, st.total::pg_catalog.int4, st.current_table, st.rows_fetched,
            r.started_at, r.finished_at,
-           COALESCE(r.finished_at, clock_timestamp()) - r.started_at,
-           round(st.rows_fetched / NULLIF(extract(epoch FROM COALESCE(r.finished_at, clock_timestamp()) - r.started_at), 0), 1),
+           COALESCE(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at,
+           pg_catalog.round(st.rows_fetched::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(pg_catalog.date_part('epoch', COALESCE(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at)::pg_catalog.numeric, 0::pg_catalog.numeric), 1),
            prev.duration, err.error, err.finished_at, r.pid
       FROM dm.section s
-      LEFT JOIN LATERAL (SELECT x.* FROM dm.run x WHERE x.section = s.section
+      LEFT JOIN LATERAL (SELECT x.* FROM dm.run x WHERE x.section OPERATOR(pg_catalog.=) s.section
                           ORDER BY x.run_id DESC LIMIT 1) r ON true
-      LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE y.status = 'succeeded') AS done,
-                                count(*) AS total,
-                                min(y.mart_table) FILTER (WHERE y.status = 'running') AS current_table,
-                                COALESCE(sum(y.rows_fetched), 0)::bigint AS rows_fetched
-                           FROM dm.run_step y WHERE y.run_id = r.run_id) st ON true
-      LEFT JOIN LATERAL (SELECT p.finished_at - p.started_at AS duration FROM dm.run p
-                          WHERE p.section = s.section AND p.status = 'succeeded'
-                            AND p.run_id < r.run_id
+      LEFT JOIN LATERAL (SELECT pg_catalog.count(*) FILTER (WHERE y.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text) AS done,
+                                pg_catalog.count(*) AS total,
+                                pg_catalog.min(y.mart_table) FILTER (WHERE y.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text) AS current_table,
+                                COALESCE(pg_catalog.sum(y.rows_fetched), 0)::pg_catalog.int8 AS rows_fetched
+                           FROM dm.run_step y WHERE y.run_id OPERATOR(pg_catalog.=) r.run_id) st ON true
+      LEFT JOIN LATERAL (SELECT p.finished_at OPERATOR(pg_catalog.-) p.started_at AS duration FROM dm.run p
+                          WHERE p.section OPERATOR(pg_catalog.=) s.section AND p.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+                            AND p.run_id OPERATOR(pg_catalog.<) r.run_id
                           ORDER BY p.run_id DESC LIMIT 1) prev ON true
       LEFT JOIN LATERAL (SELECT e.error, e.finished_at FROM dm.run e
-                          WHERE e.section = s.section AND e.error IS NOT NULL
+                          WHERE e.section OPERATOR(pg_catalog.=) s.section AND e.error IS NOT NULL
                           ORDER BY e.run_id DESC LIMIT 1) err ON true
      ORDER BY s.section;
 END
 $$;
 
-CREATE VIEW @extschema@.dm_status AS SELECT * FROM @extschema@._dm_status_rows();
+CREATE VIEW @extschema@.dm_status AS SELECT * FROM dm._status_rows();
 COMMENT ON VIEW @extschema@.dm_status IS
 'Per section: its latest run, state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
 
 -- Sync -------------------------------------------------------------------------------------
+-- The procedures below COMMIT, so they cannot carry a SET clause: every transaction they run
+-- starts with a transaction-local search_path of pg_catalog, pg_temp, and every name in them
+-- is qualified besides.
 
 -- Loads the pending steps of a run, one transaction per table (shared by dm_sync and dm_resume).
-CREATE PROCEDURE @extschema@._dm_run_steps(p_run bigint)
+CREATE PROCEDURE dm._run_steps(p_run bigint)
 LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -190,37 +195,42 @@ DECLARE
     v_hint     text;
     v_failed   text;
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOR v_step IN
-        SELECT s.position FROM dm.run_step s WHERE s.run_id = p_run ORDER BY s.position
+        SELECT s.position FROM dm.run_step s
+         WHERE s.run_id OPERATOR(pg_catalog.=) p_run ORDER BY s.position
     LOOP
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         BEGIN
-            v_result := @extschema@._dm_sync_step(p_run, v_step.position);
+            v_result := dm._sync_step(p_run, v_step.position);
         EXCEPTION
             WHEN query_canceled THEN
                 -- The table is rolled back with this block; record it, then let the cancel through.
-                PERFORM @extschema@._dm_step_cancelled(p_run, v_step.position);
+                PERFORM dm._step_cancelled(p_run, v_step.position);
                 RAISE;
             WHEN OTHERS THEN
                 -- The table's changes are rolled back with this block; earlier tables stay committed.
                 GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
                                         v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT;
-                v_failed := @extschema@._dm_step_failed(p_run, v_step.position, v_state,
-                                concat_ws(E'\n', v_message, NULLIF(v_detail, '')));
+                v_failed := dm._step_failed(p_run, v_step.position, v_state,
+                                pg_catalog.concat_ws(pg_catalog.chr(10), v_message, NULLIF(v_detail, ''::pg_catalog.text)));
         END;
         COMMIT;
+        PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
         EXIT WHEN v_failed IS NOT NULL;
-        PERFORM @extschema@._dm_step_done(p_run, v_step.position, v_result);
+        PERFORM dm._step_done(p_run, v_step.position, v_result);
     END LOOP;
 
     IF v_failed IS NOT NULL THEN
         RAISE EXCEPTION USING
             ERRCODE = v_state,
             MESSAGE = v_failed,
-            DETAIL  = format('Tables before it are loaded and committed; it and the tables after it are unchanged. See dm.run_step for run %s.', p_run),
-            HINT    = COALESCE(NULLIF(v_hint, '') || ' ', '') || format('Fix the cause, then CALL dm_resume(%s) to continue from this table.', p_run);
+            DETAIL  = pg_catalog.format('Tables before it are loaded and committed; it and the tables after it are unchanged. See dm.run_step for run %s.', p_run),
+            HINT    = pg_catalog.concat_ws(' '::pg_catalog.text, NULLIF(v_hint, ''::pg_catalog.text),
+                                           pg_catalog.format('Fix the cause, then CALL dm_resume(%s) to continue from this table.', p_run));
     END IF;
 
-    PERFORM @extschema@._dm_run_finish(p_run);
+    PERFORM dm._run_finish(p_run);
 END
 $$;
 
@@ -232,13 +242,14 @@ AS $$
 DECLARE
     v_run bigint;
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     -- Validates the request, opens the status path and records the run; no mart data is touched.
-    v_run := @extschema@._dm_run_begin(section, account_ids, start_date, end_date, mode);
+    v_run := dm._run_begin(section, account_ids, start_date, end_date, mode);
     COMMIT;
     IF v_run IS NULL THEN
         RETURN;  -- skipped (paused, banned or busy): recorded in dm.run, no error
     END IF;
-    CALL @extschema@._dm_run_steps(v_run);
+    CALL dm._run_steps(v_run);
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.dm_sync(text, text, date, date, text) IS
@@ -250,12 +261,13 @@ AS $$
 DECLARE
     v_run bigint;
 BEGIN
-    v_run := @extschema@._dm_resume_begin(run_id);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    v_run := dm._resume_begin(run_id);
     COMMIT;
     IF v_run IS NULL THEN
         RETURN;  -- skipped (paused, banned or busy): recorded in dm.run, no error
     END IF;
-    CALL @extschema@._dm_run_steps(v_run);
+    CALL dm._run_steps(v_run);
 END
 $$;
 COMMENT ON PROCEDURE @extschema@.dm_resume(bigint) IS
@@ -265,42 +277,47 @@ COMMENT ON PROCEDURE @extschema@.dm_resume(bigint) IS
 
 CREATE FUNCTION @extschema@.dm_generate_procedures()
 RETURNS TABLE (procedure text, section text, action text)
-LANGUAGE sql VOLATILE
-AS $$ SELECT g.procedure, g.section, g.action FROM @extschema@._dm_generate_procedures() g $$;
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT g.procedure, g.section, g.action FROM dm._generate_procedures() g $$;
 COMMENT ON FUNCTION @extschema@.dm_generate_procedures() IS
 '(Re)creates one procedure per section, dm_sync_<section>(account_ids text DEFAULT ''0'', start_date date DEFAULT NULL, end_date date DEFAULT NULL), whose body shows the statements dm_sync runs for it now and which calls dm_sync; drops those of removed sections (only ones it created); leaves unchanged ones alone. Returns one row per procedure: created, replaced, unchanged or dropped. A generated procedure refuses to run once its section has changed, until regenerated';
 
 CREATE FUNCTION @extschema@.dm_schedule(section text, schedule text, account_ids text DEFAULT '0')
 RETURNS bigint
-LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_schedule($1, $2, $3) $$;
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._schedule($1, $2, $3) $$;
 COMMENT ON FUNCTION @extschema@.dm_schedule(text, text, text) IS
 'Creates or updates the pg_cron job pg_datamart:<section> that CALLs dm_sync(section, account_ids) on the cron schedule; one job per section; returns the job id. Needs pg_cron in this database';
 
 CREATE FUNCTION @extschema@.dm_unschedule(section text)
 RETURNS boolean
-LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_unschedule($1) $$;
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._unschedule($1) $$;
 COMMENT ON FUNCTION @extschema@.dm_unschedule(text) IS
 'Removes the pg_cron job pg_datamart:<section>; false when there was none';
 
 -- Job control ----------------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.dm_pause(section text DEFAULT NULL)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_pause($1) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._pause($1) $$;
 COMMENT ON FUNCTION @extschema@.dm_pause(text) IS
 'Pauses a section (NULL: all sections): new syncs are recorded as skipped (paused); running ones finish';
 
 CREATE FUNCTION @extschema@.dm_unpause(section text DEFAULT NULL)
-RETURNS text LANGUAGE sql VOLATILE
-AS $$ SELECT @extschema@._dm_unpause($1) $$;
+RETURNS text LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dm._unpause($1) $$;
 COMMENT ON FUNCTION @extschema@.dm_unpause(text) IS
 'Unpauses a section (NULL: removes every pause, the all-sections one included)';
 
 CREATE FUNCTION @extschema@.dm_watchdog()
 RETURNS TABLE (run_id bigint, section text, action text, detail text)
-LANGUAGE sql VOLATILE
-AS $$ SELECT w.run_id, w.section, w.action, w.detail FROM @extschema@._dm_watchdog() w $$;
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT w.run_id, w.section, w.action, w.detail FROM dm._watchdog() w $$;
 COMMENT ON FUNCTION @extschema@.dm_watchdog() IS
 'For pg_cron every minute: flags (once) a run longer than pg_datamart.watchdog_warn_factor x the previous successful run of its section, cancels one longer than watchdog_kill_factor x (its warehouse query, else its backend), lists banned sections; runs shorter than watchdog_min_duration are left alone. Returns the actions taken';
+
+-- Private helpers ------------------------------------------------------------------------------
+-- Everything in schema dm is pg_datamart's own: no role but the extension's owner (and
+-- superusers) may run its helpers directly.
+REVOKE ALL ON ALL ROUTINES IN SCHEMA dm FROM PUBLIC;

@@ -5,6 +5,7 @@
 //! it into an [`ErrorReport`] so PostgreSQL (and pg_cron's run log) sees the SQLSTATE, never the
 //! generic 22000 of a plain Rust error or the XX000 of a panic.
 
+use pg_datamart_plan::{Code, PlanError};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::PgSqlErrorCode;
 use thiserror::Error;
@@ -41,10 +42,6 @@ pub enum DmError {
     #[error("{message}")]
     InTransactionBlock { message: String, hint: String },
 
-    /// Upsert needs a unique key on the mart table.
-    #[error("{message}")]
-    NoUpsertKey { message: String, hint: String },
-
     /// The fetched rows or the mart's partitions contradict the load (duplicate keys, rows
     /// in a DEFAULT partition): the load is refused before it writes.
     #[error("{message}")]
@@ -58,6 +55,10 @@ pub enum DmError {
     /// Registering something that is already registered.
     #[error("{message}")]
     Duplicate { message: String, hint: String },
+
+    /// What the planner refused (bad input, unusable definitions), with its own SQLSTATE.
+    #[error("{0}")]
+    Plan(PlanError),
 
     /// An SPI call failed in a way PostgreSQL did not already report (a bug in pg_datamart).
     #[error("internal error in pg_datamart while {doing}: {source}")]
@@ -111,11 +112,28 @@ impl DmError {
             DmError::UndefinedObject { code, .. } => *code,
             DmError::InvalidDefinition { .. } => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
             DmError::Duplicate { .. } => PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
-            DmError::NoUpsertKey { .. } => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
             DmError::Conflict { code, .. } => *code,
             DmError::InTransactionBlock { .. } => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
+            DmError::Plan(p) => match p.code {
+                Code::InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                Code::UndefinedColumn => PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                Code::UndefinedTable => PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
+                Code::UndefinedObject => PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                Code::InvalidObjectDefinition => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
+                Code::InvalidColumnReference => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
+                Code::CheckViolation => PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+                Code::ObjectNotInPrerequisiteState => {
+                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+                }
+            },
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }
+    }
+}
+
+impl From<PlanError> for DmError {
+    fn from(e: PlanError) -> Self {
+        DmError::Plan(e)
     }
 }
 
@@ -140,8 +158,7 @@ impl From<DmError> for ErrorReport {
             DmError::InvalidArgument { hint, .. }
             | DmError::UndefinedObject { hint, .. }
             | DmError::Duplicate { hint, .. }
-            | DmError::InTransactionBlock { hint, .. }
-            | DmError::NoUpsertKey { hint, .. } => report.set_hint(hint),
+            | DmError::InTransactionBlock { hint, .. } => report.set_hint(hint),
             DmError::Conflict { detail, hint, .. } => {
                 let report = if detail.is_empty() {
                     report
@@ -157,6 +174,18 @@ impl From<DmError> for ErrorReport {
                     report.set_detail(detail)
                 };
                 report.set_hint(hint)
+            }
+            DmError::Plan(p) => {
+                let report = if p.detail.is_empty() {
+                    report
+                } else {
+                    report.set_detail(p.detail)
+                };
+                if p.hint.is_empty() {
+                    report
+                } else {
+                    report.set_hint(p.hint)
+                }
             }
             DmError::Spi { .. } => report.set_hint(
                 "This is a bug in pg_datamart; please report it with the statement that failed.",

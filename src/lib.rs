@@ -1,11 +1,13 @@
 //! pg_datamart: keeps a PostgreSQL data mart in sync with an Amazon Redshift warehouse.
 //!
 //! The modules follow the data's journey:
-//! `section` (what to sync) -> `window` (which accounts and dates) -> `catalog` (the mart
-//! table's columns, read at call time) -> `sqlgen` (remote query, column definitions, local
-//! statements) -> `fetch` (the dblink source) -> `load` (set-based writes) -> `status` (run
-//! history and progress) -> `sync` (the per-table driver behind `CALL dm_sync`).
-//! SQL objects: `sql/schema.sql` (tables), `sql/api.sql` (the public API), `sql/sync.sql`.
+//! `api` (every SQL entry point, thin) -> `catalog` (the snapshot: section, mart tables'
+//! catalog, schemas) -> the pure planner crate `pg_datamart_plan` (every statement, as text)
+//! -> `exec` (fetch and load, partitions) -> `status` (run history and progress, through the
+//! loopback session) with `control` (locks, pause, bans, VACUUM policy, watchdog) around it.
+//! SQL objects: `sql/schema.sql` (tables), `sql/api.sql` (the public API and the driver).
+//! Every entry point runs with `search_path = pg_catalog, pg_temp`; private helpers live in
+//! schema `dm`, not executable by PUBLIC.
 
 // Returning pgrx's ErrorReport by value is how a #[pg_extern] raises a typed SQLSTATE; its size
 // does not matter on this path (one per failed call).
@@ -13,25 +15,20 @@
 
 use pgrx::prelude::*;
 
+pub mod api;
 pub mod catalog;
-pub mod discover;
+pub mod control;
 pub mod error;
-pub mod fetch;
-pub mod guard;
+pub mod exec;
 pub mod gucs;
-pub mod load;
-pub mod partition;
-pub mod procedures;
-pub mod quote;
-pub mod schedule;
-pub mod section;
-pub mod sqlgen;
 pub mod status;
-pub mod sync;
-pub mod watchdog;
-pub mod window;
 
 ::pgrx::pg_module_magic!(name, version);
+
+/// Schema `dm` (created by `sql/schema.sql`): pg_datamart's tables and private helpers. Declared
+/// here so that `#[pg_extern(schema = "dm")]` entry points can be placed in it.
+#[pg_schema]
+pub mod dm {}
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/api.sql", name = "api", finalize);

@@ -47,7 +47,7 @@ async fn generated_procedures_mirror_dm_sync_and_never_run_stale() {
         "\"collected_at\" >= <start_date> AND \"collected_at\" < <end_date + 1>",
         "\"customer_id\" bigint, \"campaign_id\" bigint",
         "DELETE FROM \"public\".\"google_campaign_report_dm\"",
-        "CALL \"public\".dm_sync('google', account_ids, start_date, end_date)",
+        "CALL \"public\".dm_sync('google'::pg_catalog.text, account_ids, start_date, end_date)",
     ] {
         assert!(def.contains(part), "{part}\n--- not in ---\n{def}");
     }
@@ -217,7 +217,7 @@ async fn a_scheduled_sync_really_runs_from_pg_cron() {
         m.text("SELECT command FROM cron.job WHERE jobname = 'pg_datamart:fb'")
             .await
             .unwrap(),
-        "CALL \"public\".dm_sync('fb', '1001')"
+        "CALL \"public\".dm_sync('fb'::pg_catalog.text, '1001'::pg_catalog.text)"
     );
     let e = m
         .fails("SELECT dm_schedule('fb', '* * * * *', '1001; DROP TABLE x')")

@@ -1,25 +1,36 @@
-//! SQL generation: the one module that writes SQL text for a sync. From a section, a mart
-//! table's catalog model, the accounts and the window it builds
+//! The plan of one table: from the snapshot (section, mart table, schemas), the accounts, the
+//! window and the options it builds every statement a sync of the table runs, in order:
 //! - the remote query, in a dialect Redshift accepts (every identifier double-quoted, plain
 //!   literals, no `::`, `ANY`, `E''` or other PostgreSQL-only syntax), one per account chunk;
 //! - the column-definition list dblink needs;
-//! - the local statements that run it.
+//! - the partition DDL, the fetch connection, the load statements and ANALYZE.
 //!
+//! Local statements call built-ins as `pg_catalog.f(...)`, write their operators as
+//! `OPERATOR(pg_catalog.op)` and name every object by its schema, so they mean the same under
+//! any search_path (row comparisons, `IS DISTINCT FROM`, run under the executor's pinned path).
 //! `dm_preview` shows exactly these strings and `dm_sync` executes exactly these strings.
 
-use crate::catalog::{FetchedColumn, MartTable};
-use crate::error::DmResult;
+use crate::domain::Mode;
+use crate::error::PlanResult;
 use crate::partition::PartitionPlan;
 use crate::quote;
-use crate::section::{Section, SectionTable};
+use crate::snapshot::{FetchedColumn, MartTable, Schemas, Section, SectionTable};
 use crate::window::Window;
 
 /// Ids are split so that no remote statement carries more than this many bytes of them
 /// (Redshift's statement limit is 16 MB; this stays far below it).
-const MAX_ID_BYTES_PER_QUERY: usize = 1 << 20;
+pub const MAX_ID_BYTES_PER_QUERY: usize = 1 << 20;
+
+/// dblink name of the connection a table's rows are pulled through (one table at a time).
+pub const FETCH_LINK: &str = "pg_datamart_fetch";
+
+/// `OPERATOR(pg_catalog.<op>)`.
+pub fn op(op: &str) -> String {
+    format!("OPERATOR(pg_catalog.{op})")
+}
 
 /// The local statements that write one table, by mode.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LoadSql {
     /// Delete the window's rows for the accounts, then insert every fetched row.
     DeleteInsert {
@@ -40,18 +51,6 @@ pub enum LoadSql {
     },
 }
 
-/// dblink name of the connection a table's rows are pulled through (one table at a time).
-pub const FETCH_LINK: &str = "pg_datamart_fetch";
-
-/// How to plan: account ids per remote statement, the load mode, and the warehouse-side
-/// statement_timeout of each pull (None: none).
-#[derive(Debug, Clone)]
-pub struct PlanOptions<'a> {
-    pub per_query: usize,
-    pub mode: &'a str,
-    pub remote_timeout_ms: Option<i64>,
-}
-
 impl LoadSql {
     /// The statements in execution order (the duplicate check marked), for previews and the
     /// descriptions of generated procedures.
@@ -68,7 +67,7 @@ impl LoadSql {
                 delete,
                 update,
                 insert,
-                ..
+                key: _,
             } => {
                 let mut v = vec![create_stage.clone()];
                 v.extend(stage_inserts.iter().cloned());
@@ -83,35 +82,65 @@ impl LoadSql {
     }
 }
 
-/// Everything a sync of one table runs, as text.
+/// The fetch connection of a table: closing one left by an interrupted load, opening it (and
+/// setting its statement_timeout), asking for the warehouse backend's pid, closing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchLink {
+    pub reset: String,
+    pub connect: Vec<String>,
+    pub remote_pid: String,
+    pub disconnect: String,
+}
+
+/// How to plan: account ids per remote statement, the load mode, and the warehouse-side
+/// statement_timeout of each pull (None: none).
 #[derive(Debug, Clone)]
+pub struct PlanOptions {
+    pub per_query: usize,
+    pub mode: Mode,
+    pub remote_timeout_ms: Option<i64>,
+}
+
+/// Everything a sync of one table runs, as text.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TablePlan {
     pub mart_oid: u32,
     pub mart_name: String,
-    pub mode: String,
+    pub mode: Mode,
     /// One remote query per account chunk.
     pub remote_sqls: Vec<String>,
     /// `"col" type, ...` for `AS r(...)`.
     pub column_definitions: String,
-    /// Opens the fetch connection (and sets its statement_timeout), then closes it.
-    pub connect: Vec<String>,
-    pub disconnect: String,
+    pub fetch: FetchLink,
     /// Partitions to create or to give the section's storage parameters, and those written to.
     pub partitions: PartitionPlan,
     pub load: LoadSql,
+    /// `ANALYZE` of each touched partition, run after writing at least analyze_threshold rows.
+    pub analyze: Vec<(String, String)>,
 }
 
 impl TablePlan {
     /// The local statements in execution order, as one script.
     pub fn local_script(&self) -> String {
-        let mut parts = self.partitions.statements();
-        parts.extend(self.connect.iter().cloned());
+        let mut parts: Vec<String> = self
+            .partitions
+            .default_checks
+            .iter()
+            .map(|c| format!("{} /* any row refuses the load */", c.count_sql))
+            .collect();
+        parts.extend(self.partitions.statements());
+        parts.push(self.fetch.reset.clone());
+        parts.extend(self.fetch.connect.iter().cloned());
         parts.extend(self.load.statements());
-        parts.push(self.disconnect.clone());
+        parts.push(self.fetch.disconnect.clone());
         let mut script = parts.join(";\n") + ";";
         script.push_str(&format!(
-            "\n/* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE {};",
-            self.partitions.touched.join(", ")
+            "\n/* after writing at least pg_datamart.analyze_threshold rows: */ {};",
+            self.analyze
+                .iter()
+                .map(|(_, s)| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
         script
     }
@@ -141,38 +170,56 @@ pub fn chunk_accounts(ids: &[String], per_query: usize) -> Vec<&[String]> {
     chunks
 }
 
-/// `<date> >= 'start' AND <date> < 'end+1' AND <account> IN (...)` over already-quoted column
-/// expressions, with the given literal quoting.
-fn window_predicate(
-    date_col: &str,
-    acct_col: &str,
-    window: &Window,
-    ids_sql: &str,
-    lit: impl Fn(&str) -> DmResult<String>,
-) -> DmResult<String> {
-    Ok(format!(
-        "{date_col} >= {s} AND {date_col} < {e} AND {acct_col} IN {ids_sql}",
-        s = lit(&window.start.format("%Y-%m-%d").to_string())?,
-        e = lit(&window.end_exclusive().format("%Y-%m-%d").to_string())?,
-    ))
+/// The fetch connection statements for a section's server.
+pub fn fetch_link(schemas: &Schemas, server: &str, remote_timeout_ms: Option<i64>) -> FetchLink {
+    let link = quote::local_literal(FETCH_LINK);
+    let mut connect = vec![format!(
+        "SELECT {}({link}, {})",
+        schemas.dblink_fn("dblink_connect"),
+        quote::local_literal(server)
+    )];
+    if let Some(ms) = remote_timeout_ms {
+        connect.push(format!(
+            "SELECT {}({link}, {})",
+            schemas.dblink_fn("dblink_exec"),
+            quote::local_literal(&format!("SET statement_timeout = {ms}"))
+        ));
+    }
+    FetchLink {
+        reset: format!(
+            "SELECT {}(c) FROM pg_catalog.unnest({}()) c WHERE c {} {link}",
+            schemas.dblink_fn("dblink_disconnect"),
+            schemas.dblink_fn("dblink_get_connections"),
+            op("=")
+        ),
+        connect,
+        remote_pid: format!(
+            "SELECT pid FROM {}({link}, 'SELECT pg_backend_pid()') AS t(pid pg_catalog.int4)",
+            schemas.dblink_fn("dblink")
+        ),
+        disconnect: format!("SELECT {}({link})", schemas.dblink_fn("dblink_disconnect")),
+    }
 }
 
-/// Builds the plan for one table of a section in `mode`.
-#[allow(clippy::too_many_arguments)]
+/// Builds the plan for one table of a section.
 pub fn plan_table(
+    schemas: &Schemas,
     section: &Section,
     table: &SectionTable,
     mart: &MartTable,
     accounts: &[String],
     window: &Window,
     opts: &PlanOptions,
-) -> DmResult<TablePlan> {
-    let (per_query, mode) = (opts.per_query, opts.mode);
+) -> PlanResult<TablePlan> {
     let account_col = section.account_column_of(table);
-    mart.require_column(account_col, "account")?;
+    let account_type = mart
+        .require_column(account_col, "account")?
+        .type_sql
+        .clone();
     mart.require_column(&section.date_column, "date")?;
     let columns = mart.fetched_columns()?;
 
+    // Remote: plain Redshift SQL.
     let remote_from = quote::qualified(&table.remote_schema, &table.remote_table);
     let select_list = columns
         .iter()
@@ -181,48 +228,36 @@ pub fn plan_table(
         .join(", ");
     let remote_date = quote::ident(mart.remote_name(&section.date_column));
     let remote_acct = quote::ident(mart.remote_name(account_col));
-    let remote_sqls = chunk_accounts(accounts, per_query)
+    let start = window.start.format("%Y-%m-%d").to_string();
+    let end = window.end_exclusive().format("%Y-%m-%d").to_string();
+    let remote_sqls = chunk_accounts(accounts, opts.per_query)
         .into_iter()
         .map(|chunk| {
-            let ids = quote::remote_literal_list(chunk)?;
-            let pred = window_predicate(
-                &remote_date,
-                &remote_acct,
-                window,
-                &ids,
-                quote::remote_literal,
-            )?;
             Ok(format!(
-                "SELECT {select_list} FROM {remote_from} WHERE {pred}"
+                "SELECT {select_list} FROM {remote_from} WHERE {remote_date} >= {} AND {remote_date} < {} AND {remote_acct} IN {}",
+                quote::remote_literal(&start)?,
+                quote::remote_literal(&end)?,
+                quote::remote_literal_list(chunk)?,
             ))
         })
-        .collect::<DmResult<Vec<_>>>()?;
+        .collect::<PlanResult<Vec<_>>>()?;
 
     let column_definitions = columns
         .iter()
         .map(|c| format!("{} {}", quote::ident(&c.mart), c.type_sql))
         .collect::<Vec<_>>()
         .join(", ");
-    let dblink = crate::catalog::extension_schema("dblink")?;
-    let link = quote::local_literal(FETCH_LINK);
+    let fetch = fetch_link(schemas, &section.server, opts.remote_timeout_ms);
     let source = |remote: &str| {
         format!(
-            "{dblink}.dblink({link}, {}) AS r({column_definitions})",
+            "{}({}, {}) AS r({column_definitions})",
+            schemas.dblink_fn("dblink"),
+            quote::local_literal(FETCH_LINK),
             quote::local_literal(remote)
         )
     };
-    let mut connect = vec![format!(
-        "SELECT {dblink}.dblink_connect({link}, {})",
-        quote::local_literal(&section.server)
-    )];
-    if let Some(ms) = opts.remote_timeout_ms {
-        connect.push(format!(
-            "SELECT {dblink}.dblink_exec({link}, {})",
-            quote::local_literal(&format!("SET statement_timeout = {ms}"))
-        ));
-    }
-    let disconnect = format!("SELECT {dblink}.dblink_disconnect({link})");
 
+    // Local: every operator and built-in qualified.
     let target = mart.sql_name();
     let cols: Vec<String> = columns.iter().map(|c| quote::ident(&c.mart)).collect();
     let stamps: Vec<&str> = ["created_at", "updated_at"]
@@ -233,10 +268,17 @@ pub fn plan_table(
     target_cols.extend(stamps.iter().map(|s| quote::ident(s)));
     let with_stamps = |prefix: &str| {
         let mut v: Vec<String> = cols.iter().map(|c| format!("{prefix}.{c}")).collect();
-        v.extend(stamps.iter().map(|_| "now()".to_string()));
+        v.extend(stamps.iter().map(|_| "pg_catalog.now()".to_string()));
         v.join(", ")
     };
-    let local_ids = quote::local_literal_list(accounts);
+    let ids_array = format!(
+        "ARRAY[{}]::{account_type}[]",
+        accounts
+            .iter()
+            .map(|a| quote::local_literal(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let local_window = |alias: &str| {
         let q = |c: &str| {
             if alias.is_empty() {
@@ -245,22 +287,25 @@ pub fn plan_table(
                 format!("{alias}.{}", quote::ident(c))
             }
         };
-        window_predicate(
-            &q(&section.date_column),
-            &q(account_col),
-            window,
-            &local_ids,
-            |v| Ok(quote::local_literal(v)),
+        let date = q(&section.date_column);
+        format!(
+            "{date} {} {} AND {date} {} {} AND {} {} ANY ({ids_array})",
+            op(">="),
+            quote::local_literal(&start),
+            op("<"),
+            quote::local_literal(&end),
+            q(account_col),
+            op("="),
         )
     };
 
-    let load = match mode {
-        "upsert" => {
+    let load = match opts.mode {
+        Mode::Upsert => {
             let key = mart.upsert_key()?.columns.clone();
             let stage = "pg_temp.\"dm_stage\"";
             let key_match = key
                 .iter()
-                .map(|k| format!("s.{q} = m.{q}", q = quote::ident(k)))
+                .map(|k| format!("s.{q} {} m.{q}", op("="), q = quote::ident(k)))
                 .collect::<Vec<_>>()
                 .join(" AND ");
             let key_list = key
@@ -270,7 +315,7 @@ pub fn plan_table(
                 .join(", ");
             let key_text = key
                 .iter()
-                .map(|k| format!("{}::text", quote::ident(k)))
+                .map(|k| format!("{}::pg_catalog.text", quote::ident(k)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let non_key: Vec<&FetchedColumn> =
@@ -283,7 +328,7 @@ pub fn plan_table(
                         if mart.column(&c.mart).is_some_and(|col| col.comparable) {
                             e
                         } else {
-                            format!("{e}::text")
+                            format!("{e}::pg_catalog.text")
                         }
                     })
                     .collect::<Vec<_>>()
@@ -297,40 +342,44 @@ pub fn plan_table(
                     .map(|c| format!("{q} = s.{q}", q = quote::ident(&c.mart)))
                     .collect();
                 if stamps.contains(&"updated_at") {
-                    sets.push(format!("{} = now()", quote::ident("updated_at")));
+                    sets.push(format!("{} = pg_catalog.now()", quote::ident("updated_at")));
                 }
                 Some(format!(
                     "UPDATE {target} AS m SET {} FROM {stage} AS s WHERE {key_match} AND {} AND ({}) IS DISTINCT FROM ({})",
                     sets.join(", "),
-                    local_window("m")?,
+                    local_window("m"),
                     compare("m"),
                     compare("s"),
                 ))
             };
             LoadSql::Upsert {
                 create_stage: format!("CREATE TEMP TABLE \"dm_stage\" ({column_definitions}) ON COMMIT DROP"),
-                stage_inserts: remote_sqls.iter().map(|r| format!("INSERT INTO {stage} SELECT * FROM {}", source(r))).collect(),
+                stage_inserts: remote_sqls
+                    .iter()
+                    .map(|r| format!("INSERT INTO {stage} SELECT * FROM {}", source(r)))
+                    .collect(),
                 analyze_stage: format!("ANALYZE {stage}"),
                 duplicates: format!(
-                    "SELECT count(*) OVER (), format('(%s) x%s', concat_ws(', ', {key_text}), count(*)) FROM {stage} \
-                     GROUP BY {key_list} HAVING count(*) > 1 ORDER BY count(*) DESC, 2 LIMIT 5"
+                    "SELECT pg_catalog.count(*) OVER (), pg_catalog.format('(%s) x%s', pg_catalog.concat_ws(', ', {key_text}), pg_catalog.count(*)) \
+                     FROM {stage} GROUP BY {key_list} HAVING pg_catalog.count(*) {} 1 ORDER BY pg_catalog.count(*) DESC, 2 LIMIT 5",
+                    op(">")
                 ),
                 delete: format!(
                     "DELETE FROM {target} AS m WHERE {} AND NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE {key_match})",
-                    local_window("m")?
+                    local_window("m")
                 ),
                 update,
                 insert: format!(
                     "INSERT INTO {target} ({}) SELECT {} FROM {stage} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS m WHERE {key_match} AND {})",
                     target_cols.join(", "),
                     with_stamps("s"),
-                    local_window("m")?
+                    local_window("m")
                 ),
                 key,
             }
         }
-        _ => LoadSql::DeleteInsert {
-            delete: format!("DELETE FROM {target} WHERE {}", local_window("")?),
+        Mode::DeleteInsert => LoadSql::DeleteInsert {
+            delete: format!("DELETE FROM {target} WHERE {}", local_window("")),
             inserts: remote_sqls
                 .iter()
                 .map(|r| {
@@ -350,45 +399,21 @@ pub fn plan_table(
         &section.storage_parameters,
         window,
     )?;
+    let analyze = partitions
+        .touched
+        .iter()
+        .map(|t| (t.clone(), format!("ANALYZE {t}")))
+        .collect();
 
     Ok(TablePlan {
         mart_oid: mart.oid,
         mart_name: mart.display_name(),
-        mode: mode.to_string(),
+        mode: opts.mode,
         remote_sqls,
         column_definitions,
-        connect,
-        disconnect,
+        fetch,
         partitions,
         load,
+        analyze,
     })
-}
-
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
-mod tests {
-    use super::*;
-
-    #[pgrx::pg_test]
-    fn chunks_respect_count() {
-        let ids: Vec<String> = (1..=7).map(|i| i.to_string()).collect();
-        let chunks = chunk_accounts(&ids, 3);
-        assert_eq!(
-            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
-            vec![3, 3, 1]
-        );
-        assert_eq!(chunk_accounts(&ids, 1000).len(), 1);
-        assert!(chunk_accounts(&[], 10).is_empty());
-    }
-
-    #[pgrx::pg_test]
-    fn chunks_respect_bytes() {
-        let ids: Vec<String> = (0..40_000).map(|i| format!("{i:0>60}")).collect();
-        let chunks = chunk_accounts(&ids, 100_000);
-        assert!(chunks.len() >= 2);
-        assert!(chunks
-            .iter()
-            .all(|c| c.iter().map(|s| s.len() + 4).sum::<usize>() <= MAX_ID_BYTES_PER_QUERY));
-        assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), ids.len());
-    }
 }

@@ -1,17 +1,17 @@
-//! Fetch: how rows leave the warehouse. Today every remote query runs through `dblink()` on
-//! the section's foreign server (host/port/dbname on the server, credentials in the user
-//! mapping), in single-row mode into a tuplestore that spills to disk, so memory stays bounded.
-//! The SQL text is built in `sqlgen`; this module checks that the path exists before any data
-//! is touched, and says how to fix it when it does not.
+//! Fetch: how rows leave the warehouse. Every remote query runs through `dblink()` on the
+//! section's foreign server (host/port/dbname on the server, credentials in the user mapping).
+//! The statements come from the planner; this module checks that the path exists before any
+//! data is touched, and says how to fix it when it does not.
 
 use crate::error::{DmError, DmResult};
 use pgrx::PgSqlErrorCode;
 
 /// The server must exist and the current user must have a user mapping for it.
 pub fn check_source(server: &str) -> DmResult<()> {
-    crate::section::check_server(server)?;
+    crate::api::config::check_server(server)?;
     let mapped = crate::catalog::exists(
-        "SELECT 1 FROM pg_user_mappings WHERE srvname = $1 AND (usename = current_user OR usename = 'public')",
+        "SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+            AND (usename OPERATOR(pg_catalog.=) CURRENT_USER OR usename OPERATOR(pg_catalog.=) 'public'::pg_catalog.name)",
         &[server.into()],
         "the user mapping",
     )?;

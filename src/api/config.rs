@@ -1,79 +1,11 @@
-//! Section configuration: registering sections, their tables and column mappings, and loading
-//! a section for a sync. Every write here binds its values; no SQL text is built from input.
+//! Section configuration: registering sections, their tables and column mappings. Every
+//! write here binds its values; no SQL text is built from input.
 
+use crate::catalog::{mart_table, section as load_section};
 use crate::error::{DmError, DmResult, SpiContext};
+use pg_datamart_plan::{Closed, Mode, VacuumPolicy};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgSqlErrorCode};
-use serde::Deserialize;
-
-/// Load modes this version implements.
-pub const MODES: &[&str] = &["delete_insert", "upsert"];
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Section {
-    pub name: String,
-    pub account_column: String,
-    pub account_table: u32,
-    pub account_table_name: String,
-    pub days: i32,
-    pub mode: String,
-    pub server: String,
-    pub date_column: String,
-    pub storage_parameters: Vec<String>,
-    pub vacuum_policy: String,
-    pub vacuum_wait: i32,
-    pub tables: Vec<SectionTable>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct SectionTable {
-    pub position: i32,
-    pub mart_table: u32,
-    pub mart_table_name: String,
-    pub remote_schema: String,
-    pub remote_table: String,
-    /// Overrides the section's account column for this table (a mart column name).
-    pub account_column: Option<String>,
-}
-
-impl Section {
-    /// The section as registered, or an error listing the sections that exist.
-    pub fn load(name: &str) -> DmResult<Section> {
-        crate::catalog::read_json(
-            include_str!("../sql/queries/section.sql"),
-            &[name.into()],
-            &format!("section \"{name}\""),
-        )?
-        .ok_or_else(|| unknown_section(name))
-    }
-
-    /// The mart column that holds the account id in `table`.
-    pub fn account_column_of<'a>(&'a self, table: &'a SectionTable) -> &'a str {
-        table
-            .account_column
-            .as_deref()
-            .unwrap_or(&self.account_column)
-    }
-}
-
-fn unknown_section(name: &str) -> DmError {
-    let known =
-        Spi::get_one::<String>("SELECT string_agg(section, ', ' ORDER BY section) FROM dm.section")
-            .ok()
-            .flatten();
-    match known {
-        Some(list) => DmError::invalid_argument(
-            "section",
-            format!("unknown section \"{name}\" (registered sections: {list})"),
-            "Use one of the registered sections, or register a new one with dm_add_section().",
-        ),
-        None => DmError::invalid_argument(
-            "section",
-            format!("unknown section \"{name}\" (no section is registered yet)"),
-            "Register one with dm_add_section().",
-        ),
-    }
-}
 
 /// An argument that may be omitted (NULL) but not given as ''.
 fn not_empty(argument: &'static str, value: Option<&str>, hint: &str) -> DmResult<()> {
@@ -130,18 +62,9 @@ fn check_storage(params: &[String]) -> DmResult<()> {
     Ok(())
 }
 
-/// What to do when a VACUUM runs on a table about to be loaded.
-pub const VACUUM_POLICIES: &[&str] = &["wait", "skip", "proceed"];
-
 fn check_vacuum(policy: Option<&str>, wait: Option<i32>) -> DmResult<()> {
     if let Some(p) = policy {
-        if !VACUUM_POLICIES.contains(&p) {
-            return Err(DmError::invalid_argument(
-                "vacuum_policy",
-                format!("unknown policy \"{p}\" (valid: {})", VACUUM_POLICIES.join(", ")),
-                "wait: wait up to vacuum_wait seconds, then load; skip: skip the table (recorded); proceed: load at once.",
-            ));
-        }
+        VacuumPolicy::parse("vacuum_policy", p)?;
     }
     if let Some(w) = wait {
         if !(0..=86_400).contains(&w) {
@@ -157,24 +80,13 @@ fn check_vacuum(policy: Option<&str>, wait: Option<i32>) -> DmResult<()> {
 
 /// In upsert mode every table needs a usable unique key.
 fn check_upsert_table(oid: u32, name: &str) -> DmResult<()> {
-    crate::catalog::MartTable::load(oid, &format!("mart table {name}"))?
-        .upsert_key()
-        .map(|_| ())
+    mart_table(oid, &format!("mart table {name}"))?.upsert_key()?;
+    Ok(())
 }
 
-pub fn check_mode(mode: &str) -> DmResult<()> {
-    if MODES.contains(&mode) {
-        Ok(())
-    } else {
-        Err(DmError::invalid_argument(
-            "mode",
-            format!(
-                "unknown mode \"{mode}\" (valid modes: {})",
-                MODES.join(", ")
-            ),
-            "Pass one of the valid modes.",
-        ))
-    }
+/// A mode argument: one of [`Mode`].
+pub fn check_mode(mode: &str) -> DmResult<Mode> {
+    Ok(Mode::parse("mode", mode)?)
 }
 
 fn check_days(days: i32) -> DmResult<()> {
@@ -192,7 +104,7 @@ fn check_days(days: i32) -> DmResult<()> {
 /// The foreign server the warehouse is reached through must exist.
 pub fn check_server(server: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
-        "SELECT 1 FROM pg_foreign_server WHERE srvname = $1",
+        "SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name",
         &[server.into()],
         "the foreign server",
     )?;
@@ -213,7 +125,8 @@ pub fn check_server(server: &str) -> DmResult<()> {
 /// `column` must be a live, user-visible column of `table`.
 pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
-        "SELECT 1 FROM pg_attribute WHERE attrelid = $1 AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+        "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+            AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
         &[table.into(), column.into()],
         "a column",
     )?;
@@ -222,8 +135,8 @@ pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResul
     }
     let table_name = regclass_name(table)?;
     let columns = Spi::get_one_with_args::<String>(
-        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
-          WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped",
+        "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname), ', ' ORDER BY attnum) FROM pg_catalog.pg_attribute
+          WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
         &[table.into()],
     )
     .doing("listing columns")?
@@ -236,14 +149,17 @@ pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResul
 }
 
 pub fn regclass_name(table: pg_sys::Oid) -> DmResult<String> {
-    Spi::get_one_with_args::<String>("SELECT $1::regclass::text", &[table.into()])
-        .doing("naming a table")
-        .map(|n| n.unwrap_or_else(|| format!("oid {}", table.to_u32())))
+    Spi::get_one_with_args::<String>(
+        "SELECT $1::pg_catalog.regclass::pg_catalog.text",
+        &[table.into()],
+    )
+    .doing("naming a table")
+    .map(|n| n.unwrap_or_else(|| format!("oid {}", table.to_u32())))
 }
 
 fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
     let relkind = Spi::get_one_with_args::<String>(
-        "SELECT relkind::text FROM pg_class WHERE oid = $1",
+        "SELECT relkind::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
         &[table.into()],
     )
     .doing("looking up the mart table")?;
@@ -321,7 +237,8 @@ pub fn parse_remote_table(remote: &str) -> DmResult<(String, String)> {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(name = "_dm_add_section")]
+#[pg_extern(schema = "dm", name = "_add_section")]
+#[search_path(pg_catalog, pg_temp)]
 fn add_section(
     section: &str,
     account_column: &str,
@@ -338,7 +255,7 @@ fn add_section(
         check_section_name(section)?;
         check_vacuum(vacuum_policy, vacuum_wait)?;
         let storage = storage_parameters.unwrap_or_else(|| {
-            crate::partition::DEFAULT_STORAGE
+            pg_datamart_plan::partition::DEFAULT_STORAGE
                 .iter()
                 .map(|s| s.to_string())
                 .collect()
@@ -365,7 +282,7 @@ fn add_section(
         Spi::run_with_args(
             "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column, storage_parameters,
                                     vacuum_policy, vacuum_wait)
-             VALUES ($1, $2, $3::regclass, $4, $5, $6, $7, $8, COALESCE($9, 'wait'), COALESCE($10, 60))",
+             VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regclass, $4, $5, $6, $7, $8, COALESCE($9, 'wait'), COALESCE($10, 60))",
             &[
                 section.into(),
                 account_column.into(),
@@ -385,7 +302,8 @@ fn add_section(
 }
 
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(name = "_dm_alter_section")]
+#[pg_extern(schema = "dm", name = "_alter_section")]
+#[search_path(pg_catalog, pg_temp)]
 fn alter_section(
     section: &str,
     account_column: Option<&str>,
@@ -399,21 +317,20 @@ fn alter_section(
     vacuum_wait: Option<i32>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
-        let current = Section::load(section)?;
+        let current = load_section(section)?;
         check_vacuum(vacuum_policy, vacuum_wait)?;
         if let Some(p) = &storage_parameters {
             check_storage(p)?;
         }
-        if mode == Some("upsert") {
-            for t in &current.tables {
-                check_upsert_table(t.mart_table, &t.mart_table_name)?;
+        if let Some(m) = mode {
+            if check_mode(m)? == Mode::Upsert {
+                for t in &current.tables {
+                    check_upsert_table(t.mart_table, &t.mart_table_name)?;
+                }
             }
         }
         if let Some(d) = days {
             check_days(d)?;
-        }
-        if let Some(m) = mode {
-            check_mode(m)?;
         }
         if let Some(s) = server {
             check_server(s)?;
@@ -428,7 +345,7 @@ fn alter_section(
         Spi::run_with_args(
             "UPDATE dm.section SET
                 account_column = COALESCE($2, account_column),
-                account_table  = COALESCE($3::regclass, account_table),
+                account_table  = COALESCE($3::pg_catalog.oid::pg_catalog.regclass, account_table),
                 days           = COALESCE($4, days),
                 mode           = COALESCE($5, mode),
                 server         = COALESCE($6, server),
@@ -436,7 +353,7 @@ fn alter_section(
                                 storage_parameters = COALESCE($8, storage_parameters),
                 vacuum_policy  = COALESCE($9, vacuum_policy),
                 vacuum_wait    = COALESCE($10, vacuum_wait),
-                updated_at     = now()
+                updated_at     = pg_catalog.now()
               WHERE section = $1",
             &[
                 section.into(),
@@ -456,16 +373,17 @@ fn alter_section(
     })
 }
 
-#[pg_extern(name = "_dm_drop_section")]
+#[pg_extern(schema = "dm", name = "_drop_section")]
+#[search_path(pg_catalog, pg_temp)]
 fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
-        let s = Section::load(section)?;
+        let s = load_section(section)?;
         Spi::run_with_args(
             "DELETE FROM dm.section WHERE section = $1",
             &[section.into()],
         )
         .doing("removing the section")?;
-        let dropped = crate::procedures::drop_generated(section)?;
+        let dropped = crate::api::procedures::drop_generated(section)?;
         Ok(format!(
             "section {section} removed ({} tables unregistered{}; mart tables and run history kept)",
             s.tables.len(),
@@ -474,7 +392,8 @@ fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorRepor
     })
 }
 
-#[pg_extern(name = "_dm_add_table")]
+#[pg_extern(schema = "dm", name = "_add_table")]
+#[search_path(pg_catalog, pg_temp)]
 fn add_table(
     section: &str,
     mart_table: pg_sys::Oid,
@@ -482,7 +401,7 @@ fn add_table(
     account_column: Option<&str>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
-        let s = Section::load(section)?;
+        let s = load_section(section)?;
         check_mart_table(mart_table)?;
         let mart_name = regclass_name(mart_table)?;
         if s.tables.iter().any(|t| t.mart_table == mart_table.to_u32()) {
@@ -502,14 +421,14 @@ fn add_table(
             "account_column",
         )?;
         check_column(mart_table, &s.date_column, "date_column (of the section)")?;
-        if s.mode == "upsert" {
+        if s.mode == Mode::Upsert {
             check_upsert_table(mart_table.to_u32(), &mart_name)?;
         }
         let (remote_schema, remote_name) = match remote_table {
             Some(r) => parse_remote_table(r)?,
             None => {
                 let relname = Spi::get_one_with_args::<String>(
-                    "SELECT relname::text FROM pg_class WHERE oid = $1",
+                    "SELECT relname::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
                     &[mart_table.into()],
                 )
                 .doing("naming the mart table")?
@@ -521,7 +440,7 @@ fn add_table(
         let position = s.tables.iter().map(|t| t.position).max().unwrap_or(0) + 1;
         Spi::run_with_args(
             "INSERT INTO dm.section_table (section, position, mart_table, remote_schema, remote_table, account_column)
-             VALUES ($1, $2, $3::regclass, $4, $5, $6)",
+             VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regclass, $4, $5, $6)",
             &[
                 section.into(),
                 position.into(),
@@ -534,18 +453,19 @@ fn add_table(
         .doing("registering the table")?;
         Ok(format!(
             "{mart_name} added to section {section} as table {position}, fetched from {}",
-            crate::quote::qualified(&remote_schema, &remote_name)
+            pg_datamart_plan::quote::qualified(&remote_schema, &remote_name)
         ))
     })
 }
 
-#[pg_extern(name = "_dm_remove_table")]
+#[pg_extern(schema = "dm", name = "_remove_table")]
+#[search_path(pg_catalog, pg_temp)]
 fn remove_table(
     section: &str,
     mart_table: pg_sys::Oid,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
-        let s = Section::load(section)?;
+        let s = load_section(section)?;
         let Some(t) = s
             .tables
             .iter()
@@ -569,7 +489,7 @@ fn remove_table(
         };
         // Close the gap so positions stay 1..n (the UNIQUE constraint is deferred).
         Spi::run_with_args(
-            "DELETE FROM dm.section_table WHERE section = $1 AND mart_table = $2::regclass",
+            "DELETE FROM dm.section_table WHERE section = $1 AND mart_table OPERATOR(pg_catalog.=) $2::pg_catalog.oid::pg_catalog.regclass",
             &[section.into(), mart_table.into()],
         )
         .doing("removing the table")?;
@@ -585,7 +505,8 @@ fn remove_table(
     })
 }
 
-#[pg_extern(name = "_dm_map_column")]
+#[pg_extern(schema = "dm", name = "_map_column")]
+#[search_path(pg_catalog, pg_temp)]
 fn map_column(
     mart_table: pg_sys::Oid,
     mart_column: &str,
@@ -596,7 +517,7 @@ fn map_column(
         check_column(mart_table, mart_column, "mart_column")?;
         not_empty("remote_column", Some(remote_column), "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.")?;
         Spi::run_with_args(
-            "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::regclass, $2, $3)
+            "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3)
              ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column, source = 'declared'",
             &[mart_table.into(), mart_column.into(), remote_column.into()],
         )
@@ -604,21 +525,22 @@ fn map_column(
         Ok(format!(
             "{}.{} is fetched from {}",
             regclass_name(mart_table)?,
-            crate::quote::ident(mart_column),
-            crate::quote::ident(remote_column)
+            pg_datamart_plan::quote::ident(mart_column),
+            pg_datamart_plan::quote::ident(remote_column)
         ))
     })
 }
 
-#[pg_extern(name = "_dm_unmap_column")]
+#[pg_extern(schema = "dm", name = "_unmap_column")]
+#[search_path(pg_catalog, pg_temp)]
 fn unmap_column(
     mart_table: pg_sys::Oid,
     mart_column: &str,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
         let n = Spi::get_one_with_args::<i64>(
-            "WITH d AS (DELETE FROM dm.column_map WHERE mart_table = $1::regclass AND mart_column = $2 RETURNING 1)
-             SELECT count(*) FROM d",
+            "WITH d AS (DELETE FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND mart_column OPERATOR(pg_catalog.=) $2::pg_catalog.text RETURNING 1)
+             SELECT pg_catalog.count(*) FROM d",
             &[mart_table.into(), mart_column.into()],
         )
         .doing("removing the column mapping")?
@@ -629,14 +551,14 @@ fn unmap_column(
                 PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 format!(
                     "{name}.{} has no column mapping",
-                    crate::quote::ident(mart_column)
+                    pg_datamart_plan::quote::ident(mart_column)
                 ),
                 "See the mappings in dm.column_map.",
             ));
         }
         Ok(format!(
             "{name}.{} is fetched from the same-named column again",
-            crate::quote::ident(mart_column)
+            pg_datamart_plan::quote::ident(mart_column)
         ))
     })
 }

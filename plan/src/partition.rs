@@ -2,16 +2,14 @@
 //! partitions (created if missing, with the section's storage parameters, which are also
 //! applied to the window's existing partitions), so no row of the window ever lands in a
 //! DEFAULT partition. Only for mart tables range-partitioned on the section's date column;
-//! other tables are loaded as they are. Partitions are created at sync time by the syncing
-//! role: they are user objects, never members of the extension.
+//! other tables are loaded as they are. Partitions are user objects, never members of the
+//! extension.
 
-use crate::catalog::{MartTable, Partition};
-use crate::error::{DmError, DmResult, SpiContext};
+use crate::error::{Code, PlanError, PlanResult};
 use crate::quote;
+use crate::snapshot::{MartTable, Partition};
 use crate::window::Window;
 use chrono::{Datelike, Months, NaiveDate};
-use pgrx::prelude::*;
-use pgrx::PgSqlErrorCode;
 
 /// Storage parameters new partitions get unless the section says otherwise.
 pub const DEFAULT_STORAGE: &[&str] = &[
@@ -22,8 +20,11 @@ pub const DEFAULT_STORAGE: &[&str] = &[
 
 /// What the window needs done to the table's partitions, and the partitions (as SQL names)
 /// the load writes to, for ANALYZE and the VACUUM check.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PartitionPlan {
+    /// Months without a partition while a DEFAULT partition exists: the executor counts the
+    /// month's rows in DEFAULT before loading, and refuses when there are any.
+    pub default_checks: Vec<DefaultCheck>,
     /// `CREATE TABLE ... PARTITION OF ...` for the months that have no partition.
     pub creates: Vec<String>,
     /// (partition, `ALTER TABLE ... SET (...)`) for existing partitions lacking the parameters.
@@ -32,6 +33,7 @@ pub struct PartitionPlan {
 }
 
 impl PartitionPlan {
+    /// The DDL in execution order.
     pub fn statements(&self) -> Vec<String> {
         self.alters
             .iter()
@@ -41,11 +43,40 @@ impl PartitionPlan {
     }
 }
 
+/// A month whose rows must not sit in the DEFAULT partition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefaultCheck {
+    /// `SELECT count(*) ...` of the month's rows in the DEFAULT partition.
+    pub count_sql: String,
+    default_name: String,
+    table: String,
+    month: NaiveDate,
+    hint: String,
+}
+
+impl DefaultCheck {
+    /// The refusal when `rows` of the month sit in DEFAULT: creating its partition would fail,
+    /// and loading without it would put the window's rows in DEFAULT.
+    pub fn refusal(&self, rows: i64) -> PlanError {
+        PlanError::new(
+            Code::CheckViolation,
+            format!(
+                "the DEFAULT partition {} of {} holds {rows} rows of {}, a month the window needs as its own partition",
+                self.default_name,
+                self.table,
+                self.month.format("%Y-%m")
+            ),
+            "Loading would either fail creating the month's partition or put the window's rows in the DEFAULT partition; nothing was changed.",
+            self.hint.clone(),
+        )
+    }
+}
+
 /// `[from, to)` of a range partition; None is MINVALUE / MAXVALUE.
 type Range = (Option<NaiveDate>, Option<NaiveDate>);
 
 /// A bound of a range partition: None is MINVALUE / MAXVALUE.
-fn parse_bound(text: &str) -> Result<Option<NaiveDate>, String> {
+pub fn parse_bound(text: &str) -> Result<Option<NaiveDate>, String> {
     let t = text.trim();
     if t.eq_ignore_ascii_case("MINVALUE") || t.eq_ignore_ascii_case("MAXVALUE") {
         return Ok(None);
@@ -63,10 +94,10 @@ fn parse_bound(text: &str) -> Result<Option<NaiveDate>, String> {
 
 /// `[from, to)` of a range partition; None for DEFAULT.
 fn range_of(p: &Partition) -> Result<Option<Range>, String> {
-    if p.bound.trim() == "DEFAULT" {
+    let b = p.bound.trim();
+    if b == "DEFAULT" {
         return Ok(None);
     }
-    let b = p.bound.trim();
     let from = b
         .find("FROM (")
         .ok_or_else(|| format!("unexpected bound {b}"))?
@@ -105,15 +136,13 @@ fn month_start(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
 
-/// Plans the partitions of `mart` for `window`. Reads the catalog and, where a month is
-/// missing and a DEFAULT partition exists, counts that month's rows in it: rows there refuse
-/// the load with an error that says how to move them.
+/// Plans the partitions of `mart` for `window` from the catalog snapshot alone.
 pub fn plan(
     mart: &MartTable,
     date_column: &str,
     storage: &[String],
     window: &Window,
-) -> DmResult<PartitionPlan> {
+) -> PlanResult<PartitionPlan> {
     let on_date = mart.partition_strategy.as_deref() == Some("r")
         && mart.partition_key.as_deref() == Some(std::slice::from_ref(&date_column.to_string()));
     if !on_date {
@@ -123,7 +152,7 @@ pub fn plan(
         });
     }
     let unusable = |why: String| {
-        DmError::invalid_definition(
+        PlanError::invalid_definition(
             format!("the partitions of {} cannot be managed: {why}", mart.display_name()),
             "pg_datamart creates monthly partitions [YYYY-MM-01, next month) on a date or timestamp key.",
             "Create the partitions the window needs yourself, or use monthly partitions with bounds at midnight.",
@@ -147,8 +176,7 @@ pub fn plan(
             .filter(|(_, (lo, hi))| lo.is_none_or(|lo| lo < next) && hi.is_none_or(|hi| hi > month))
             .collect();
         // Is [month, next) covered by the union of the overlapping ranges?
-        let mut sorted: Vec<(Option<NaiveDate>, Option<NaiveDate>)> =
-            overlapping.iter().map(|(_, r)| *r).collect();
+        let mut sorted: Vec<Range> = overlapping.iter().map(|(_, r)| *r).collect();
         sorted.sort_by_key(|(lo, _)| *lo);
         let mut reach = Some(month); // covered up to here
         for (lo, hi) in &sorted {
@@ -184,7 +212,8 @@ pub fn plan(
             )));
         } else {
             if let Some(d) = default {
-                check_default(mart, d, date_column, month, next)?;
+                plan.default_checks
+                    .push(default_check(mart, d, date_column, month, next));
             }
             let name = partition_name(&mart.name, month);
             let sql_name = quote::qualified(&mart.schema, &name);
@@ -206,29 +235,20 @@ pub fn plan(
     Ok(plan)
 }
 
-/// Refuses a month whose rows sit in the DEFAULT partition: creating its partition would fail,
-/// and loading without it would put the window's rows in DEFAULT.
-fn check_default(
+fn default_check(
     mart: &MartTable,
     d: &Partition,
     date_column: &str,
     month: NaiveDate,
     next: NaiveDate,
-) -> DmResult<()> {
+) -> DefaultCheck {
     let default_name = quote::qualified(&d.schema, &d.name);
     let col = quote::ident(date_column);
     let (from, to) = (
         quote::local_literal(&month.to_string()),
         quote::local_literal(&next.to_string()),
     );
-    let rows = Spi::get_one::<i64>(&format!(
-        "SELECT count(*) FROM {default_name} WHERE {col} >= {from} AND {col} < {to}"
-    ))
-    .doing("counting rows in the DEFAULT partition")?
-    .unwrap_or(0);
-    if rows == 0 {
-        return Ok(());
-    }
+    let range = format!("{col} >= {from} AND {col} < {to}");
     let part = quote::qualified(&mart.schema, &partition_name(&mart.name, month));
     let cols = mart
         .columns
@@ -237,15 +257,8 @@ fn check_default(
         .map(|c| quote::ident(&c.name))
         .collect::<Vec<_>>()
         .join(", ");
-    let range = format!("{col} >= {from} AND {col} < {to}");
-    Err(DmError::Conflict {
-        code: PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-        message: format!(
-            "the DEFAULT partition {default_name} of {} holds {rows} rows of {}, a month the window needs as its own partition",
-            mart.display_name(),
-            month.format("%Y-%m")
-        ),
-        detail: "Loading would either fail creating the month's partition or put the window's rows in the DEFAULT partition; nothing was changed.".into(),
+    DefaultCheck {
+        count_sql: format!("SELECT pg_catalog.count(*) FROM {default_name} WHERE {range}"),
         hint: format!(
             "Move the month out of the DEFAULT partition in one transaction: BEGIN; \
              CREATE TEMP TABLE moved ON COMMIT DROP AS SELECT * FROM {default_name} WHERE {range}; \
@@ -254,41 +267,8 @@ fn check_default(
              INSERT INTO {parent} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM moved; COMMIT;",
             parent = mart.sql_name(),
         ),
-    })
-}
-
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
-mod tests {
-    use super::*;
-
-    #[pgrx::pg_test]
-    fn partition_names_fit_63_bytes_and_stay_unique() {
-        let m = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        assert_eq!(
-            partition_name("facebook_ad_dm", m),
-            "facebook_ad_dm_p202603"
-        );
-        let long_a = "a".repeat(60);
-        let long_b = format!("{}b", "a".repeat(59));
-        let (na, nb) = (partition_name(&long_a, m), partition_name(&long_b, m));
-        assert!(na.len() <= 63 && nb.len() <= 63, "{na} {nb}");
-        assert!(na.ends_with("_p202603"));
-        assert_ne!(na, nb);
-        assert_eq!(na, partition_name(&long_a, m), "deterministic");
-        let korean = "광고".repeat(12); // 72 bytes
-        assert!(partition_name(&korean, m).len() <= 63);
-    }
-
-    #[pgrx::pg_test]
-    fn bounds_parse() {
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        assert_eq!(parse_bound("'2026-01-01'"), Ok(Some(d("2026-01-01"))));
-        assert_eq!(
-            parse_bound("'2026-01-01 00:00:00'"),
-            Ok(Some(d("2026-01-01")))
-        );
-        assert_eq!(parse_bound("MINVALUE"), Ok(None));
-        assert!(parse_bound("'2026-01-01 06:00:00'").is_err());
+        default_name,
+        table: mart.display_name(),
+        month,
     }
 }

@@ -3,8 +3,6 @@
 //! and nothing else is affected.
 
 use crate::error::{report, DmError, DmResult, SpiContext};
-use crate::quote;
-use crate::section::Section;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -16,15 +14,15 @@ pub fn job_name(section: &str) -> String {
 /// pg_cron must be installed in this database (its `cron.database_name`).
 fn require_pg_cron(section: &str) -> DmResult<()> {
     let (installed, preloaded, cron_db) = Spi::get_three::<bool, bool, String>(
-        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron'),
-                'pg_cron' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ',')),
-                current_setting('cron.database_name', true)",
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name),
+                'pg_cron'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')),
+                pg_catalog.current_setting('cron.database_name', true)",
     )
     .doing("looking for pg_cron")?;
     if installed == Some(true) {
         return Ok(());
     }
-    let db = Spi::get_one::<String>("SELECT current_database()::text")
+    let db = Spi::get_one::<String>("SELECT pg_catalog.current_database()::pg_catalog.text")
         .doing("naming the database")?
         .unwrap_or_default();
     let (message, hint) = match (preloaded, cron_db) {
@@ -57,11 +55,12 @@ fn require_pg_cron(section: &str) -> DmResult<()> {
 }
 
 /// Creates or updates the section's pg_cron job; returns its job id.
-#[pg_extern(name = "_dm_schedule")]
+#[pg_extern(schema = "dm", name = "_schedule")]
+#[search_path(pg_catalog, pg_temp)]
 fn schedule(section: &str, schedule: &str, account_ids: Option<&str>) -> Result<i64, ErrorReport> {
     report(|| {
-        Section::load(section)?;
-        crate::window::parse_account_ids(account_ids)?;
+        crate::catalog::section(section)?;
+        pg_datamart_plan::window::parse_account_ids(account_ids)?;
         if schedule.trim().is_empty() {
             return Err(DmError::invalid_argument(
                 "schedule",
@@ -70,14 +69,11 @@ fn schedule(section: &str, schedule: &str, account_ids: Option<&str>) -> Result<
             ));
         }
         require_pg_cron(section)?;
-        let ours = crate::catalog::extension_schema("pg_datamart")?;
-        let command = format!(
-            "CALL {ours}.dm_sync({}, {})",
-            quote::local_literal(section),
-            quote::local_literal(account_ids.unwrap_or("0"))
-        );
+        let schemas = crate::catalog::schemas()?;
+        let command =
+            pg_datamart_plan::control::cron_command(&schemas, section, account_ids.unwrap_or("0"));
         Ok(Spi::get_one_with_args::<i64>(
-            "SELECT cron.schedule($1, $2, $3)",
+            "SELECT cron.schedule($1::pg_catalog.text, $2::pg_catalog.text, $3::pg_catalog.text)",
             &[
                 job_name(section).as_str().into(),
                 schedule.into(),
@@ -90,19 +86,23 @@ fn schedule(section: &str, schedule: &str, account_ids: Option<&str>) -> Result<
 }
 
 /// Removes the section's pg_cron job; false when it had none.
-#[pg_extern(name = "_dm_unschedule")]
+#[pg_extern(schema = "dm", name = "_unschedule")]
+#[search_path(pg_catalog, pg_temp)]
 fn unschedule(section: &str) -> Result<bool, ErrorReport> {
     report(|| {
         require_pg_cron(section)?;
         let name = job_name(section);
         let exists = crate::catalog::exists(
-            "SELECT 1 FROM cron.job WHERE jobname = $1 AND username = current_user",
+            "SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1::pg_catalog.text AND username OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text",
             &[name.as_str().into()],
             "the pg_cron job",
         )?;
         if exists {
-            Spi::run_with_args("SELECT cron.unschedule($1)", &[name.as_str().into()])
-                .doing("unscheduling")?;
+            Spi::run_with_args(
+                "SELECT cron.unschedule($1::pg_catalog.text)",
+                &[name.as_str().into()],
+            )
+            .doing("unscheduling")?;
         }
         Ok(exists)
     })

@@ -1,26 +1,14 @@
 //! Load: how fetched rows land in the mart. One interface, [`load_table`], takes a table's plan
 //! and returns its counts; the plan's mode decides the statements. Set-based only, never row by
-//! row. Runs in the caller's transaction (one per table; the caller commits).
+//! row. Runs in the caller's transaction (one per table; the caller commits). Every statement
+//! it runs comes from the planner.
 
 use crate::error::{DmError, DmResult, SpiContext};
-use crate::sqlgen::{LoadSql, TablePlan};
+use pg_datamart_plan::status::LoadCounts;
+use pg_datamart_plan::table::{LoadSql, TablePlan};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct LoadCounts {
-    pub fetched: i64,
-    pub deleted: i64,
-    pub inserted: i64,
-    pub updated: i64,
-}
-
-impl LoadCounts {
-    pub fn written(&self) -> i64 {
-        self.deleted + self.inserted + self.updated
-    }
-}
 
 fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
     Ok(client.update(sql, None, &[]).doing(doing)?.len() as i64)
@@ -36,7 +24,6 @@ pub fn load_table(
     busy: &[String],
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    let dblink = crate::catalog::extension_schema("dblink")?;
     Spi::connect_mut(|client| {
         for (target, sql) in &plan.partitions.alters {
             if !busy.contains(target) {
@@ -47,25 +34,15 @@ pub fn load_table(
             run(client, sql, "creating a partition")?;
         }
         // A fetch connection left by an interrupted load of this session is closed first.
-        run(
-            client,
-            &format!(
-                "SELECT {dblink}.dblink_disconnect(c) FROM unnest({dblink}.dblink_get_connections()) c WHERE c = {}",
-                crate::quote::local_literal(crate::sqlgen::FETCH_LINK)
-            ),
-            "closing an old fetch connection",
-        )?;
-        for sql in &plan.connect {
+        run(client, &plan.fetch.reset, "closing an old fetch connection")?;
+        for sql in &plan.fetch.connect {
             run(client, sql, "connecting to the warehouse")?;
         }
         Ok::<_, DmError>(())
     })?;
-    let pid = Spi::get_one::<i32>(&format!(
-        "SELECT pid FROM {dblink}.dblink({}, 'SELECT pg_backend_pid()') AS t(pid int)",
-        crate::quote::local_literal(crate::sqlgen::FETCH_LINK)
-    ))
-    .doing("asking the warehouse for its backend pid")?
-    .unwrap_or_default();
+    let pid = Spi::get_one::<i32>(&plan.fetch.remote_pid)
+        .doing("asking the warehouse for its backend pid")?
+        .unwrap_or_default();
     on_remote_pid(pid)?;
     let counts = Spi::connect_mut(|client| {
         let counts = match &plan.load {
@@ -142,13 +119,17 @@ pub fn load_table(
                 }
             }
         };
-        run(client, &plan.disconnect, "closing the fetch connection")?;
+        run(
+            client,
+            &plan.fetch.disconnect,
+            "closing the fetch connection",
+        )?;
         Ok::<_, DmError>(counts)
     })?;
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
-        for target in plan.partitions.touched.iter().filter(|t| !busy.contains(t)) {
-            Spi::run(&format!("ANALYZE {target}")).doing("analyzing the loaded partitions")?;
+        for (_, sql) in plan.analyze.iter().filter(|(t, _)| !busy.contains(t)) {
+            Spi::run(sql).doing("analyzing the loaded partitions")?;
         }
     }
     Ok(counts)

@@ -10,19 +10,13 @@
 
 use crate::catalog::read_json;
 use crate::error::{DmResult, SpiContext};
-use crate::section::Section;
+use pg_datamart_plan::control::LockKey;
+use pg_datamart_plan::snapshot::Section;
+use pg_datamart_plan::VacuumPolicy;
 use pgrx::prelude::*;
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
-
-/// One advisory lock: (table oid, account hash or 0 for the table), shared or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct LockKey {
-    pub table: i32,
-    pub item: i32,
-    pub shared: bool,
-}
 
 thread_local! {
     /// The locks this session holds for its current run.
@@ -36,57 +30,29 @@ pub fn lock_keys(section: &Section, accounts: &[String]) -> DmResult<Vec<LockKey
         vec![]
     } else {
         read_json::<Vec<i32>>(
-            "SELECT COALESCE(json_agg(CASE WHEN h = 0 THEN 1 ELSE h END ORDER BY h), '[]'::json)
-               FROM (SELECT DISTINCT hashtext(a) AS h FROM unnest($1::text[]) a) s",
+            "SELECT COALESCE(pg_catalog.json_agg(DISTINCT pg_catalog.hashtext(a)), '[]'::pg_catalog.json)
+               FROM pg_catalog.unnest($1::pg_catalog.text[]) a",
             &[accounts.to_vec().into()],
             "account lock keys",
         )?
         .unwrap_or_default()
     };
-    let mut tables: Vec<i32> = section.tables.iter().map(|t| t.mart_table as i32).collect();
-    tables.sort();
-    tables.dedup();
-    let mut keys = Vec::new();
-    for t in tables {
-        keys.push(LockKey {
-            table: t,
-            item: 0,
-            shared: !whole,
-        });
-        keys.extend(hashes.iter().map(|h| LockKey {
-            table: t,
-            item: *h,
-            shared: false,
-        }));
-    }
-    Ok(keys)
+    Ok(pg_datamart_plan::control::lock_keys(
+        section, &hashes, whole,
+    ))
 }
 
 fn try_lock(k: LockKey) -> DmResult<bool> {
-    let f = if k.shared {
-        "pg_try_advisory_lock_shared"
-    } else {
-        "pg_try_advisory_lock"
-    };
-    Ok(Spi::get_one_with_args::<bool>(
-        &format!("SELECT {f}($1, $2)"),
-        &[k.table.into(), k.item.into()],
+    Ok(
+        Spi::get_one_with_args::<bool>(k.try_sql(), &[k.table.into(), k.item.into()])
+            .doing("taking a sync lock")?
+            .unwrap_or(false),
     )
-    .doing("taking a sync lock")?
-    .unwrap_or(false))
 }
 
 fn unlock(k: LockKey) -> DmResult<()> {
-    let f = if k.shared {
-        "pg_advisory_unlock_shared"
-    } else {
-        "pg_advisory_unlock"
-    };
-    Spi::run_with_args(
-        &format!("SELECT {f}($1, $2)"),
-        &[k.table.into(), k.item.into()],
-    )
-    .doing("releasing a sync lock")
+    Spi::run_with_args(k.unlock_sql(), &[k.table.into(), k.item.into()])
+        .doing("releasing a sync lock")
 }
 
 /// Releases every lock this session holds for a run (also leftovers of an interrupted run).
@@ -151,7 +117,7 @@ pub fn acquire(section: &Section, keys: &[LockKey]) -> DmResult<Result<(), Strin
                     crate::gucs::lock_wait_ms()
                 )));
             }
-            Spi::run("SELECT pg_sleep(0.05)").doing("waiting for a sync lock")?;
+            Spi::run("SELECT pg_catalog.pg_sleep(0.05)").doing("waiting for a sync lock")?;
         }
     }
     Ok(Ok(()))
@@ -240,22 +206,22 @@ pub fn vacuum_policy(section: &Section, targets: &[String]) -> DmResult<VacuumOu
             busy: vec![],
         });
     }
-    match section.vacuum_policy.as_str() {
-        "skip" => Ok(VacuumOutcome::Skip(format!(
+    match section.vacuum_policy {
+        VacuumPolicy::Skip => Ok(VacuumOutcome::Skip(format!(
             "skipped: VACUUM running on {}",
             describe(&running)
         ))),
-        "proceed" => Ok(VacuumOutcome::Load {
+        VacuumPolicy::Proceed => Ok(VacuumOutcome::Load {
             note: Some(format!("loaded while VACUUM ran on {}", describe(&running))),
             busy: running.iter().map(|v| v.target.clone()).collect(),
         }),
-        _ => {
+        VacuumPolicy::Wait => {
             let started = Instant::now();
             let first = describe(&running);
             while !running.is_empty()
                 && started.elapsed().as_secs_f64() < section.vacuum_wait as f64
             {
-                Spi::run("SELECT pg_sleep(0.2)").doing("waiting for VACUUM")?;
+                Spi::run("SELECT pg_catalog.pg_sleep(0.2)").doing("waiting for VACUUM")?;
                 running = running_vacuums(targets)?;
             }
             let waited = started.elapsed().as_secs_f64();
@@ -275,10 +241,10 @@ pub fn vacuum_policy(section: &Section, targets: &[String]) -> DmResult<VacuumOu
     }
 }
 
-fn set_pause(section: Option<&str>, on: bool) -> DmResult<String> {
+pub fn set_pause(section: Option<&str>, on: bool) -> DmResult<String> {
     let key = section.unwrap_or("*");
     if let Some(s) = section {
-        Section::load(s)?;
+        crate::catalog::section(s)?;
     }
     if on {
         Spi::run_with_args(
@@ -300,14 +266,4 @@ fn set_pause(section: Option<&str>, on: bool) -> DmResult<String> {
     } else {
         format!("{what} unpaused")
     })
-}
-
-#[pg_extern(name = "_dm_pause")]
-fn pause(section: Option<&str>) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
-    crate::error::report(|| set_pause(section, true))
-}
-
-#[pg_extern(name = "_dm_unpause")]
-fn unpause(section: Option<&str>) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
-    crate::error::report(|| set_pause(section, false))
 }

@@ -1,46 +1,48 @@
-//! Job control: the Rust half of `dm_sync` and `dm_resume`. A Rust function cannot COMMIT, so
+//! The Rust half of `dm_sync` and `dm_resume`. A Rust function cannot COMMIT, so
 //! `sql/api.sql` holds thin PL/pgSQL procedures: `dm_sync` / `dm_resume` call [`run_begin`] /
-//! [`resume_begin`], then `_dm_run_steps` calls [`sync_step`] once per table, COMMITs, and
+//! [`resume_begin`], then `dm._run_steps` calls [`sync_step`] once per table, COMMITs, and
 //! records the table with [`step_done`] (or [`step_failed`] / [`step_cancelled`]), and ends
-//! with [`run_finish`]. Status goes through the loopback connection (`status`).
+//! with [`run_finish`]. The driver hands a table's [`StepResult`] back as typed JSON. Status
+//! goes through the loopback connection (`crate::status`).
 
-use crate::catalog::MartTable;
+use crate::catalog;
+use crate::control::guard;
 use crate::error::{report, DmError, DmResult, SpiContext};
-use crate::guard;
-use crate::load::{load_table, LoadCounts};
-use crate::section::Section;
-use crate::sqlgen::{plan_table, PlanOptions, TablePlan};
-use crate::status::{self, NewRun, PlannedStep, Run};
-use crate::window::{resolve_accounts, resolve_window, Accounts, Window};
+use crate::exec::load::load_table;
+use crate::status::{self, Run};
+use pg_datamart_plan::domain::{Failure, Mode, RunStatus, StepStatus};
+use pg_datamart_plan::snapshot::{Schemas, Section};
+use pg_datamart_plan::status::{NewRun, PlannedStep, StepResult};
+use pg_datamart_plan::table::{plan_table, PlanOptions, TablePlan};
+use pg_datamart_plan::window::{
+    known_accounts_sql, parse_account_ids, select_accounts, Accounts, Window,
+};
 use pgrx::datum::Date;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::JsonB;
-use serde_json::json;
 use std::time::Instant;
 
 /// The plan of one registered table for the given request (nothing is executed).
 fn plan_one(
+    schemas: &Schemas,
     section: &Section,
     mart_oid: u32,
     name: &str,
     accounts: &[String],
     window: &Window,
-    mode: &str,
+    mode: Mode,
 ) -> DmResult<TablePlan> {
-    let table = section
-        .tables
-        .iter()
-        .find(|t| t.mart_table == mart_oid)
-        .ok_or_else(|| {
-            DmError::invalid_definition(
-                format!("{name} is no longer a table of section {}", section.name),
-                "It was removed from the section after the run started.",
-                "Start a new sync with dm_sync.",
-            )
-        })?;
-    let mart = MartTable::load(mart_oid, &format!("mart table {name}"))?;
-    plan_table(
+    let table = section.table(mart_oid).ok_or_else(|| {
+        DmError::invalid_definition(
+            format!("{name} is no longer a table of section {}", section.name),
+            "It was removed from the section after the run started.",
+            "Start a new sync with dm_sync.",
+        )
+    })?;
+    let mart = catalog::mart_table(mart_oid, &format!("mart table {name}"))?;
+    Ok(plan_table(
+        schemas,
         section,
         table,
         &mart,
@@ -51,7 +53,7 @@ fn plan_one(
             mode,
             remote_timeout_ms: remote_timeout(section)?,
         },
-    )
+    )?)
 }
 
 /// The warehouse-side statement_timeout of each pull (`pg_datamart.remote_statement_timeout`):
@@ -62,8 +64,9 @@ fn remote_timeout(section: &Section) -> DmResult<Option<i64>> {
         -1 => Ok(None),
         0 => {
             let last = Spi::get_one_with_args::<f64>(
-                "SELECT extract(epoch FROM finished_at - started_at)::float8 FROM dm.run
-                  WHERE section = $1 AND status = 'succeeded' ORDER BY run_id DESC LIMIT 1",
+                "SELECT pg_catalog.date_part('epoch', finished_at OPERATOR(pg_catalog.-) started_at)::pg_catalog.float8 FROM dm.run
+                  WHERE section OPERATOR(pg_catalog.=) $1::pg_catalog.text AND status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+                  ORDER BY run_id DESC LIMIT 1",
                 &[section.name.as_str().into()],
             );
             let last = match last {
@@ -82,16 +85,18 @@ fn remote_timeout(section: &Section) -> DmResult<Option<i64>> {
 
 /// The plans of every table of a section, in order.
 fn plan_section(
+    schemas: &Schemas,
     section: &Section,
     accounts: &[String],
     window: &Window,
-    mode: &str,
+    mode: Mode,
 ) -> DmResult<Vec<TablePlan>> {
     section
         .tables
         .iter()
         .map(|t| {
             plan_one(
+                schemas,
                 section,
                 t.mart_table,
                 &t.mart_table_name,
@@ -104,11 +109,61 @@ fn plan_section(
 }
 
 /// The mode of one call: the argument, else the section's.
-fn effective_mode<'a>(section: &'a Section, mode: Option<&'a str>) -> DmResult<&'a str> {
+fn effective_mode(section: &Section, mode: Option<&str>) -> DmResult<Mode> {
     match mode {
-        Some(m) => crate::section::check_mode(m).map(|_| m),
-        None => Ok(section.mode.as_str()),
+        Some(m) => crate::api::config::check_mode(m),
+        None => Ok(section.mode),
     }
+}
+
+fn to_naive(d: Date, argument: &'static str) -> DmResult<chrono::NaiveDate> {
+    if !d.is_finite() {
+        return Err(DmError::invalid_argument(
+            argument,
+            "infinity is not a usable date",
+            "Pass a calendar date such as '2026-11-01', or NULL for the default.",
+        ));
+    }
+    chrono::NaiveDate::from_ymd_opt(d.year(), d.month().into(), d.day().into()).ok_or_else(|| {
+        DmError::invalid_argument(
+            argument,
+            format!("{d} is out of range"),
+            "Pass a calendar date such as '2026-11-01'.",
+        )
+    })
+}
+
+/// The window: explicit bounds, or end = today and start = end - section days.
+fn resolve_window(section: &Section, start: Option<Date>, end: Option<Date>) -> DmResult<Window> {
+    let start = start.map(|d| to_naive(d, "start_date")).transpose()?;
+    let end = end.map(|d| to_naive(d, "end_date")).transpose()?;
+    let today = if end.is_none() {
+        catalog::today()?
+    } else {
+        chrono::NaiveDate::MIN
+    };
+    Ok(Window::resolve(section.days, today, start, end)?)
+}
+
+/// The request's accounts, resolved against the section's account table.
+fn resolve_accounts(section: &Section, account_ids: Option<&str>) -> DmResult<Accounts> {
+    let requested = parse_account_ids(account_ids)?;
+    let table = catalog::mart_table(section.account_table, "account table")?;
+    let (known, all_digits) =
+        Spi::get_two::<Vec<String>, bool>(&known_accounts_sql(section, &table)?)
+            .doing("reading the account table")?;
+    Ok(select_accounts(
+        section,
+        &table,
+        requested,
+        known.unwrap_or_default(),
+        all_digits.unwrap_or(true),
+    )?)
+}
+
+fn backend_pid() -> i32 {
+    // SAFETY: reads this backend's process id, set once at backend start.
+    unsafe { pgrx::pg_sys::MyProcPid }
 }
 
 fn refuse_transaction_block(procedure: &str) -> DmResult<()> {
@@ -170,7 +225,8 @@ fn start_run(section: &Section, run: NewRun) -> DmResult<Option<i64>> {
 
 /// Validates the request, plans every table (a broken definition fails before any data moves),
 /// opens the status path and records the run with one pending step per table.
-#[pg_extern(name = "_dm_run_begin")]
+#[pg_extern(schema = "dm", name = "_run_begin")]
+#[search_path(pg_catalog, pg_temp)]
 fn run_begin(
     section: &str,
     account_ids: Option<&str>,
@@ -180,11 +236,12 @@ fn run_begin(
 ) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_sync")?;
-        let s = Section::load(section)?;
+        let s = catalog::section(section)?;
+        let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
-        crate::fetch::check_source(&s.server)?;
+        crate::exec::fetch::check_source(&s.server)?;
         if s.tables.is_empty() {
             return Err(DmError::invalid_definition(
                 format!("section {section} has no tables"),
@@ -192,7 +249,10 @@ fn run_begin(
                 format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
             ));
         }
-        let plans = plan_section(&s, &accounts.ids, &window, mode)?;
+        let plans = plan_section(&schemas, &s, &accounts.ids, &window, mode)?;
+        for p in &plans {
+            crate::exec::partition::check_default(&p.partitions)?;
+        }
         let steps: Vec<PlannedStep> = s
             .tables
             .iter()
@@ -213,6 +273,7 @@ fn run_begin(
                 mode,
                 steps: &steps,
                 resumed_from: None,
+                pid: backend_pid(),
             },
         )
     })
@@ -220,42 +281,49 @@ fn run_begin(
 
 /// A new run that continues a failed or cancelled one from its first unfinished table, with the
 /// same accounts, window and mode.
-#[pg_extern(name = "_dm_resume_begin")]
+#[pg_extern(schema = "dm", name = "_resume_begin")]
+#[search_path(pg_catalog, pg_temp)]
 fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_resume")?;
         status::open_link()?;
         status::housekeeping()?; // a run whose backend died becomes 'failed' first
         let old = Run::load(run_id)?;
-        if !["failed", "cancelled"].contains(&old.status.as_str()) {
+        if !old.status.resumable() {
             return Err(DmError::invalid_argument(
                 "run_id",
                 format!("run {run_id} is {}; only a failed or cancelled run can be resumed", old.status),
-                match old.status.as_str() {
-                    "running" => "Wait for it to finish, or cancel it (pg_cancel_backend on its pid in dm.run).",
-                    _ => "Start a new sync with dm_sync.",
+                match old.status {
+                    RunStatus::Running => "Wait for it to finish, or cancel it (pg_cancel_backend on its pid in dm.run).",
+                    RunStatus::Succeeded | RunStatus::Skipped | RunStatus::Failed | RunStatus::Cancelled => "Start a new sync with dm_sync.",
                 },
             ));
         }
-        let Some(first) = old.steps.iter().position(|s| s.status != "succeeded") else {
+        let Some(first) = old
+            .steps
+            .iter()
+            .position(|s| s.status != StepStatus::Succeeded)
+        else {
             return Err(DmError::invalid_argument(
                 "run_id",
                 format!("run {run_id} has no unfinished table"),
                 "Start a new sync with dm_sync.",
             ));
         };
-        let s = Section::load(&old.section)?;
+        let s = catalog::section(&old.section)?;
+        let schemas = catalog::schemas()?;
         let window = old.window();
         let steps: Vec<PlannedStep> = old.steps[first..]
             .iter()
             .map(|st| {
                 plan_one(
+                    &schemas,
                     &s,
                     st.mart_oid,
                     &st.mart_table,
                     &old.accounts,
                     &window,
-                    &old.mode,
+                    old.mode,
                 )
                 .map(|p| PlannedStep {
                     position: st.position,
@@ -264,7 +332,7 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
                 })
             })
             .collect::<DmResult<_>>()?;
-        crate::fetch::check_source(&s.server)?;
+        crate::exec::fetch::check_source(&s.server)?;
         let accounts = Accounts {
             ids: old.accounts.clone(),
             missing: old.missing_accounts.clone(),
@@ -276,9 +344,10 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
                 account_ids: old.account_ids.as_deref(),
                 accounts: &accounts,
                 window: &window,
-                mode: &old.mode,
+                mode: old.mode,
                 steps: &steps,
                 resumed_from: Some(run_id),
+                pid: backend_pid(),
             },
         )
     })
@@ -287,91 +356,103 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
 /// Loads one table of a run in the caller's transaction; returns its counts and seconds for
 /// [`step_done`], which records them after the caller has committed. On error nothing of the
 /// table is kept (the caller's subtransaction rolls back).
-#[pg_extern(name = "_dm_sync_step")]
+#[pg_extern(schema = "dm", name = "_sync_step")]
+#[search_path(pg_catalog, pg_temp)]
 fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
-        let section = Section::load(&run.section)?;
+        let section = catalog::section(&run.section)?;
+        let schemas = catalog::schemas()?;
         let started = Instant::now();
         status::step_started(&run, step)?;
         let plan = plan_one(
+            &schemas,
             &section,
             step.mart_oid,
             &step.mart_table,
             &run.accounts,
             &run.window(),
-            &run.mode,
+            run.mode,
         )?;
-        let (note, busy) = match guard::vacuum_policy(&section, &plan.partitions.touched)? {
-            guard::VacuumOutcome::Skip(why) => return Ok(JsonB(json!({ "skipped": why }))),
-            guard::VacuumOutcome::Load { note, busy } => (note, busy),
+        crate::exec::partition::check_default(&plan.partitions)?;
+        let result = match guard::vacuum_policy(&section, &plan.partitions.touched)? {
+            guard::VacuumOutcome::Skip(why) => StepResult::Skipped { why },
+            guard::VacuumOutcome::Load { note, busy } => {
+                if let Some(n) = &note {
+                    status::step_note(&run, step, n)?;
+                }
+                let counts =
+                    load_table(&plan, &busy, |pid| status::step_remote_pid(&run, step, pid))?;
+                StepResult::Loaded {
+                    counts,
+                    seconds: started.elapsed().as_secs_f64(),
+                    note,
+                }
+            }
         };
-        if let Some(n) = &note {
-            status::step_note(&run, step, n)?;
-        }
-        let c: LoadCounts =
-            load_table(&plan, &busy, |pid| status::step_remote_pid(&run, step, pid))?;
-        Ok(JsonB(json!({
-            "fetched": c.fetched, "deleted": c.deleted, "inserted": c.inserted, "updated": c.updated,
-            "seconds": started.elapsed().as_secs_f64(), "note": note,
-        })))
+        Ok(JsonB(serde_json::to_value(result).map_err(|e| {
+            DmError::invalid_definition(
+                "a step's result could not be written",
+                e.to_string(),
+                "This is a bug in pg_datamart; please report it.",
+            )
+        })?))
     })
 }
 
 /// Records a committed table and reports it.
-#[pg_extern(name = "_dm_step_done")]
+#[pg_extern(schema = "dm", name = "_step_done")]
+#[search_path(pg_catalog, pg_temp)]
 fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorReport> {
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
-        if let Some(why) = result.0.get("skipped").and_then(|v| v.as_str()) {
-            status::step_skipped(&run, step, why)?;
-            status::notice(&format!(
-                "{} run {run_id} [{position}/{}] {}: {why}",
-                run.section,
-                run.total_tables(),
-                step.mart_table
-            ));
-            return Ok(());
+        let result: StepResult = serde_json::from_value(result.0).map_err(|e| {
+            DmError::invalid_definition(
+                format!("the result of step {position} of run {run_id} could not be read"),
+                e.to_string(),
+                "dm._step_done takes what dm._sync_step returned; call dm_sync, not the helpers.",
+            )
+        })?;
+        match result {
+            StepResult::Skipped { why } => {
+                status::step_skipped(&run, step, &why)?;
+                status::notice(&format!(
+                    "{} run {run_id} [{position}/{}] {}: {why}",
+                    run.section,
+                    run.total_tables(),
+                    step.mart_table
+                ));
+            }
+            StepResult::Loaded {
+                counts: c,
+                seconds,
+                note,
+            } => {
+                let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+                status::step_succeeded(&run, step, &c, seconds)?;
+                status::notice(&format!(
+                    "{} run {run_id} [{position}/{}] {}: fetched {}, deleted {}, inserted {}, updated {} in {:.2} s{note}",
+                    run.section,
+                    run.total_tables(),
+                    step.mart_table,
+                    c.fetched,
+                    c.deleted,
+                    c.inserted,
+                    c.updated,
+                    seconds
+                ));
+            }
         }
-        let note = result
-            .0
-            .get("note")
-            .and_then(|v| v.as_str())
-            .map(|n| format!(" ({n})"))
-            .unwrap_or_default();
-        let n = |k: &str| result.0.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
-        let c = LoadCounts {
-            fetched: n("fetched"),
-            deleted: n("deleted"),
-            inserted: n("inserted"),
-            updated: n("updated"),
-        };
-        let seconds = result
-            .0
-            .get("seconds")
-            .and_then(|v| v.as_f64())
-            .unwrap_or(0.0);
-        status::step_succeeded(&run, step, &c, seconds)?;
-        status::notice(&format!(
-                        "{} run {run_id} [{position}/{}] {}: fetched {}, deleted {}, inserted {}, updated {} in {:.2} s{note}",
-            run.section,
-            run.total_tables(),
-            step.mart_table,
-            c.fetched,
-            c.deleted,
-            c.inserted,
-            c.updated,
-            seconds
-        ));
         Ok(())
     })
 }
 
 /// Records the failure of a step (already rolled back) and of its run; returns the message the
 /// driver raises: which table, which position, what went wrong, secrets masked.
-#[pg_extern(name = "_dm_step_failed")]
+#[pg_extern(schema = "dm", name = "_step_failed")]
+#[search_path(pg_catalog, pg_temp)]
 fn step_failed(
     run_id: i64,
     position: i32,
@@ -384,12 +465,9 @@ fn step_failed(
         // A warehouse "column does not exist": say which mart column and what could match.
         let explained = (sqlstate == "42703")
             .then(|| {
-                let section = Section::load(&run.section).ok()?;
-                let table = section
-                    .tables
-                    .iter()
-                    .find(|t| t.mart_table == step.mart_oid)?;
-                crate::discover::explain_missing(&section, table)
+                let section = catalog::section(&run.section).ok()?;
+                let table = section.table(step.mart_oid)?;
+                crate::api::discover::explain_missing(&section, table)
             })
             .flatten();
         let error = status::scrub_secrets(&match explained {
@@ -404,7 +482,7 @@ fn step_failed(
             step.mart_table,
             run.total_tables()
         );
-        status::step_ended_badly(&run, step, "failed", sqlstate, &error, &run_error)?;
+        status::step_ended_badly(&run, step, Failure::Failed, sqlstate, &error, &run_error)?;
         status::close_link()?;
         guard::release_all()?;
         status::notice(&format!("{} run {run_id} failed: {run_error}", run.section));
@@ -413,7 +491,8 @@ fn step_failed(
 }
 
 /// Records a step and its run as cancelled (the table was rolled back).
-#[pg_extern(name = "_dm_step_cancelled")]
+#[pg_extern(schema = "dm", name = "_step_cancelled")]
+#[search_path(pg_catalog, pg_temp)]
 fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
     report(|| {
         let run = Run::load(run_id)?;
@@ -424,7 +503,7 @@ fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
             step.mart_table,
             run.total_tables()
         );
-        status::step_ended_badly(&run, step, "cancelled", "57014", why, &run_error)?;
+        status::step_ended_badly(&run, step, Failure::Cancelled, "57014", why, &run_error)?;
         status::close_link()?;
         guard::release_all()?;
         status::notice(&format!("{} run {run_id} {run_error}", run.section));
@@ -433,18 +512,19 @@ fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
 }
 
 /// Marks a run succeeded and reports its totals.
-#[pg_extern(name = "_dm_run_finish")]
+#[pg_extern(schema = "dm", name = "_run_finish")]
+#[search_path(pg_catalog, pg_temp)]
 fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
     report(|| {
         let run = Run::load(run_id)?;
-        status::run_finished(&run, "succeeded", None)?;
+        status::run_finished(&run, RunStatus::Succeeded, None)?;
         status::close_link()?;
         guard::release_all()?;
         let (rows, secs) = Spi::get_two_with_args::<i64, f64>(
-            "SELECT COALESCE(sum(s.rows_fetched), 0)::bigint,
-                    extract(epoch FROM max(r.finished_at) - min(r.started_at))::float8
+            "SELECT COALESCE(pg_catalog.sum(s.rows_fetched), 0)::pg_catalog.int8,
+                    pg_catalog.date_part('epoch', pg_catalog.max(r.finished_at) OPERATOR(pg_catalog.-) pg_catalog.min(r.started_at))::pg_catalog.float8
                FROM dm.run r LEFT JOIN dm.run_step s USING (run_id)
-              WHERE r.run_id = $1",
+              WHERE r.run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
             &[run_id.into()],
         )
         .map_err(|e| DmError::Spi {
@@ -462,7 +542,8 @@ fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
 }
 
 /// What `dm_sync` would run for each table, without running it.
-#[pg_extern(name = "_dm_preview")]
+#[pg_extern(schema = "dm", name = "_preview")]
+#[search_path(pg_catalog, pg_temp)]
 fn preview(
     section: &str,
     account_ids: Option<&str>,
@@ -482,11 +563,12 @@ fn preview(
     ErrorReport,
 > {
     report(|| {
-        let s = Section::load(section)?;
+        let s = catalog::section(section)?;
+        let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
-        let rows: Vec<_> = plan_section(&s, &accounts.ids, &window, mode)?
+        let rows: Vec<_> = plan_section(&schemas, &s, &accounts.ids, &window, mode)?
             .into_iter()
             .map(|p| {
                 (

@@ -1,0 +1,230 @@
+//! The snapshot the planner plans from: a section, its mart tables' catalog, the schemas of
+//! dblink and of pg_datamart, and the settings that shape statements. The extension reads it
+//! with one query per object kind (`sql/queries/`) into these structs; tests build them by hand.
+//! Which columns are fetched, and from which warehouse column, is decided here and nowhere else.
+
+use crate::domain::{Mode, VacuumPolicy};
+use crate::error::{Code, PlanError, PlanResult};
+use crate::quote;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Columns a mart table may carry for its own bookkeeping; never fetched.
+pub const BOOKKEEPING: &[&str] = &["id", "created_at", "updated_at"];
+
+/// A section as registered (`sql/queries/section.sql`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Section {
+    pub name: String,
+    pub account_column: String,
+    pub account_table: u32,
+    pub account_table_name: String,
+    pub days: i32,
+    pub mode: Mode,
+    pub server: String,
+    pub date_column: String,
+    pub storage_parameters: Vec<String>,
+    pub vacuum_policy: VacuumPolicy,
+    pub vacuum_wait: i32,
+    pub tables: Vec<SectionTable>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SectionTable {
+    pub position: i32,
+    pub mart_table: u32,
+    pub mart_table_name: String,
+    pub remote_schema: String,
+    pub remote_table: String,
+    /// Overrides the section's account column for this table (a mart column name).
+    pub account_column: Option<String>,
+}
+
+impl Section {
+    /// The mart column that holds the account id in `table`.
+    pub fn account_column_of<'a>(&'a self, table: &'a SectionTable) -> &'a str {
+        table
+            .account_column
+            .as_deref()
+            .unwrap_or(&self.account_column)
+    }
+
+    pub fn table(&self, mart_oid: u32) -> Option<&SectionTable> {
+        self.tables.iter().find(|t| t.mart_table == mart_oid)
+    }
+}
+
+/// Where the extension's own objects and dblink's functions live (unquoted schema names), so
+/// every generated call is schema-qualified whatever the search_path.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Schemas {
+    pub ours: String,
+    pub dblink: String,
+}
+
+impl Schemas {
+    /// `"schema".name` of one of dblink's functions.
+    pub fn dblink_fn(&self, name: &str) -> String {
+        format!("{}.{name}", quote::ident(&self.dblink))
+    }
+
+    /// `"schema".name` of one of pg_datamart's public functions or procedures.
+    pub fn ours_fn(&self, name: &str) -> String {
+        format!("{}.{name}", quote::ident(&self.ours))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// `format_type()` of the column: what the column-definition list declares.
+    pub type_sql: String,
+    pub generated: bool,
+    pub identity: bool,
+    pub not_null: bool,
+    /// Has default btree equality: compared as is; otherwise compared as text.
+    pub comparable: bool,
+}
+
+/// A unique index (or the primary key) without expressions or predicate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Key {
+    pub name: String,
+    pub primary: bool,
+    pub columns: Vec<String>,
+}
+
+/// A partition of a partitioned mart table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Partition {
+    pub schema: String,
+    pub name: String,
+    /// `pg_get_expr(relpartbound)`: `FOR VALUES FROM (...) TO (...)`, `DEFAULT`, ...
+    pub bound: String,
+    pub reloptions: Vec<String>,
+}
+
+/// A mart table as pg_datamart sees it (`sql/queries/mart_table.sql`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MartTable {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub relkind: String,
+    pub columns: Vec<Column>,
+    /// mart column -> warehouse column, from dm.column_map.
+    pub mappings: BTreeMap<String, String>,
+    pub keys: Vec<Key>,
+    /// `r`ange, `l`ist or `h`ash for a partitioned table.
+    pub partition_strategy: Option<String>,
+    pub partition_key: Option<Vec<String>>,
+    pub partitions: Vec<Partition>,
+}
+
+/// One fetched column: its mart name, its warehouse name, its declared type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedColumn {
+    pub mart: String,
+    pub remote: String,
+    pub type_sql: String,
+}
+
+impl MartTable {
+    /// `"schema"."table"`, for SQL.
+    pub fn sql_name(&self) -> String {
+        quote::qualified(&self.schema, &self.name)
+    }
+
+    /// `schema.table` as people read it, for messages and status rows.
+    pub fn display_name(&self) -> String {
+        quote::display(&self.schema, &self.name)
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The warehouse name of a mart column: its mapping, or the same name.
+    pub fn remote_name<'a>(&'a self, mart_column: &'a str) -> &'a str {
+        self.mappings
+            .get(mart_column)
+            .map(String::as_str)
+            .unwrap_or(mart_column)
+    }
+
+    /// `column` must exist; the error names the table, the column and its role.
+    pub fn require_column(&self, column: &str, role: &str) -> PlanResult<&Column> {
+        self.column(column).ok_or_else(|| {
+            PlanError::new(
+                Code::UndefinedColumn,
+                format!("mart table {} has no {role} column \"{column}\"", self.display_name()),
+                "",
+                "Add the column to the mart table, or change the section (dm_alter_section) or the table's account_column (dm_remove_table + dm_add_table).",
+            )
+        })
+    }
+
+    /// A bookkeeping column the load sets itself (`created_at`, `updated_at`), when present and writable.
+    pub fn has_settable(&self, name: &str) -> bool {
+        self.column(name)
+            .is_some_and(|c| !c.generated && !c.identity)
+    }
+
+    /// The key upsert merges on: the primary key, else the narrowest unique index, whose columns
+    /// are all fetched and NOT NULL (a NULL key would never match and would duplicate rows).
+    pub fn upsert_key(&self) -> PlanResult<&Key> {
+        let fetched = self.fetched_columns()?;
+        let usable = |k: &&Key| {
+            k.columns.iter().all(|c| {
+                fetched.iter().any(|f| &f.mart == c)
+                    && self.column(c).is_some_and(|col| col.not_null)
+            })
+        };
+        self.keys.iter().find(usable).ok_or_else(|| {
+            let have = if self.keys.is_empty() {
+                "it has no primary key or unique index".to_string()
+            } else {
+                format!(
+                    "its unique keys ({}) include a column that is not fetched or may be NULL",
+                    self.keys
+                        .iter()
+                        .map(|k| format!("{} ({})", k.name, k.columns.join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            };
+            PlanError::new(
+                Code::InvalidColumnReference,
+                format!("mart table {} cannot be loaded in upsert mode: {have}", self.display_name()),
+                "",
+                "Add a primary key or a unique index on fetched NOT NULL columns (for a partitioned table it must include the date column), or use mode delete_insert.",
+            )
+        })
+    }
+
+    /// The columns fetched from the warehouse, in table order: every live column except the
+    /// bookkeeping ones, generated columns and identity columns (local surrogate keys).
+    pub fn fetched_columns(&self) -> PlanResult<Vec<FetchedColumn>> {
+        let cols: Vec<FetchedColumn> = self
+            .columns
+            .iter()
+            .filter(|c| !c.generated && !c.identity && !BOOKKEEPING.contains(&c.name.as_str()))
+            .map(|c| FetchedColumn {
+                mart: c.name.clone(),
+                remote: self.remote_name(&c.name).to_string(),
+                type_sql: c.type_sql.clone(),
+            })
+            .collect();
+        if cols.is_empty() {
+            return Err(PlanError::invalid_definition(
+                format!("mart table {} has no column to fetch", self.display_name()),
+                format!(
+                    "Not fetched: {}, generated and identity columns.",
+                    BOOKKEEPING.join(", ")
+                ),
+                "Add the warehouse table's columns to the mart table.",
+            ));
+        }
+        Ok(cols)
+    }
+}

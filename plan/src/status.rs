@@ -1,0 +1,362 @@
+//! Status statements: run and step rows (`dm.run`, `dm.run_step`), `pg_notify('dm_status', json)`
+//! events and housekeeping, as run in the loopback status session (which the extension opens
+//! and pins to `search_path = pg_catalog, pg_temp` before anything else: [`SESSION_SETUP`]).
+//! Also the typed result a table's load hands to the PL/pgSQL driver and back.
+
+use crate::domain::{Closed, Failure, Mode, RunStatus, StepStatus};
+use crate::quote::{local_literal as lit, local_literal_opt, local_text_array};
+use crate::snapshot::Schemas;
+use crate::window::{Accounts, Window};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// dblink name of the loopback status connection.
+pub const LINK: &str = "pg_datamart_status";
+
+/// The first statement of the status session: nothing it runs resolves through a schema a
+/// user can create in.
+pub const SESSION_SETUP: &str = "SET search_path = pg_catalog, pg_temp";
+
+/// Rows a table's load fetched and wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadCounts {
+    pub fetched: i64,
+    pub deleted: i64,
+    pub inserted: i64,
+    pub updated: i64,
+}
+
+impl LoadCounts {
+    pub fn written(&self) -> i64 {
+        self.deleted + self.inserted + self.updated
+    }
+}
+
+/// What loading one table came to, handed from `dm._sync_step` through the PL/pgSQL driver
+/// (which commits in between) to `dm._step_done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepResult {
+    Loaded {
+        counts: LoadCounts,
+        seconds: f64,
+        note: Option<String>,
+    },
+    Skipped {
+        why: String,
+    },
+}
+
+/// The run a statement is about.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRef<'a> {
+    pub run_id: i64,
+    pub section: &'a str,
+    /// Tables of the section when the run started.
+    pub tables: i32,
+}
+
+/// The step (table) of a run a statement is about.
+#[derive(Debug, Clone, Copy)]
+pub struct StepRef<'a> {
+    pub position: i32,
+    pub mart_table: &'a str,
+}
+
+/// The statements that reach the status session through dblink.
+pub struct StatusSql<'a> {
+    pub schemas: &'a Schemas,
+}
+
+impl StatusSql<'_> {
+    /// Runs `$2` (statements ending in a one-column SELECT) on connection `$1`.
+    pub fn exec(&self) -> String {
+        format!(
+            "SELECT pg_catalog.count(*) FROM {}($1, $2) AS t(result pg_catalog.text)",
+            self.schemas.dblink_fn("dblink")
+        )
+    }
+
+    /// Runs `$2` on connection `$1` and returns its one bigint.
+    pub fn exec_bigint(&self) -> String {
+        format!(
+            "SELECT v FROM {}($1, $2) AS t(v pg_catalog.int8)",
+            self.schemas.dblink_fn("dblink")
+        )
+    }
+
+    /// Whether connection `$1` is open in this session.
+    pub fn is_open(&self) -> String {
+        format!(
+            "SELECT $1 OPERATOR(pg_catalog.=) ANY (COALESCE({}(), '{{}}'::pg_catalog.text[]))",
+            self.schemas.dblink_fn("dblink_get_connections")
+        )
+    }
+
+    /// Opens connection `$1` with conninfo or server `$2`; `$3` says how (for the error).
+    pub fn connect(&self) -> String {
+        "SELECT dm._status_connect($1, $2, $3)".to_string()
+    }
+
+    /// Pins the search_path of connection `$1`.
+    pub fn setup(&self) -> String {
+        format!(
+            "SELECT {}($1, {})",
+            self.schemas.dblink_fn("dblink_exec"),
+            lit(SESSION_SETUP)
+        )
+    }
+
+    /// Closes connection `$1` when it is open.
+    pub fn close(&self) -> String {
+        format!(
+            "SELECT {}($1) WHERE {}",
+            self.schemas.dblink_fn("dblink_disconnect"),
+            self.is_open().trim_start_matches("SELECT ")
+        )
+    }
+}
+
+/// `SELECT pg_notify('dm_status', ...)` for an event, stamped with the time it is sent.
+pub fn notify(event: serde_json::Value) -> String {
+    format!(
+        "SELECT pg_catalog.pg_notify('dm_status', ({}::pg_catalog.jsonb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('at'::pg_catalog.text, pg_catalog.clock_timestamp()))::pg_catalog.text)::pg_catalog.text",
+        lit(&event.to_string())
+    )
+}
+
+/// Notification text must stay under PostgreSQL's 8000-byte payload limit.
+pub fn short(text: &str) -> String {
+    if text.len() <= 1000 {
+        return text.to_string();
+    }
+    let mut end = 1000;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+/// Runs whose backend is gone are marked failed, and finished runs older than `history_days`
+/// (0: keep all) are deleted.
+pub fn housekeeping(history_days: i32) -> String {
+    let prune = if history_days > 0 {
+        format!(
+            "DELETE FROM dm.run WHERE status <> 'running' AND started_at < pg_catalog.now() - pg_catalog.make_interval(days => {history_days}); "
+        )
+    } else {
+        String::new()
+    };
+    format!("{prune}SELECT dm._reconcile()::pg_catalog.text")
+}
+
+/// A table a run will load: its position, oid and display name.
+pub struct PlannedStep {
+    pub position: i32,
+    pub mart_oid: u32,
+    pub mart_table: String,
+}
+
+/// What a new run records.
+pub struct NewRun<'a> {
+    pub section: &'a str,
+    pub account_ids: Option<&'a str>,
+    pub accounts: &'a Accounts,
+    pub window: &'a Window,
+    pub mode: Mode,
+    pub steps: &'a [PlannedStep],
+    pub resumed_from: Option<i64>,
+    pub pid: i32,
+}
+
+/// Records a new run and its pending steps in one statement; returns the run id.
+pub fn create_run(r: &NewRun) -> String {
+    let steps = r
+        .steps
+        .iter()
+        .map(|s| {
+            format!(
+                "({}, {}::pg_catalog.oid, {})",
+                s.position,
+                s.mart_oid,
+                lit(&s.mart_table)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH run AS (
+            INSERT INTO dm.run (section, account_ids, accounts, missing_accounts, start_date, end_date, mode, status, pid, resumed_from)
+            VALUES ({}, {}, {}, {}, {}::pg_catalog.date, {}::pg_catalog.date, {}, 'running', {}, {})
+            RETURNING run_id),
+         steps AS (
+            INSERT INTO dm.run_step (run_id, position, mart_oid, mart_table)
+            SELECT run.run_id, s.position, s.mart_oid, s.mart_table
+              FROM run, (VALUES {steps}) AS s(position, mart_oid, mart_table))
+         SELECT run_id FROM run",
+        lit(r.section),
+        local_literal_opt(r.account_ids),
+        local_text_array(&r.accounts.ids),
+        local_text_array(&r.accounts.missing),
+        lit(&r.window.start.to_string()),
+        lit(&r.window.end.to_string()),
+        lit(r.mode.as_str()),
+        r.pid,
+        r.resumed_from
+            .map(|id| id.to_string())
+            .unwrap_or_else(|| "NULL".into()),
+    )
+}
+
+/// The notification of a new run.
+pub fn run_started(run_id: i64, r: &NewRun) -> String {
+    notify(json!({
+        "event": "run_start", "run_id": run_id, "section": r.section, "status": RunStatus::Running,
+        "tables": r.steps.len(), "accounts": r.accounts.ids.len(),
+        "missing_accounts": r.accounts.missing, "start_date": r.window.start.to_string(),
+        "end_date": r.window.end.to_string(), "mode": r.mode, "resumed_from": r.resumed_from,
+    }))
+}
+
+fn step_event(run: RunRef, step: StepRef, event: &str, status: StepStatus) -> serde_json::Value {
+    json!({
+        "event": event, "run_id": run.run_id, "section": run.section, "position": step.position,
+        "tables": run.tables, "mart_table": step.mart_table, "status": status,
+    })
+}
+
+fn step_where(run: RunRef, step: StepRef) -> String {
+    format!(
+        "WHERE run_id = {} AND position = {}",
+        run.run_id, step.position
+    )
+}
+
+pub fn step_started(run: RunRef, step: StepRef) -> String {
+    format!(
+        "UPDATE dm.run_step SET status = 'running', started_at = pg_catalog.clock_timestamp(), finished_at = NULL, error = NULL {}; {}",
+        step_where(run, step),
+        notify(step_event(run, step, "step_start", StepStatus::Running))
+    )
+}
+
+/// Records a loaded (and committed) table.
+pub fn step_succeeded(run: RunRef, step: StepRef, c: &LoadCounts, seconds: f64) -> String {
+    let mut event = step_event(run, step, "step_finish", StepStatus::Succeeded);
+    event["rows_fetched"] = c.fetched.into();
+    event["rows_deleted"] = c.deleted.into();
+    event["rows_inserted"] = c.inserted.into();
+    event["rows_updated"] = c.updated.into();
+    event["seconds"] = json!((seconds * 1000.0).round() / 1000.0);
+    format!(
+        "UPDATE dm.run_step SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
+                rows_fetched = {}, rows_deleted = {}, rows_inserted = {}, rows_updated = {}
+          {}; {}",
+        c.fetched,
+        c.deleted,
+        c.inserted,
+        c.updated,
+        step_where(run, step),
+        notify(event)
+    )
+}
+
+/// Records a step that ended without loading (its changes were rolled back).
+pub fn step_ended_badly(
+    run: RunRef,
+    step: StepRef,
+    how: Failure,
+    sqlstate: &str,
+    error: &str,
+) -> String {
+    let mut event = step_event(run, step, "step_finish", how.step());
+    event["error"] = short(error).into();
+    event["sqlstate"] = sqlstate.into();
+    format!(
+        "UPDATE dm.run_step SET status = {st}, finished_at = pg_catalog.clock_timestamp(), error = {err}, sqlstate = {code},
+                started_at = COALESCE(started_at, pg_catalog.clock_timestamp()),
+                rows_fetched = NULL, rows_deleted = NULL, rows_inserted = NULL, rows_updated = NULL
+          {w}; {notify}",
+        st = lit(how.step().as_str()),
+        err = lit(error),
+        code = lit(sqlstate),
+        w = step_where(run, step),
+        notify = notify(event)
+    )
+}
+
+/// Ends a run.
+pub fn run_finished(run: RunRef, status: RunStatus, error: Option<&str>) -> String {
+    format!(
+        "UPDATE dm.run SET status = {}, finished_at = pg_catalog.clock_timestamp(), error = {} WHERE run_id = {}; {}",
+        lit(status.as_str()),
+        local_literal_opt(error),
+        run.run_id,
+        notify(json!({
+            "event": "run_finish", "run_id": run.run_id, "section": run.section, "status": status,
+            "error": error.map(short),
+        }))
+    )
+}
+
+/// Records a run that did not start (paused, banned, busy) and why.
+pub fn run_skipped(run_id: i64, section: &str, note: &str) -> String {
+    format!(
+        "UPDATE dm.run SET status = 'skipped', finished_at = pg_catalog.clock_timestamp(), note = {} WHERE run_id = {run_id}; \
+         UPDATE dm.run_step SET status = 'skipped' WHERE run_id = {run_id}; {}",
+        lit(note),
+        notify(json!({
+            "event": "run_finish", "run_id": run_id, "section": section, "status": RunStatus::Skipped,
+            "note": short(note),
+        }))
+    )
+}
+
+/// Records a table skipped by the VACUUM policy.
+pub fn step_skipped(run: RunRef, step: StepRef, note: &str) -> String {
+    let mut event = step_event(run, step, "step_finish", StepStatus::Skipped);
+    event["note"] = short(note).into();
+    format!(
+        "UPDATE dm.run_step SET status = 'skipped', finished_at = pg_catalog.clock_timestamp(), note = {} {}; {}",
+        lit(note),
+        step_where(run, step),
+        notify(event)
+    )
+}
+
+/// Records the warehouse backend a table is being pulled by (for the watchdog to cancel).
+pub fn step_remote_pid(run: RunRef, step: StepRef, pid: i32) -> String {
+    format!(
+        "UPDATE dm.run_step SET remote_pid = {pid} {}; SELECT ''",
+        step_where(run, step)
+    )
+}
+
+/// Adds a note to a step (what the VACUUM policy did).
+pub fn step_note(run: RunRef, step: StepRef, note: &str) -> String {
+    format!(
+        "UPDATE dm.run_step SET note = {} {}; SELECT ''",
+        lit(note),
+        step_where(run, step)
+    )
+}
+
+/// A watchdog event, sent from the watchdog's own session.
+pub fn watchdog_event(run_id: i64, section: &str, action: &str, detail: &str) -> String {
+    notify(json!({
+        "event": "watchdog", "run_id": run_id, "section": section, "status": action, "note": short(detail),
+    }))
+}
+
+/// The libpq conninfo of the default loopback: this server's socket as the current user.
+pub fn loopback_conninfo(host: &str, port: &str, dbname: &str, user: &str) -> String {
+    use crate::quote::conninfo_value as v;
+    format!(
+        "host={} port={} dbname={} user={} application_name={}",
+        v(host),
+        v(port),
+        v(dbname),
+        v(user),
+        v("pg_datamart status")
+    )
+}

@@ -1,0 +1,179 @@
+//! The sync request: which accounts and which dates. Input is validated here, before any SQL
+//! is built from it: account ids become a checked list, dates a checked inclusive window.
+
+use crate::error::{PlanError, PlanResult};
+use crate::quote;
+use crate::snapshot::{MartTable, Section};
+use chrono::{Days, NaiveDate};
+use std::collections::{HashMap, HashSet};
+
+/// The inclusive `date_column` range to (re)load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Window {
+    /// The first day after the window: predicates are `>= start AND < end + 1`, which is the
+    /// inclusive range for `date` columns and also catches every time of the last day when the
+    /// column is a timestamp.
+    pub fn end_exclusive(&self) -> NaiveDate {
+        self.end.checked_add_days(Days::new(1)).unwrap_or(self.end)
+    }
+
+    /// Explicit bounds, or end = today and start = end - `days`; refuses start > end.
+    pub fn resolve(
+        days: i32,
+        today: NaiveDate,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+    ) -> PlanResult<Window> {
+        let end = end.unwrap_or(today);
+        let start = start.unwrap_or_else(|| {
+            end.checked_sub_days(Days::new(days.max(0) as u64))
+                .unwrap_or(end)
+        });
+        if start > end {
+            return Err(PlanError::invalid_argument(
+                "start_date",
+                format!("start_date {start} is after end_date {end}"),
+                "The window is inclusive: pass start_date <= end_date (or NULL for the section's default of today minus its days).",
+            ));
+        }
+        Ok(Window { start, end })
+    }
+}
+
+/// The accounts of one sync: the requested ids present in the account table, and the rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accounts {
+    pub ids: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+pub const ACCOUNT_IDS_HINT: &str =
+    "Pass a comma-separated list of account ids such as '123,456' (spaces are fine), or '0', '' or NULL for every account of the section.";
+
+/// Parses `account_ids`: None means every account ('0', '' or NULL); otherwise the distinct
+/// ids in the order given. Ids are letters, digits, '_' and '-' only, at most 64 characters.
+pub fn parse_account_ids(input: Option<&str>) -> PlanResult<Option<Vec<String>>> {
+    let text = input.unwrap_or("").trim();
+    if text.is_empty() || text == "0" {
+        return Ok(None);
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for (i, raw) in text.split(',').enumerate() {
+        let id = raw.trim();
+        if id.is_empty() {
+            return Err(PlanError::invalid_argument(
+                "account_ids",
+                format!("element {} of the list is empty", i + 1),
+                ACCOUNT_IDS_HINT,
+            ));
+        }
+        let ok = id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            let shown: String = id.chars().take(40).collect();
+            return Err(PlanError::invalid_argument(
+                "account_ids",
+                format!("element {} ({shown:?}) is not an account id", i + 1),
+                ACCOUNT_IDS_HINT,
+            ));
+        }
+        if !ids.iter().any(|x| x == id) {
+            ids.push(id.to_string());
+        }
+    }
+    Ok(Some(ids))
+}
+
+/// The query that lists the account table's distinct ids (as text, sorted) and whether they
+/// are all digits: `(text[], boolean)`.
+pub fn known_accounts_sql(section: &Section, table: &MartTable) -> PlanResult<String> {
+    table.require_column(&section.account_column, "account")?;
+    let col = quote::ident(&section.account_column);
+    Ok(format!(
+        "SELECT COALESCE(pg_catalog.array_agg(a::pg_catalog.text ORDER BY a), '{{}}'::pg_catalog.text[]), \
+                COALESCE(pg_catalog.bool_and(a::pg_catalog.text OPERATOR(pg_catalog.~) '^[0-9]+$'::pg_catalog.text), true) \
+           FROM (SELECT DISTINCT {col} AS a FROM {} WHERE {col} IS NOT NULL) s",
+        table.sql_name()
+    ))
+}
+
+/// Resolves the request against the account table's ids (`known`, in the table's order): every
+/// account, or the requested ids it lists (the others are returned as missing, to be reported).
+/// Refuses ids that cannot be account ids of this table (letters where its ids are numbers),
+/// and a request none of whose ids is served.
+pub fn select_accounts(
+    section: &Section,
+    table: &MartTable,
+    requested: Option<Vec<String>>,
+    known: Vec<String>,
+    all_digits: bool,
+) -> PlanResult<Accounts> {
+    let column = table.require_column(&section.account_column, "account")?;
+    let numeric_type = ["bigint", "integer", "smallint"].contains(&column.type_sql.as_str())
+        || column.type_sql.starts_with("numeric");
+    let digits_only = numeric_type || all_digits;
+    let Some(requested) = requested else {
+        if known.is_empty() {
+            return Err(PlanError::invalid_definition(
+                format!(
+                    "the account table {} of section {} is empty",
+                    table.display_name(),
+                    section.name
+                ),
+                "",
+                "Insert the accounts this mart serves into it, or pass account_ids explicitly after adding them.",
+            ));
+        }
+        return Ok(Accounts {
+            ids: known,
+            missing: vec![],
+        });
+    };
+    if digits_only {
+        if let Some(bad) = requested
+            .iter()
+            .find(|id| !id.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(PlanError::invalid_argument(
+                "account_ids",
+                format!(
+                    "\"{bad}\" is not an account id of section {}: its account table {} holds numeric ids",
+                    section.name,
+                    table.display_name()
+                ),
+                ACCOUNT_IDS_HINT,
+            ));
+        }
+    }
+    let known_set: HashSet<&str> = known.iter().map(String::as_str).collect();
+    let (mut ids, missing): (Vec<String>, Vec<String>) = requested
+        .into_iter()
+        .partition(|id| known_set.contains(id.as_str()));
+    if ids.is_empty() {
+        return Err(PlanError::invalid_argument(
+            "account_ids",
+            format!(
+                "none of the requested accounts ({}) is in the account table {} of section {}",
+                missing.join(", "),
+                table.display_name(),
+                section.name
+            ),
+            "Check the ids, or add the accounts to the account table first.",
+        ));
+    }
+    // Keep the account table's order, so the same request always yields the same statements.
+    let order: HashMap<&str, usize> = known
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    ids.sort_by_key(|id| order[id.as_str()]);
+    Ok(Accounts { ids, missing })
+}

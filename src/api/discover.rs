@@ -1,0 +1,115 @@
+//! Column mapping discovery: reads each warehouse table's columns (its
+//! `information_schema.columns`, which Redshift also has), matches them to the mart columns
+//! with `pg_datamart_plan::discover`, stores the matches that need a mapping and reports per
+//! table. Also explains, after a failed load, which mart column has no warehouse column.
+
+use crate::catalog::{self, read_json};
+use crate::error::{DmResult, SpiContext};
+use pg_datamart_plan::discover::match_columns;
+use pg_datamart_plan::quote;
+use pg_datamart_plan::snapshot::{Section, SectionTable};
+use pgrx::prelude::*;
+use std::collections::BTreeMap;
+
+/// The warehouse's columns of a table, in order.
+pub fn remote_columns(server: &str, table: &SectionTable) -> DmResult<Vec<String>> {
+    let sql = pg_datamart_plan::control::remote_columns_sql(
+        &catalog::schemas()?,
+        server,
+        &table.remote_schema,
+        &table.remote_table,
+    )?;
+    Ok(read_json::<Vec<String>>(&sql, &[], "the warehouse's columns")?.unwrap_or_default())
+}
+
+/// Why a table's load failed on a missing column, in words; None when the catalogs do not
+/// explain it.
+pub fn explain_missing(section: &Section, table: &SectionTable) -> Option<String> {
+    let mart = catalog::mart_table(table.mart_table, &table.mart_table_name).ok()?;
+    let remote = remote_columns(&section.server, table).ok()?;
+    pg_datamart_plan::discover::explain_missing(&mart, table, &remote)
+}
+
+/// Discovers the mappings of every table of a section, stores those that are needed (keeping
+/// declared ones), and reports per table.
+#[allow(clippy::type_complexity)]
+#[pg_extern(schema = "dm", name = "_discover_columns")]
+#[search_path(pg_catalog, pg_temp)]
+fn discover_columns(
+    section: &str,
+) -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(mart_table, pgrx::pg_sys::Oid),
+            name!(matched, Vec<String>),
+            name!(mapped, Vec<String>),
+            name!(unmatched_mart, Vec<String>),
+            name!(unmatched_remote, Vec<String>),
+            name!(ambiguous, Vec<String>),
+        ),
+    >,
+    pgrx::pg_sys::panic::ErrorReport,
+> {
+    crate::error::report(|| {
+        let s = catalog::section(section)?;
+        crate::exec::fetch::check_source(&s.server)?;
+        let mut rows = Vec::new();
+        for t in &s.tables {
+            let mart =
+                catalog::mart_table(t.mart_table, &format!("mart table {}", t.mart_table_name))?;
+            let declared: BTreeMap<String, String> = read_json(
+                "SELECT COALESCE(pg_catalog.json_object_agg(mart_column, remote_column), '{}'::pg_catalog.json)
+                   FROM dm.column_map WHERE mart_table = $1::pg_catalog.oid::pg_catalog.regclass AND source = 'declared'",
+                &[pgrx::pg_sys::Oid::from(t.mart_table).into()],
+                "declared mappings",
+            )?
+            .unwrap_or_default();
+            let remote = remote_columns(&s.server, t)?;
+            let report = match_columns(&mart, &declared, &remote)?;
+            Spi::run_with_args(
+                "DELETE FROM dm.column_map WHERE mart_table = $1::pg_catalog.oid::pg_catalog.regclass AND source = 'discovered'",
+                &[pgrx::pg_sys::Oid::from(t.mart_table).into()],
+            )
+            .doing("replacing discovered mappings")?;
+            for (m, r, how) in &report.mapped {
+                if *how != "declared" {
+                    Spi::run_with_args(
+                        "INSERT INTO dm.column_map (mart_table, mart_column, remote_column, source)
+                         VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, 'discovered')",
+                        &[
+                            pgrx::pg_sys::Oid::from(t.mart_table).into(),
+                            m.as_str().into(),
+                            r.as_str().into(),
+                        ],
+                    )
+                    .doing("storing a discovered mapping")?;
+                }
+            }
+            let show = |v: &[(String, Vec<String>)], sep: &str| -> Vec<String> {
+                v.iter()
+                    .map(|(m, c)| {
+                        if c.is_empty() {
+                            m.clone()
+                        } else {
+                            format!("{m}{sep}{}", c.join(" | "))
+                        }
+                    })
+                    .collect()
+            };
+            rows.push((
+                pgrx::pg_sys::Oid::from(t.mart_table),
+                report.matched.clone(),
+                report
+                    .mapped
+                    .iter()
+                    .map(|(m, r, how)| format!("{m} <- {} ({how})", quote::ident(r)))
+                    .collect(),
+                show(&report.unmatched_mart, " candidates: "),
+                report.unmatched_remote.clone(),
+                show(&report.ambiguous, ": "),
+            ));
+        }
+        Ok(TableIterator::new(rows))
+    })
+}

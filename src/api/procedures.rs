@@ -1,0 +1,180 @@
+//! Generated procedures: `dm_generate_procedures()` (re)creates one plain procedure per section,
+//! `dm_sync_<section>(account_ids, start_date, end_date)`, whose body shows the section's
+//! catalog-derived statements as they are now and then calls `dm_sync` for the section (so it
+//! behaves exactly like `dm_sync`: status rows, notices, modes). The text comes from
+//! `pg_datamart_plan::procedures`. Each body carries a fingerprint of what it shows; a
+//! procedure whose section has changed since (columns added, dropped or retyped, mappings,
+//! tables, mode) refuses to run and says to regenerate, so it never loads with a stale column
+//! list behind a stale description.
+
+use crate::catalog::{self, read_json};
+use crate::error::{report, DmError, DmResult, SpiContext};
+use pg_datamart_plan::procedures::{create_sql, drop_sql, procedure_name, signature};
+use pg_datamart_plan::snapshot::{Schemas, Section};
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+use serde::Deserialize;
+
+/// The description of what a section's sync runs now, and its fingerprint.
+fn describe(schemas: &Schemas, section: &Section) -> DmResult<(String, String)> {
+    Ok(pg_datamart_plan::procedures::describe(
+        schemas,
+        section,
+        &catalog::mart_tables(section)?,
+    )?)
+}
+
+#[derive(Deserialize)]
+struct Generated {
+    section: String,
+    procedure: String,
+    fingerprint: String,
+    exists: bool,
+}
+
+fn generated() -> DmResult<Vec<Generated>> {
+    Ok(read_json(
+        "SELECT COALESCE(json_agg(json_build_object(
+                    'section', g.section, 'procedure', g.procedure, 'fingerprint', g.fingerprint,
+                    'exists', pg_catalog.to_regprocedure(g.procedure) IS NOT NULL) ORDER BY g.section), '[]'::json)
+           FROM dm.generated_procedure g",
+        &[],
+        "the generated procedures",
+    )?
+    .unwrap_or_default())
+}
+
+fn section_names() -> DmResult<Vec<String>> {
+    Ok(read_json(
+        "SELECT COALESCE(json_agg(section ORDER BY section), '[]'::json) FROM dm.section",
+        &[],
+        "the sections",
+    )?
+    .unwrap_or_default())
+}
+
+/// Drops a generated procedure and forgets it.
+pub fn drop_generated(section: &str) -> DmResult<Option<String>> {
+    let Some(g) = generated()?.into_iter().find(|g| g.section == section) else {
+        return Ok(None);
+    };
+    if g.exists {
+        Spi::run(&drop_sql(&catalog::schemas()?, section))
+            .doing("dropping a generated procedure")?;
+    }
+    Spi::run_with_args(
+        "DELETE FROM dm.generated_procedure WHERE section = $1",
+        &[section.into()],
+    )
+    .doing("forgetting a generated procedure")?;
+    Ok(Some(g.procedure))
+}
+
+fn create(schemas: &Schemas, section: &Section, text: &str, fingerprint: &str) -> DmResult<String> {
+    let (create, comment) = create_sql(schemas, &section.name, text, fingerprint);
+    Spi::run(&create).doing("creating a generated procedure")?;
+    Spi::run(&comment).doing("commenting a generated procedure")?;
+    let signature = signature(schemas, &section.name);
+    Spi::run_with_args(
+        "INSERT INTO dm.generated_procedure (section, procedure, fingerprint, generated_at) VALUES ($1, $2, $3, pg_catalog.now())
+         ON CONFLICT (section) DO UPDATE SET procedure = EXCLUDED.procedure, fingerprint = EXCLUDED.fingerprint, generated_at = pg_catalog.now()",
+        &[section.name.as_str().into(), signature.as_str().into(), fingerprint.into()],
+    )
+    .doing("recording a generated procedure")?;
+    Ok(signature)
+}
+
+#[pg_extern(schema = "dm", name = "_generate_procedures")]
+#[search_path(pg_catalog, pg_temp)]
+fn generate_procedures() -> Result<
+    TableIterator<
+        'static,
+        (
+            name!(procedure, String),
+            name!(section, String),
+            name!(action, String),
+        ),
+    >,
+    ErrorReport,
+> {
+    report(|| {
+        let schemas = catalog::schemas()?;
+        let sections = section_names()?;
+        let before = generated()?;
+        let mut rows = Vec::new();
+        for g in &before {
+            if !sections.contains(&g.section) {
+                drop_generated(&g.section)?;
+                rows.push((
+                    g.procedure.clone(),
+                    g.section.clone(),
+                    "dropped".to_string(),
+                ));
+            }
+        }
+        for name in &sections {
+            let section = catalog::section(name)?;
+            let (text, fingerprint) = describe(&schemas, &section)?;
+            let mine = before.iter().find(|g| &g.section == name);
+            if let Some(g) = mine.filter(|g| g.exists && g.fingerprint == fingerprint) {
+                rows.push((g.procedure.clone(), name.clone(), "unchanged".to_string()));
+                continue;
+            }
+            // Never replace a procedure of the same name that pg_datamart did not create.
+            let taken = Spi::get_one_with_args::<bool>(
+                "SELECT pg_catalog.to_regprocedure($1::pg_catalog.text) IS NOT NULL",
+                &[signature(&schemas, name).as_str().into()],
+            )
+            .doing("checking the procedure name")?
+            .unwrap_or(false);
+            if taken && mine.is_none_or(|g| !g.exists) {
+                return Err(DmError::Duplicate {
+                    message: format!(
+                        "a procedure {} exists that pg_datamart did not generate",
+                        signature(&schemas, name)
+                    ),
+                    hint: "Rename or drop it, then run dm_generate_procedures() again.".into(),
+                });
+            }
+            let action = if mine.is_some_and(|g| g.exists) {
+                "replaced"
+            } else {
+                "created"
+            };
+            let signature = create(&schemas, &section, &text, &fingerprint)?;
+            rows.push((signature, name.clone(), action.to_string()));
+        }
+        Ok(TableIterator::new(rows))
+    })
+}
+
+/// Called first by every generated procedure: refuses when the section has changed since.
+#[pg_extern(schema = "dm", name = "_check_generated")]
+#[search_path(pg_catalog, pg_temp)]
+fn check_generated(section: &str, fingerprint: &str) -> Result<(), ErrorReport> {
+    report(|| {
+        let s = catalog::section(section).map_err(|_| {
+            DmError::invalid_definition(
+                format!("{} belongs to section {section}, which no longer exists", procedure_name(section)),
+                "",
+                "Run SELECT * FROM dm_generate_procedures(); it drops procedures of removed sections.",
+            )
+        })?;
+        let (_, now) = describe(&catalog::schemas()?, &s)?;
+        if now != fingerprint {
+            return Err(DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                message: format!(
+                    "{} is out of date: section {section}'s tables, columns, mappings or settings changed after it was generated",
+                    procedure_name(section)
+                ),
+                detail: "It would describe statements other than those dm_sync runs now; nothing was loaded.".into(),
+                hint: format!(
+                    "Run SELECT * FROM dm_generate_procedures(); to regenerate it (or CALL dm_sync('{section}', ...) directly)."
+                ),
+            });
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,155 @@
+//! The watchdog, meant for pg_cron every minute: flags a run that takes longer than
+//! `watchdog_warn_factor` times the previous successful run of its section, cancels one past
+//! `watchdog_kill_factor` (its query on the warehouse first, then the local backend when it is
+//! not waiting on the warehouse), and reports sections banned after repeated failures. Runs
+//! shorter than `watchdog_min_duration` are left alone. Returns what it did.
+
+use crate::catalog::read_json;
+use crate::error::{DmResult, SpiContext};
+use pgrx::prelude::*;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Running {
+    run_id: i64,
+    section: String,
+    pid: i32,
+    elapsed: f64,
+    previous: Option<f64>,
+    warned: bool,
+    server: Option<String>,
+    remote_pid: Option<i32>,
+    table: Option<String>,
+}
+
+/// What the watchdog did: run, section, action, detail.
+pub type Action = (Option<i64>, String, String, String);
+
+fn note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
+    Spi::run_with_args(
+        "UPDATE dm.run SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, $2::pg_catalog.text),
+                warned_at = CASE WHEN $3 THEN pg_catalog.clock_timestamp() ELSE warned_at END
+          WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+        &[run_id.into(), text.into(), warned.into()],
+    )
+    .doing("noting a watchdog action")
+}
+
+/// Cancels the run's query on the warehouse; true when a query was cancelled there.
+fn cancel_remote(r: &Running) -> DmResult<bool> {
+    let (Some(server), Some(pid)) = (&r.server, r.remote_pid) else {
+        return Ok(false);
+    };
+    let schemas = crate::catalog::schemas()?;
+    Ok(
+        Spi::get_one::<bool>(&pg_datamart_plan::control::cancel_remote(
+            &schemas, server, pid,
+        ))
+        .doing("cancelling the query on the warehouse")?
+        .unwrap_or(false),
+    )
+}
+
+fn check(r: &Running) -> DmResult<Option<Action>> {
+    let Some(previous) = r.previous.filter(|p| *p > 0.0) else {
+        return Ok(None);
+    };
+    if r.elapsed < crate::gucs::watchdog_min_seconds() {
+        return Ok(None);
+    }
+    let factor = r.elapsed / previous;
+    let how = format!(
+        "running {:.1} s, {factor:.1}x the previous successful run ({previous:.1} s){}",
+        r.elapsed,
+        r.table
+            .as_ref()
+            .map(|t| format!(", loading {t}"))
+            .unwrap_or_default()
+    );
+    let at = Spi::get_one::<String>(
+        "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS')",
+    )
+    .doing("reading the time")?
+    .unwrap_or_default();
+    if factor > crate::gucs::kill_factor() {
+        let remote = cancel_remote(r)?;
+        if !remote {
+            Spi::run_with_args(
+                "SELECT pg_catalog.pg_cancel_backend($1::pg_catalog.int4)",
+                &[r.pid.into()],
+            )
+            .doing("cancelling the sync")?;
+        }
+        let detail = format!(
+            "cancelled by dm_watchdog at {at}: {how}; {}",
+            if remote {
+                "its query on the warehouse was cancelled"
+            } else {
+                "its backend was cancelled"
+            }
+        );
+        note(r.run_id, &detail, false)?;
+        crate::status::watchdog_notify(r.run_id, &r.section, "cancelled", &detail)?;
+        return Ok(Some((
+            Some(r.run_id),
+            r.section.clone(),
+            "cancelled".into(),
+            detail,
+        )));
+    }
+    if factor > crate::gucs::warn_factor() && !r.warned {
+        let detail = format!("flagged by dm_watchdog at {at}: {how}");
+        note(r.run_id, &detail, true)?;
+        crate::status::watchdog_notify(r.run_id, &r.section, "warned", &detail)?;
+        return Ok(Some((
+            Some(r.run_id),
+            r.section.clone(),
+            "warned".into(),
+            detail,
+        )));
+    }
+    Ok(None)
+}
+
+/// One watchdog pass: reconcile, then flag or cancel long runs, then list banned sections.
+pub fn run() -> DmResult<Vec<Action>> {
+    Spi::run("SELECT dm._reconcile()").doing("reconciling runs")?;
+    let running: Vec<Running> = read_json(
+        "SELECT COALESCE(json_agg(json_build_object(
+                    'run_id', r.run_id, 'section', r.section, 'pid', r.pid,
+                    'elapsed', extract(epoch FROM clock_timestamp() - r.started_at),
+                    'previous', (SELECT extract(epoch FROM p.finished_at - p.started_at) FROM dm.run p
+                                  WHERE p.section = r.section AND p.status = 'succeeded' AND p.run_id < r.run_id
+                                  ORDER BY p.run_id DESC LIMIT 1),
+                    'warned', r.warned_at IS NOT NULL,
+                    'server', s.server,
+                    'remote_pid', st.remote_pid,
+                    'table', st.mart_table) ORDER BY r.run_id), '[]'::json)
+           FROM dm.run r
+           LEFT JOIN dm.section s ON s.section = r.section
+           LEFT JOIN LATERAL (SELECT x.remote_pid, x.mart_table FROM dm.run_step x
+                               WHERE x.run_id = r.run_id AND x.status = 'running' LIMIT 1) st ON true
+          WHERE r.status = 'running'",
+        &[],
+        "running runs",
+    )?
+    .unwrap_or_default();
+    let mut actions = Vec::new();
+    for r in &running {
+        if let Some(a) = check(r)? {
+            actions.push(a);
+        }
+    }
+    let sections: Vec<String> = read_json(
+        "SELECT COALESCE(json_agg(section ORDER BY section), '[]'::json) FROM dm.section",
+        &[],
+        "sections",
+    )?
+    .unwrap_or_default();
+    for s in sections {
+        if let Some(ban) = crate::control::guard::ban(&s)? {
+            actions.push((None, s, "banned".into(), ban));
+        }
+    }
+    Ok(actions)
+}

@@ -1,0 +1,361 @@
+//! Status: run and step rows (`dm.run`, `dm.run_step`), `pg_notify('dm_status', json)` events
+//! and progress notices.
+//!
+//! Every status write goes through a loopback connection: a second session on this server,
+//! opened with dblink at the start of a run (a foreign server named by
+//! `pg_datamart.status_server`, or this server's Unix socket as the current user) and pinned to
+//! `search_path = pg_catalog, pg_temp` before it runs anything. Its writes commit at once and
+//! independently of the loading transaction, so other sessions see progress live,
+//! notifications are delivered immediately, and the rows survive errors, rollbacks,
+//! cancellation and termination of the syncing session. The sync itself never writes these
+//! tables. The statements come from `pg_datamart_plan::status`; every error text stored or
+//! shown passes through [`scrub_secrets`].
+
+use crate::catalog::{read_json, schemas};
+use crate::error::{DmError, DmResult, SpiContext};
+use chrono::NaiveDate;
+use pg_datamart_plan::domain::{Failure, Mode, RunStatus, StepStatus};
+use pg_datamart_plan::status::{self as sql, LoadCounts, NewRun, RunRef, StatusSql, StepRef, LINK};
+use pg_datamart_plan::window::Window;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+use serde::Deserialize;
+
+/// A run as recorded: what it was asked to do.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Run {
+    pub run_id: i64,
+    pub section: String,
+    pub account_ids: Option<String>,
+    pub accounts: Vec<String>,
+    pub missing_accounts: Vec<String>,
+    pub start_date: NaiveDate,
+    pub end_date: NaiveDate,
+    pub mode: Mode,
+    pub status: RunStatus,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    pub position: i32,
+    pub mart_oid: u32,
+    pub mart_table: String,
+    pub status: StepStatus,
+}
+
+impl Step {
+    pub fn r(&self) -> StepRef<'_> {
+        StepRef {
+            position: self.position,
+            mart_table: &self.mart_table,
+        }
+    }
+}
+
+impl Run {
+    pub fn window(&self) -> Window {
+        Window {
+            start: self.start_date,
+            end: self.end_date,
+        }
+    }
+
+    /// Tables of the section when the run started (a resumed run holds only the later ones).
+    pub fn total_tables(&self) -> i32 {
+        self.steps.iter().map(|s| s.position).max().unwrap_or(0)
+    }
+
+    pub fn r(&self) -> RunRef<'_> {
+        RunRef {
+            run_id: self.run_id,
+            section: &self.section,
+            tables: self.total_tables(),
+        }
+    }
+
+    pub fn step(&self, position: i32) -> DmResult<&Step> {
+        self.steps
+            .iter()
+            .find(|s| s.position == position)
+            .ok_or_else(|| {
+                DmError::undefined(
+                    PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                    format!("run {} has no step {position}", self.run_id),
+                    "See dm.run_step for the run's steps.",
+                )
+            })
+    }
+
+    pub fn load(run_id: i64) -> DmResult<Run> {
+        read_json(
+            include_str!("../../sql/queries/run.sql"),
+            &[run_id.into()],
+            &format!("run {run_id}"),
+        )?
+        .ok_or_else(|| {
+            DmError::undefined(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
+                format!("run {run_id} does not exist"),
+                "See dm.run (or the dm_status view) for the recorded runs.",
+            )
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The loopback connection
+
+/// Opens the loopback status connection for a run (replacing one left over in this session)
+/// and pins its search_path. Fails before any data is touched, saying how to fix it.
+pub fn open_link() -> DmResult<()> {
+    let schemas = schemas()?;
+    let st = StatusSql { schemas: &schemas };
+    let (connstr, how) = match crate::gucs::status_server() {
+        Some(server) => {
+            crate::exec::fetch::check_source(&server).map_err(|e| match e {
+                DmError::UndefinedObject {
+                    code,
+                    message,
+                    hint,
+                } => DmError::UndefinedObject {
+                    code,
+                    message: format!("pg_datamart.status_server: {message}"),
+                    hint,
+                },
+                other => other,
+            })?;
+            (
+                server.clone(),
+                format!("through foreign server {server} (pg_datamart.status_server)"),
+            )
+        }
+        None => {
+            let row = Spi::get_three::<String, String, String>(
+                "SELECT COALESCE(NULLIF(pg_catalog.btrim(pg_catalog.split_part(pg_catalog.current_setting('unix_socket_directories'), ',', 1)), ''), 'localhost'),
+                        pg_catalog.current_setting('port'), pg_catalog.current_database()::pg_catalog.text",
+            )
+            .doing("reading the server's socket and port")?;
+            let (host, port, db) = (
+                row.0.unwrap_or_default(),
+                row.1.unwrap_or_default(),
+                row.2.unwrap_or_default(),
+            );
+            let user = Spi::get_one::<String>("SELECT CURRENT_USER::pg_catalog.text")
+                .doing("reading the current user")?
+                .unwrap_or_default();
+            (
+                sql::loopback_conninfo(&host, &port, &db, &user),
+                format!("as {user} over the Unix socket {host}, port {port}, without a password"),
+            )
+        }
+    };
+    let open = Spi::get_one_with_args::<bool>(&st.is_open(), &[LINK.into()])
+        .doing("listing dblink connections")?
+        .unwrap_or(false);
+    if open {
+        Spi::run_with_args(&st.close(), &[LINK.into()])
+            .doing("closing the old status connection")?;
+    }
+    Spi::run_with_args(
+        &st.connect(),
+        &[LINK.into(), connstr.as_str().into(), how.as_str().into()],
+    )
+    .doing("opening the status connection")?;
+    Spi::run_with_args(&st.setup(), &[LINK.into()])
+        .doing("pinning the status session's search_path")
+}
+
+/// Closes the status connection (end of a run).
+pub fn close_link() -> DmResult<()> {
+    let schemas = schemas()?;
+    Spi::run_with_args(&StatusSql { schemas: &schemas }.close(), &[LINK.into()])
+        .doing("closing the status connection")
+}
+
+/// Runs `statements` in the status session, where they commit at once. The last one must be a
+/// one-column SELECT (a notification, a reconcile), since dblink returns the last result.
+fn remote_exec(statements: &str) -> DmResult<()> {
+    let schemas = schemas()?;
+    Spi::run_with_args(
+        &StatusSql { schemas: &schemas }.exec(),
+        &[LINK.into(), statements.into()],
+    )
+    .doing("writing status through the loopback connection")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events of a run
+
+/// Housekeeping before a run: runs whose backend is gone are marked failed (`dm._reconcile`),
+/// and finished runs older than `pg_datamart.history_days` are deleted.
+pub fn housekeeping() -> DmResult<()> {
+    remote_exec(&sql::housekeeping(crate::gucs::history_days()))
+}
+
+/// Records a new run and its pending steps (one remote transaction); returns the run id.
+pub fn create_run(r: &NewRun) -> DmResult<i64> {
+    let schemas = schemas()?;
+    let run_id = Spi::get_one_with_args::<i64>(
+        &StatusSql { schemas: &schemas }.exec_bigint(),
+        &[LINK.into(), sql::create_run(r).as_str().into()],
+    )
+    .doing("recording the run")?
+    .unwrap_or_default();
+    remote_exec(&sql::run_started(run_id, r))?;
+    Ok(run_id)
+}
+
+pub fn step_started(run: &Run, step: &Step) -> DmResult<()> {
+    remote_exec(&sql::step_started(run.r(), step.r()))
+}
+
+/// Records a loaded (and committed) table.
+pub fn step_succeeded(run: &Run, step: &Step, c: &LoadCounts, seconds: f64) -> DmResult<()> {
+    remote_exec(&sql::step_succeeded(run.r(), step.r(), c, seconds))
+}
+
+/// Records a step that ended without loading (its changes were rolled back) and ends the run
+/// the same way: failed or cancelled.
+pub fn step_ended_badly(
+    run: &Run,
+    step: &Step,
+    how: Failure,
+    sqlstate: &str,
+    error: &str,
+    run_error: &str,
+) -> DmResult<()> {
+    remote_exec(&sql::step_ended_badly(
+        run.r(),
+        step.r(),
+        how,
+        sqlstate,
+        error,
+    ))?;
+    run_finished(run, how.run(), Some(run_error))
+}
+
+pub fn run_finished(run: &Run, status: RunStatus, error: Option<&str>) -> DmResult<()> {
+    remote_exec(&sql::run_finished(run.r(), status, error))
+}
+
+/// Records a run that did not start (paused, banned, busy) and why.
+pub fn run_skipped(run_id: i64, section: &str, note: &str) -> DmResult<()> {
+    remote_exec(&sql::run_skipped(run_id, section, note))
+}
+
+/// Records a table skipped by the VACUUM policy.
+pub fn step_skipped(run: &Run, step: &Step, note: &str) -> DmResult<()> {
+    remote_exec(&sql::step_skipped(run.r(), step.r(), note))
+}
+
+/// Records the warehouse backend a table is being pulled by (for the watchdog to cancel).
+pub fn step_remote_pid(run: &Run, step: &Step, pid: i32) -> DmResult<()> {
+    remote_exec(&sql::step_remote_pid(run.r(), step.r(), pid))
+}
+
+/// Adds a note to a step (what the VACUUM policy did).
+pub fn step_note(run: &Run, step: &Step, note: &str) -> DmResult<()> {
+    remote_exec(&sql::step_note(run.r(), step.r(), note))
+}
+
+/// A watchdog event, sent from the watchdog's own session (it commits when the call ends;
+/// notifications are delivered then).
+pub fn watchdog_notify(run_id: i64, section: &str, action: &str, detail: &str) -> DmResult<()> {
+    Spi::run(&sql::watchdog_event(run_id, section, action, detail))
+        .doing("notifying a watchdog action")
+}
+
+/// A progress line, sent as a NOTICE: `pg_datamart <time>: <line>`.
+pub fn notice(line: &str) {
+    let at = Spi::get_one::<String>(
+        "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS.MS TZ')",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_default();
+    pgrx::notice!("pg_datamart {}: {}", at, line);
+}
+
+#[pg_extern(schema = "dm", name = "_scrub")]
+#[search_path(pg_catalog, pg_temp)]
+fn scrub(text: Option<&str>) -> Option<String> {
+    text.map(scrub_secrets)
+}
+
+/// Masks the value of every `password=...`, `password: ...` or `password '...'` in a text, so no
+/// connection string or option list that a library echoed reaches a status row, a notice or an
+/// error. Prose such as "password authentication failed" is left as it is.
+pub fn scrub_secrets(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(found) = lower[i..].find("password") {
+        let key_end = i + found + "password".len();
+        out.push_str(&text[i..key_end]);
+        let rest = &text[key_end..];
+        let after_spaces = rest.trim_start_matches(' ');
+        let (sep_len, value) = if let Some(v) = after_spaces.strip_prefix(['=', ':']) {
+            let v2 = v.trim_start_matches(' ');
+            (rest.len() - v2.len(), v2)
+        } else if after_spaces.starts_with('\'') && after_spaces.len() < rest.len() {
+            (rest.len() - after_spaces.len(), after_spaces)
+        } else {
+            (0, "")
+        };
+        let value_len = quoted_or_bare_len(value);
+        out.push_str(&rest[..sep_len]);
+        if value_len > 0 {
+            out.push_str("********");
+        }
+        i = key_end + sep_len + value_len;
+    }
+    out.push_str(&text[i..]);
+    out
+}
+
+/// Length of a leading `'quoted'` value (doubled or backslashed quotes stay inside) or of a
+/// bare value up to white space, a double quote, a comma or a closing parenthesis.
+fn quoted_or_bare_len(value: &str) -> usize {
+    if !value.starts_with('\'') {
+        return value
+            .find(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ')')
+            .unwrap_or(value.len());
+    }
+    let bytes = value.as_bytes();
+    let mut j = 1;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'\\' => j += 2,
+            b'\'' if bytes.get(j + 1) == Some(&b'\'') => j += 2,
+            b'\'' => return j + 1,
+            _ => j += 1,
+        }
+    }
+    value.len()
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::scrub_secrets;
+
+    #[pgrx::pg_test]
+    fn secrets_are_masked() {
+        assert_eq!(
+            scrub_secrets("host=h password=s3cret user=u"),
+            "host=h password=******** user=u"
+        );
+        assert_eq!(
+            scrub_secrets("PASSWORD = 'a b''c' x"),
+            "PASSWORD = ******** x"
+        );
+        assert_eq!(scrub_secrets("password:abc"), "password:********");
+        assert_eq!(
+            scrub_secrets("password authentication failed for user \"u\""),
+            "password authentication failed for user \"u\""
+        );
+        assert_eq!(scrub_secrets("no secrets here"), "no secrets here");
+        assert!(!scrub_secrets("options (password 'hunter2')").contains("hunter2"));
+    }
+}
