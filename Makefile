@@ -38,6 +38,7 @@ pgtest: deps
 # Client-driven integration tests (pgrx-tests/) against a real server with the extension
 # installed: CALL with COMMIT, dblink over TCP loopback to warehouse databases, notices.
 it: install
+	install -m 644 sql/released/*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
 	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" bash .ci/pg.sh start it $(IT_PORT) \
 	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it
 	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it --no-fail-fast -- --test-threads=2; \

@@ -166,6 +166,11 @@ pub struct Ctx {
 
 /// Creates `<name>_wh` and `<name>_mart` from the fixtures (dropping leftovers of an earlier run).
 pub async fn setup(name: &str) -> Ctx {
+    setup_with(name, "CREATE EXTENSION pg_datamart CASCADE").await
+}
+
+/// [`setup`], creating the extension with `create_extension` (e.g. an older version).
+pub async fn setup_with(name: &str, create_extension: &str) -> Ctx {
     let admin = Session::connect("postgres").await;
     let wh_db = format!("{name}_wh");
     let mart_db = format!("{name}_mart");
@@ -178,7 +183,7 @@ pub async fn setup(name: &str) -> Ctx {
     let wh = Session::connect(&wh_db).await;
     wh.exec(include_str!("../fixtures/warehouse.sql")).await;
     let mart = Session::connect(&mart_db).await;
-    mart.exec("CREATE EXTENSION pg_datamart CASCADE").await;
+    mart.exec(create_extension).await;
     let fixture = include_str!("../fixtures/mart.sql")
         .replace("{{WH_PORT}}", &port())
         .replace("{{WH_DB}}", &wh_db);

@@ -1,6 +1,7 @@
-//! Job control entry points: the pause switch and the watchdog (`crate::control`).
+//! Job control entry points: the pause switch and the watchdog (`crate::control`). The Rust
+//! names of all entry points are kept from 0.1.0: they name the C symbols its SQL refers to.
 
-use crate::control::{guard, watchdog};
+use crate::control::guard;
 use crate::error::report;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
@@ -20,7 +21,7 @@ fn unpause(section: Option<&str>) -> Result<String, ErrorReport> {
 #[allow(clippy::type_complexity)]
 #[pg_extern(schema = "dm", name = "_watchdog")]
 #[search_path(pg_catalog, pg_temp)]
-fn run_watchdog() -> Result<
+fn watchdog() -> Result<
     TableIterator<
         'static,
         (
@@ -32,5 +33,5 @@ fn run_watchdog() -> Result<
     >,
     ErrorReport,
 > {
-    report(|| watchdog::run().map(TableIterator::new))
+    report(|| crate::control::watchdog::run().map(TableIterator::new))
 }
