@@ -38,13 +38,11 @@ pub fn read_json<T: DeserializeOwned>(
     }
 }
 
-/// Whether `SELECT EXISTS (<query>)` is true; `what` names the look-up for errors.
+/// Whether the boolean `query` (a `SELECT EXISTS (...)`) is true; `what` names the look-up.
 pub fn exists(query: &str, args: &[pgrx::datum::DatumWithOid], what: &str) -> DmResult<bool> {
-    Ok(
-        Spi::get_one_with_args::<bool>(&format!("SELECT EXISTS ({query})"), args)
-            .doing(format!("looking up {what}"))?
-            .unwrap_or(false),
-    )
+    Ok(Spi::get_one_with_args::<bool>(query, args)
+        .doing(format!("looking up {what}"))?
+        .unwrap_or(false))
 }
 
 /// The schemas of pg_datamart and of dblink.

@@ -9,6 +9,7 @@
 //! [`quote`] is the only place names and values become SQL text; [`domain`] holds the closed
 //! sets (modes, policies, statuses).
 
+pub mod config;
 pub mod control;
 pub mod discover;
 pub mod domain;

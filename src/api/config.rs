@@ -3,80 +3,13 @@
 
 use crate::catalog::{mart_table, section as load_section};
 use crate::error::{DmError, DmResult, SpiContext};
-use pg_datamart_plan::{Closed, Mode, VacuumPolicy};
+use pg_datamart_plan::config::{
+    check_days, check_section_name, check_storage, check_vacuum, not_empty, parse_remote_table,
+    DATE_COLUMN_HINT,
+};
+use pg_datamart_plan::{Closed, Mode};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgSqlErrorCode};
-
-/// An argument that may be omitted (NULL) but not given as ''.
-fn not_empty(argument: &'static str, value: Option<&str>, hint: &str) -> DmResult<()> {
-    if value == Some("") {
-        return Err(DmError::invalid_argument(
-            argument,
-            "must not be empty",
-            hint,
-        ));
-    }
-    Ok(())
-}
-
-const DATE_COLUMN_HINT: &str = "Name the mart tables' date column, e.g. collected_at.";
-
-fn check_section_name(section: &str) -> DmResult<()> {
-    let ok = !section.is_empty()
-        && section.len() <= 48
-        && section.starts_with(|c: char| c.is_ascii_lowercase())
-        && section
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(DmError::invalid_argument(
-            "section",
-            format!("\"{section}\" is not a valid section name"),
-            "Use 1-48 characters: a lowercase letter, then lowercase letters, digits or underscores (e.g. facebook_resource).",
-        ))
-    }
-}
-
-/// `name=value` storage parameters for new partitions; PostgreSQL checks the names and values
-/// themselves when a partition is created.
-fn check_storage(params: &[String]) -> DmResult<()> {
-    for p in params {
-        let ok = p.split_once('=').is_some_and(|(n, v)| {
-            n.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                && n.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
-                && !v.is_empty()
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c))
-        });
-        if !ok {
-            return Err(DmError::invalid_argument(
-                "storage_parameters",
-                format!("{p:?} is not a name=value storage parameter"),
-                "Pass e.g. ARRAY['autovacuum_vacuum_scale_factor=0', 'autovacuum_vacuum_threshold=200000'], or '{}' for none.",
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_vacuum(policy: Option<&str>, wait: Option<i32>) -> DmResult<()> {
-    if let Some(p) = policy {
-        VacuumPolicy::parse("vacuum_policy", p)?;
-    }
-    if let Some(w) = wait {
-        if !(0..=86_400).contains(&w) {
-            return Err(DmError::invalid_argument(
-                "vacuum_wait",
-                format!("{w} is out of range"),
-                "Give 0 to 86400 seconds.",
-            ));
-        }
-    }
-    Ok(())
-}
 
 /// In upsert mode every table needs a usable unique key.
 fn check_upsert_table(oid: u32, name: &str) -> DmResult<()> {
@@ -89,22 +22,10 @@ pub fn check_mode(mode: &str) -> DmResult<Mode> {
     Ok(Mode::parse("mode", mode)?)
 }
 
-fn check_days(days: i32) -> DmResult<()> {
-    if (0..=3660).contains(&days) {
-        Ok(())
-    } else {
-        Err(DmError::invalid_argument(
-            "days",
-            format!("{days} is out of range"),
-            "The default window is today minus days .. today; use 0 to 3660 days.",
-        ))
-    }
-}
-
 /// The foreign server the warehouse is reached through must exist.
 pub fn check_server(server: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
-        "SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name",
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name)",
         &[server.into()],
         "the foreign server",
     )?;
@@ -125,8 +46,8 @@ pub fn check_server(server: &str) -> DmResult<()> {
 /// `column` must be a live, user-visible column of `table`.
 pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
-        "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
-            AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+            AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped)",
         &[table.into(), column.into()],
         "a column",
     )?;
@@ -178,64 +99,6 @@ fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
     }
 }
 
-/// Splits `schema.table` into its parts. A part may be double-quoted (keeps dots, capitals and
-/// doubled quotes); an unquoted part is folded to lower case, as PostgreSQL and Redshift read it.
-pub fn parse_remote_table(remote: &str) -> DmResult<(String, String)> {
-    let bad = |why: &str| {
-        DmError::invalid_argument(
-            "remote_table",
-            format!("\"{remote}\" is not a table name: {why}"),
-            "Give table or schema.table; double-quote a part that holds dots or capitals, e.g. 'ads.\"Campaign.Report\"'.",
-        )
-    };
-    let mut parts: Vec<String> = Vec::new();
-    let mut chars = remote.trim().chars().peekable();
-    loop {
-        let mut part = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next() {
-                    Some('"') if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        part.push('"');
-                    }
-                    Some('"') => break,
-                    Some(c) => part.push(c),
-                    None => return Err(bad("unterminated double quote")),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == '.' {
-                    break;
-                }
-                if c == '"' || c.is_whitespace() || c.is_control() {
-                    return Err(bad(
-                        "unexpected character; double-quote names with special characters",
-                    ));
-                }
-                part.extend(c.to_lowercase());
-                chars.next();
-            }
-        }
-        if part.is_empty() {
-            return Err(bad("empty name part"));
-        }
-        parts.push(part);
-        match chars.next() {
-            None => break,
-            Some('.') => continue,
-            Some(_) => return Err(bad("text after a closing double quote")),
-        }
-    }
-    match parts.as_slice() {
-        [table] => Ok(("public".to_string(), table.clone())),
-        [schema, table] => Ok((schema.clone(), table.clone())),
-        _ => Err(bad("more than two parts")),
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(schema = "dm", name = "_add_section")]
 #[search_path(pg_catalog, pg_temp)]
@@ -267,7 +130,7 @@ fn add_section(
         check_column(account_table, account_column, "account_column")?;
         not_empty("date_column", Some(date_column), DATE_COLUMN_HINT)?;
         let exists = crate::catalog::exists(
-            "SELECT 1 FROM dm.section WHERE section = $1",
+            "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section = $1)",
             &[section.into()],
             "the section",
         )?;
@@ -561,28 +424,4 @@ fn unmap_column(
             pg_datamart_plan::quote::ident(mart_column)
         ))
     })
-}
-
-#[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
-mod tests {
-    use super::parse_remote_table;
-
-    #[pgrx::pg_test]
-    fn remote_table_names_parse_like_sql_identifiers() {
-        let ok = |s: &str, a: &str, b: &str| {
-            assert_eq!(
-                parse_remote_table(s).unwrap(),
-                (a.to_string(), b.to_string()),
-                "{s}"
-            )
-        };
-        ok("facebook_ad", "public", "facebook_ad");
-        ok("Ads.Facebook_Ad", "ads", "facebook_ad");
-        ok("ads.\"Campaign.Report\"", "ads", "Campaign.Report");
-        ok("\"we\"\"ird\".t", "we\"ird", "t");
-        for bad in ["", "a.b.c", "a..b", "x\"y", "\"open", "a b", "\"a\"b"] {
-            assert!(parse_remote_table(bad).is_err(), "{bad:?} must be refused");
-        }
-    }
 }

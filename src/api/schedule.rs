@@ -93,7 +93,7 @@ fn unschedule(section: &str) -> Result<bool, ErrorReport> {
         require_pg_cron(section)?;
         let name = job_name(section);
         let exists = crate::catalog::exists(
-            "SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1::pg_catalog.text AND username OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text",
+            "SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1::pg_catalog.text AND username OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text)",
             &[name.as_str().into()],
             "the pg_cron job",
         )?;

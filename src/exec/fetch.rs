@@ -10,8 +10,8 @@ use pgrx::PgSqlErrorCode;
 pub fn check_source(server: &str) -> DmResult<()> {
     crate::api::config::check_server(server)?;
     let mapped = crate::catalog::exists(
-        "SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name
-            AND (usename OPERATOR(pg_catalog.=) CURRENT_USER OR usename OPERATOR(pg_catalog.=) 'public'::pg_catalog.name)",
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+            AND (usename OPERATOR(pg_catalog.=) CURRENT_USER OR usename OPERATOR(pg_catalog.=) 'public'::pg_catalog.name))",
         &[server.into()],
         "the user mapping",
     )?;
