@@ -48,11 +48,37 @@ pub fn matches(level: usize, mart: &str, remote: &str) -> bool {
     }
 }
 
+/// How a mapped column was found: declared (dm_map_column), or discovered at a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Matched {
+    Declared,
+    Discovered(&'static str),
+}
+
+impl Matched {
+    pub fn source(self) -> crate::domain::MappingSource {
+        match self {
+            Matched::Declared => crate::domain::MappingSource::Declared,
+            Matched::Discovered(_) => crate::domain::MappingSource::Discovered,
+        }
+    }
+}
+
+impl std::fmt::Display for Matched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Matched::Declared => f.write_str("declared"),
+            Matched::Discovered(level) => f.write_str(level),
+        }
+    }
+}
+
 /// The result for one table.
 #[derive(Debug, Default)]
 pub struct Report {
     pub matched: Vec<String>,
-    pub mapped: Vec<(String, String, &'static str)>,
+    /// (mart column, warehouse column, how it matched).
+    pub mapped: Vec<(String, String, Matched)>,
     pub unmatched_mart: Vec<(String, Vec<String>)>,
     pub unmatched_remote: Vec<String>,
     pub ambiguous: Vec<(String, Vec<String>)>,
@@ -119,11 +145,11 @@ pub fn match_columns(
         }
         taken.push(r.clone());
         if level == usize::MAX {
-            report.mapped.push((m, r, "declared"));
+            report.mapped.push((m, r, Matched::Declared));
         } else if m == r {
             report.matched.push(m);
         } else {
-            report.mapped.push((m, r, LEVELS[level]));
+            report.mapped.push((m, r, Matched::Discovered(LEVELS[level])));
         }
     }
     let unclaimed: Vec<&String> = remote.iter().filter(|r| !taken.contains(r)).collect();

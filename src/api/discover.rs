@@ -7,6 +7,7 @@ use crate::catalog::{self, read_json};
 use crate::error::{DmResult, SpiContext};
 use pg_datamart_plan::discover::match_columns;
 use pg_datamart_plan::quote;
+use pg_datamart_plan::MappingSource;
 use pg_datamart_plan::snapshot::{Section, SectionTable};
 use pgrx::prelude::*;
 use std::collections::BTreeMap;
@@ -73,7 +74,7 @@ fn discover_columns(
             )
             .doing("replacing discovered mappings")?;
             for (m, r, how) in &report.mapped {
-                if *how != "declared" {
+                if how.source() == MappingSource::Discovered {
                     Spi::run_with_args(
                         "INSERT INTO dm.column_map (mart_table, mart_column, remote_column, source)
                          VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, 'discovered')",
