@@ -117,14 +117,9 @@ impl DmError {
             DmError::Plan(p) => match p.code {
                 Code::InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
                 Code::UndefinedColumn => PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
-                Code::UndefinedTable => PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
-                Code::UndefinedObject => PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 Code::InvalidObjectDefinition => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
                 Code::InvalidColumnReference => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
                 Code::CheckViolation => PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-                Code::ObjectNotInPrerequisiteState => {
-                    PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
-                }
             },
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }

@@ -13,18 +13,12 @@ pub enum Code {
     InvalidParameterValue,
     /// 42703
     UndefinedColumn,
-    /// 42P01
-    UndefinedTable,
-    /// 42704
-    UndefinedObject,
     /// 42P17
     InvalidObjectDefinition,
     /// 42P10
     InvalidColumnReference,
     /// 23514
     CheckViolation,
-    /// 55000
-    ObjectNotInPrerequisiteState,
 }
 
 impl Code {
@@ -32,12 +26,9 @@ impl Code {
         match self {
             Code::InvalidParameterValue => "22023",
             Code::UndefinedColumn => "42703",
-            Code::UndefinedTable => "42P01",
-            Code::UndefinedObject => "42704",
             Code::InvalidObjectDefinition => "42P17",
             Code::InvalidColumnReference => "42P10",
             Code::CheckViolation => "23514",
-            Code::ObjectNotInPrerequisiteState => "55000",
         }
     }
 }

@@ -68,12 +68,6 @@ pub fn local_literal_opt(value: Option<&str>) -> String {
     value.map(local_literal).unwrap_or_else(|| "NULL".into())
 }
 
-/// `(a, b, c)` of local literals, for `IN` lists.
-pub fn local_literal_list(values: &[String]) -> String {
-    let items: Vec<String> = values.iter().map(|v| local_literal(v)).collect();
-    format!("({})", items.join(", "))
-}
-
 /// `ARRAY['a', 'b']::pg_catalog.text[]` (or an empty text array).
 pub fn local_text_array(values: &[String]) -> String {
     if values.is_empty() {
