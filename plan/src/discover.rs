@@ -149,7 +149,9 @@ pub fn match_columns(
         } else if m == r {
             report.matched.push(m);
         } else {
-            report.mapped.push((m, r, Matched::Discovered(LEVELS[level])));
+            report
+                .mapped
+                .push((m, r, Matched::Discovered(LEVELS[level])));
         }
     }
     let unclaimed: Vec<&String> = remote.iter().filter(|r| !taken.contains(r)).collect();

@@ -1,0 +1,234 @@
+//! The request: account id lists and windows are validated before any SQL is built.
+
+mod common;
+
+use chrono::Days;
+use common::*;
+use pg_datamart_plan::window::{parse_account_ids, select_accounts, Window};
+
+/// Joins ids with commas and random blanks around them.
+fn spaced(rng: &mut Rng, ids: &[String]) -> String {
+    const BLANKS: &[&str] = &["", "", " ", "  ", "\t", " \u{3000}"];
+    let blank = |rng: &mut Rng| -> &'static str { BLANKS[rng.below(BLANKS.len())] };
+    let mut s = String::new();
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(blank(rng));
+        s.push_str(id);
+        s.push_str(blank(rng));
+    }
+    s
+}
+
+/// Valid lists (blanks around ids, duplicates) parse to the distinct ids in first-seen order;
+/// '0', '' and NULL mean every account.
+#[test]
+fn parse_account_ids_accepts_valid_lists() {
+    cases("parse_account_ids ok", 500, |rng| {
+        let digits = rng.chance(1, 2);
+        let distinct = account_ids(rng, 12, digits);
+        if distinct.is_empty() {
+            return;
+        }
+        // repeat some ids, keeping the first occurrences in order
+        let mut with_dups = distinct.clone();
+        for _ in 0..rng.below(5) {
+            let at = rng.range(1, with_dups.len() as i64) as usize;
+            let id = rng.pick(&with_dups[..at]).clone();
+            with_dups.insert(at, id);
+        }
+        let input = spaced(rng, &with_dups);
+        let got = parse_account_ids(Some(&input)).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        if distinct == ["0"] {
+            assert_eq!(got, None, "{input:?}");
+        } else {
+            assert_eq!(got, Some(distinct), "{input:?}");
+        }
+    });
+    for all in [None, Some(""), Some("0"), Some(" 0 "), Some("   ")] {
+        assert_eq!(parse_account_ids(all).unwrap(), None, "{all:?}");
+    }
+    assert_eq!(
+        parse_account_ids(Some("0,0")).unwrap(),
+        Some(vec!["0".to_string()])
+    );
+    let max = "9".repeat(64);
+    assert_eq!(
+        parse_account_ids(Some(&max)).unwrap(),
+        Some(vec![max.clone()])
+    );
+}
+
+/// Lists with an empty element, a character outside [A-Za-z0-9_-] or an id over 64
+/// characters are refused, naming the argument account_ids and the element.
+#[test]
+fn parse_account_ids_refuses_invalid_lists() {
+    const BAD: &[&str] = &[
+        "1'2", "1 2", "a;b", "a\"b", "x\\y", "１２", "광고", "📈", "1.5", "+1", "a/b", "a*", "$1",
+        "(1)", "1\n2",
+    ];
+    cases("parse_account_ids bad", 500, |rng| {
+        let mut ids = account_ids(rng, 6, false);
+        let bad = match rng.below(3) {
+            0 => String::new(),
+            1 => rng.pick(BAD).to_string(),
+            _ => "a".repeat(65 + rng.below(10)),
+        };
+        let at = rng.below(ids.len() + 1);
+        ids.insert(at, bad.clone());
+        let mut input = spaced(rng, &ids);
+        if input.trim().is_empty() {
+            input = ",".into(); // one empty element
+        }
+        let e = parse_account_ids(Some(&input)).expect_err(&input);
+        assert_eq!(e.code.sqlstate(), "22023");
+        assert!(e.message.starts_with("account_ids: "), "{}", e.message);
+        assert!(e.message.contains("element "), "{}", e.message);
+        assert!(e.hint.contains("comma-separated"), "{}", e.hint);
+    });
+    for bad in [",", "1,", ",1", "1,,2", "1, ,2"] {
+        let e = parse_account_ids(Some(bad)).unwrap_err();
+        assert!(e.message.contains("is empty"), "{bad:?}: {}", e.message);
+    }
+}
+
+/// Explicit windows are kept as given when start <= end and refused (argument start_date)
+/// otherwise; defaults are end = today, start = end - days.
+#[test]
+fn window_resolve_checks_the_order_of_bounds() {
+    cases("window resolve", 500, |rng| {
+        let (a, b) = (date(rng), date(rng));
+        let today = date(rng);
+        let days = rng.range(0, 400) as i32;
+        match Window::resolve(days, today, Some(a), Some(b)) {
+            Ok(w) => {
+                assert!(a <= b);
+                assert_eq!((w.start, w.end), (a, b));
+                assert_eq!(w.end_exclusive(), b + Days::new(1));
+            }
+            Err(e) => {
+                assert!(a > b);
+                assert!(e.message.starts_with("start_date: "), "{}", e.message);
+                assert!(e.message.contains(&a.to_string()) && e.message.contains(&b.to_string()));
+            }
+        }
+        let w = Window::resolve(days, today, None, None).unwrap();
+        assert_eq!(w.end, today);
+        assert_eq!(w.start, today - Days::new(days as u64));
+        let w = Window::resolve(days, today, None, Some(b)).unwrap();
+        assert_eq!((w.start, w.end), (b - Days::new(days as u64), b));
+        // only a start: it must not pass today
+        assert_eq!(
+            Window::resolve(days, today, Some(a), None).is_ok(),
+            a <= today
+        );
+    });
+    // leap day and year boundaries
+    let w = Window::resolve(1, ymd(2024, 3, 1), None, None).unwrap();
+    assert_eq!(w.start, ymd(2024, 2, 29));
+    let w = Window::resolve(0, ymd(2025, 1, 1), None, None).unwrap();
+    assert_eq!(
+        (w.start, w.end_exclusive()),
+        (ymd(2025, 1, 1), ymd(2025, 1, 2))
+    );
+    assert_eq!(
+        Window {
+            start: ymd(2024, 12, 31),
+            end: ymd(2024, 12, 31)
+        }
+        .end_exclusive(),
+        ymd(2025, 1, 1)
+    );
+    assert_eq!(
+        Window::resolve(-5, ymd(2024, 1, 1), None, None)
+            .unwrap()
+            .start,
+        ymd(2024, 1, 1)
+    );
+}
+
+/// Requested ids not in the account table are reported as missing, the others kept in the
+/// account table's order; all-unknown requests and letters for numeric ids are refused.
+#[test]
+fn select_accounts_reports_missing_ids() {
+    let fx = fixture("google_metric");
+    let mut account_table = fx.mart_tables[0].clone();
+    account_table.name = "google_customer_dm".into();
+    let known: Vec<String> = ["5100000001", "5100000002", "5100000003"]
+        .map(String::from)
+        .to_vec();
+    let req = |ids: &[&str]| Some(ids.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let a = select_accounts(
+        &fx.section,
+        &account_table,
+        req(&["5100000003", "77", "5100000001"]),
+        known.clone(),
+        true,
+    )
+    .unwrap();
+    assert_eq!(a.ids, ["5100000001", "5100000003"]);
+    assert_eq!(a.missing, ["77"]);
+    let all = select_accounts(&fx.section, &account_table, None, known.clone(), true).unwrap();
+    assert_eq!(all.ids, known);
+    assert!(all.missing.is_empty());
+    let e = select_accounts(
+        &fx.section,
+        &account_table,
+        req(&["77"]),
+        known.clone(),
+        true,
+    )
+    .unwrap_err();
+    assert!(
+        e.message.starts_with("account_ids: none of"),
+        "{}",
+        e.message
+    );
+    let e = select_accounts(
+        &fx.section,
+        &account_table,
+        req(&["abc"]),
+        known.clone(),
+        true,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("numeric ids"), "{}", e.message);
+    let e = select_accounts(&fx.section, &account_table, None, vec![], true).unwrap_err();
+    assert!(e.message.contains("is empty"), "{}", e.message);
+}
+
+/// The account table query is a qualified local statement over the section's account column.
+#[test]
+fn known_accounts_query_is_qualified() {
+    let mut words = LOCAL_WORDS.to_vec();
+    words.extend(["COALESCE", "array_agg", "bool_and", "NULL", "true", "a"]);
+    cases("known_accounts_sql", 100, |rng| {
+        let fx = fixture("facebook_resource");
+        let mut section = fx.section.clone();
+        let mut table = fx.mart_tables[0].clone();
+        section.account_column = name(rng);
+        table.schema = name(rng);
+        table.name = name(rng);
+        table.columns[1].name = section.account_column.clone();
+        let sql = pg_datamart_plan::window::known_accounts_sql(&section, &table).unwrap();
+        let toks = check_local(&sql, &words).unwrap_or_else(|e| panic!("{e}"));
+        let ids = idents(&toks);
+        assert_eq!(
+            ids,
+            [
+                section.account_column.clone(),
+                table.schema.clone(),
+                table.name.clone(),
+                section.account_column.clone()
+            ]
+        );
+        assert_eq!(literals(&toks), ["{}", "^[0-9]+$"]);
+    });
+    let fx = fixture("facebook_resource");
+    let mut section = fx.section.clone();
+    section.account_column = "nope".into();
+    let e = pg_datamart_plan::window::known_accounts_sql(&section, &fx.mart_tables[0]).unwrap_err();
+    assert_eq!(e.code.sqlstate(), "42703");
+}
