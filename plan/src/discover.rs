@@ -79,7 +79,10 @@ pub struct Report {
     pub matched: Vec<String>,
     /// (mart column, warehouse column, how it matched).
     pub mapped: Vec<(String, String, Matched)>,
+    /// Mart columns without a warehouse column, with candidates.
     pub unmatched_mart: Vec<(String, Vec<String>)>,
+    /// Mart columns declared (dm_map_column) as a warehouse column the table lacks.
+    pub declared_missing: Vec<(String, String)>,
     pub unmatched_remote: Vec<String>,
     pub ambiguous: Vec<(String, Vec<String>)>,
 }
@@ -112,10 +115,7 @@ pub fn match_columns(
             if remote.contains(r) {
                 claims.push((m.to_string(), r.clone(), usize::MAX));
             } else {
-                report.unmatched_mart.push((
-                    format!("{m} (declared as \"{r}\", which the warehouse table lacks)"),
-                    vec![],
-                ));
+                report.declared_missing.push((m.to_string(), r.clone()));
             }
             continue;
         }
@@ -156,8 +156,7 @@ pub fn match_columns(
     }
     let unclaimed: Vec<&String> = remote.iter().filter(|r| !taken.contains(r)).collect();
     for (m, cands) in report.unmatched_mart.iter_mut() {
-        let name = m.split(' ').next().unwrap_or(m).to_string();
-        *cands = near(&name, &unclaimed);
+        *cands = near(m, &unclaimed);
     }
     // Warehouse columns no mart column takes (the ones that ambiguous columns could take count).
     report.unmatched_remote = unclaimed
@@ -182,7 +181,7 @@ pub fn explain_missing(
         .unmatched_mart
         .iter()
         .chain(report.ambiguous.iter())
-        .filter(|(m, _)| lacks(m.split(' ').next().unwrap_or(m)))
+        .filter(|(m, _)| lacks(m))
         .map(|(m, c)| {
             if c.is_empty() {
                 format!("\"{m}\" (no candidate)")

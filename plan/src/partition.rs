@@ -83,8 +83,17 @@ pub fn parse_bound(text: &str) -> Result<Option<NaiveDate>, String> {
     }
     let inner = t.trim_start_matches('\'').trim_end_matches('\'');
     let (date, time) = inner.split_at(inner.len().min(10));
+    // A timestamptz bound carries its UTC offset ('2024-01-01 00:00:00+09'): midnight there.
     let time = time.trim();
-    if !(time.is_empty() || time.trim_start_matches("00:00:00").is_empty()) {
+    let offset = time.trim_start_matches("00:00:00");
+    let is_offset = |o: &str| {
+        o.starts_with(['+', '-'])
+            && o.len() > 1
+            && o[1..].chars().all(|c| c.is_ascii_digit() || c == ':')
+    };
+    if !(time.is_empty()
+        || (time.starts_with("00:00:00") && (offset.is_empty() || is_offset(offset))))
+    {
         return Err(format!("bound {t} is not at midnight"));
     }
     NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -190,7 +199,9 @@ pub fn plan(
         if covered {
             for (p, _) in &overlapping {
                 let sql_name = quote::qualified(&p.schema, &p.name);
-                if !storage.iter().all(|o| p.reloptions.contains(o)) && !with.is_empty() {
+                let altered = plan.alters.iter().any(|(t, _)| *t == sql_name);
+                if !storage.iter().all(|o| p.reloptions.contains(o)) && !with.is_empty() && !altered
+                {
                     plan.alters.push((
                         sql_name.clone(),
                         format!("ALTER TABLE {sql_name} SET ({with})"),
@@ -248,7 +259,11 @@ fn default_check(
         quote::local_literal(&month.to_string()),
         quote::local_literal(&next.to_string()),
     );
-    let range = format!("{col} >= {from} AND {col} < {to}");
+    let range = format!(
+        "{col} {} {from} AND {col} {} {to}",
+        crate::table::op(">="),
+        crate::table::op("<")
+    );
     let part = quote::qualified(&mart.schema, &partition_name(&mart.name, month));
     let cols = mart
         .columns

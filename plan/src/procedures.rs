@@ -9,18 +9,16 @@ use crate::snapshot::{MartTable, Schemas, Section};
 use crate::table::{plan_table, PlanOptions};
 use crate::window::Window;
 use chrono::NaiveDate;
-use heck::ToSnakeCase;
 
 /// Stand-ins rendered in the description, replaced by the call's values at run time.
 const ACCOUNTS: &str = "__ACCOUNT_IDS__";
 const START: &str = "1900-01-01";
 const END_EXCLUSIVE: &str = "1900-01-02";
 
-/// The procedure name of a section: `dm_sync_<section in snake_case>`, at most 63 bytes.
+/// The procedure name of a section: `dm_sync_<section>` (section names are already lowercase
+/// identifiers of at most 48 bytes, so distinct sections get distinct procedures).
 pub fn procedure_name(section: &str) -> String {
-    let mut name = format!("dm_sync_{}", section.to_snake_case());
-    name.truncate(63);
-    name
+    format!("dm_sync_{section}")
 }
 
 /// `"schema"."dm_sync_<section>"`.

@@ -208,12 +208,17 @@ pub fn create_run(r: &NewRun) -> String {
     )
 }
 
+/// Missing accounts a notification lists (the run row keeps them all): payloads stay far
+/// below pg_notify's 8000 bytes.
+pub const MISSING_SHOWN: usize = 20;
+
 /// The notification of a new run.
 pub fn run_started(run_id: i64, r: &NewRun) -> String {
     notify(json!({
         "event": "run_start", "run_id": run_id, "section": r.section, "status": RunStatus::Running,
         "tables": r.steps.len(), "accounts": r.accounts.ids.len(),
-        "missing_accounts": r.accounts.missing, "start_date": r.window.start.to_string(),
+        "missing_accounts": r.accounts.missing.iter().take(MISSING_SHOWN).collect::<Vec<_>>(),
+        "missing_count": r.accounts.missing.len(), "start_date": r.window.start.to_string(),
         "end_date": r.window.end.to_string(), "mode": r.mode, "resumed_from": r.resumed_from,
     }))
 }

@@ -115,7 +115,6 @@ fn ambiguous_and_missing_columns_are_explained() {
 /// Candidates for an unmatched column are computed from its whole name, even when it holds
 /// a space.
 #[test]
-#[ignore = "bug: discover.rs match_columns/explain_missing take `m.split(' ').next()` as the column name, so an unmatched column \"ad text\" gets candidates for \"ad\" (e.g. \"header\")"]
 fn candidates_use_the_whole_column_name() {
     let fx = fixture("kakao_resource");
     let mut mart = fx.mart_tables[2].clone();

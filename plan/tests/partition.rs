@@ -360,7 +360,6 @@ fn partial_months_and_odd_bounds_are_refused() {
 /// Partitions that pg_datamart itself created on a `timestamp with time zone` key come back
 /// from pg_get_expr as `'2024-01-01 00:00:00+09'` and must still be recognised as monthly.
 #[test]
-#[ignore = "bug: partition::parse_bound refuses timestamptz bounds ('2024-01-01 00:00:00+09') as \"not at midnight\", so a table partitioned on a timestamptz date column can never be synced once it has a partition"]
 fn timestamptz_bounds_are_recognised() {
     let w = Window {
         start: ymd(2024, 1, 10),
@@ -385,7 +384,6 @@ fn timestamptz_bounds_are_recognised() {
 
 /// A partition spanning several months of the window gets its ALTER once, not once per month.
 #[test]
-#[ignore = "bug: partition::plan pushes the same ALTER TABLE ... SET (...) once per window month a multi-month partition covers (partition.rs, `plan.alters.push` has no dedup unlike `touched`)"]
 fn multi_month_partitions_are_altered_once() {
     let w = Window {
         start: ymd(2024, 1, 1),
@@ -410,7 +408,6 @@ fn multi_month_partitions_are_altered_once() {
 /// The DEFAULT partition's count query is a local statement like the others: operators
 /// written `OPERATOR(pg_catalog.op)`.
 #[test]
-#[ignore = "bug: partition.rs default_check builds `\"col\" >= '...' AND \"col\" < '...'` with bare operators, the only local table statement not using OPERATOR(pg_catalog.>=)/(<)"]
 fn default_checks_qualify_their_operators() {
     let fx = fixture("facebook_resource");
     let mart = &fx.mart_tables[2];

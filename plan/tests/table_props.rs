@@ -578,7 +578,6 @@ fn descriptions_are_comments_with_stand_ins() {
 /// Distinct section names (as `config::check_section_name` accepts them) get distinct
 /// generated procedures.
 #[test]
-#[ignore = "bug: procedures::procedure_name snake-cases the section name, so valid distinct sections collide: 'a__b' and 'a_b' both give dm_sync_a_b, 'x_' and 'x' both give dm_sync_x"]
 fn procedure_names_are_distinct_for_distinct_sections() {
     use pg_datamart_plan::config::check_section_name;
     let mut seen = std::collections::HashMap::new();

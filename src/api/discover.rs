@@ -7,8 +7,8 @@ use crate::catalog::{self, read_json};
 use crate::error::{DmResult, SpiContext};
 use pg_datamart_plan::discover::match_columns;
 use pg_datamart_plan::quote;
-use pg_datamart_plan::MappingSource;
 use pg_datamart_plan::snapshot::{Section, SectionTable};
+use pg_datamart_plan::MappingSource;
 use pgrx::prelude::*;
 use std::collections::BTreeMap;
 
@@ -106,7 +106,14 @@ fn discover_columns(
                     .iter()
                     .map(|(m, r, how)| format!("{m} <- {} ({how})", quote::ident(r)))
                     .collect(),
-                show(&report.unmatched_mart, " candidates: "),
+                report
+                    .declared_missing
+                    .iter()
+                    .map(|(m, r)| {
+                        format!("{m} (declared as \"{r}\", which the warehouse table lacks)")
+                    })
+                    .chain(show(&report.unmatched_mart, " candidates: "))
+                    .collect(),
                 report.unmatched_remote.clone(),
                 show(&report.ambiguous, ": "),
             ));
