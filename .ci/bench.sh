@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # pg_datamart benchmark (`make bench`): load one window of a wide and a narrow Facebook table
-# from a warehouse database into the mart, three ways, and compare wall-clock times.
+# from a warehouse database into the mart, several ways, and compare wall-clock times, the
+# syncing backend's peak private memory and the WAL each run writes.
 #
-#   dm_sync  CALL dm_sync('bench_<table>', '0', start, end)         pg_datamart, set-based
-#   rowloop  CALL rs_bench_<table>_dumps('0', start, end)           the old generated procedures:
-#                                                                   dblink + one INSERT per row
-#   copy     DELETE ...; psql COPY TO STDOUT | psql COPY FROM STDIN  the raw bound
+#   dm_sync    CALL dm_sync('bench_<table>', '0', start, end)          pg_datamart
+#   insel      DELETE ...; INSERT ... SELECT * FROM dblink(...) AS t(...)  what a user writes by hand
+#   rowloop    CALL rs_bench_<table>_dumps('0', start, end)             the old generated procedures:
+#                                                                       dblink + one INSERT per row
+#   copy       DELETE ...; psql COPY TO STDOUT | psql COPY FROM STDIN   a COPY pipe
+#   localcopy  DELETE ...; COPY ... FROM '<file already on disk>'       the bound: a local COPY
+#
+# Ratios are to the local-COPY bound measured in the same run (to dm_sync when localcopy is
+# not among METHODS). Memory is the peak RssAnon (private anonymous memory, shared buffers not
+# included) of the backend that runs the method, sampled every 50 ms from /proc (needs root or
+# the postgres user); WAL is pg_current_wal_lsn() after minus before.
 #
 # Assumes the extension is installed (`cargo pgrx install --release`). Runs a throwaway cluster
 # (.ci/pg.sh) holding two databases: `warehouse` (sql/bench/warehouse.sql, built once and reused
@@ -23,7 +31,7 @@
 #   ROWS_WIDE=1000000 ROWS_NARROW=1000000  rows in the window (per table)
 #   ACCOUNTS=200                           accounts served by the mart
 #   REPS=3                                 repetitions per method
-#   TABLES="wide narrow"  METHODS="dm_sync rowloop copy"
+#   TABLES="wide narrow"  METHODS="dm_sync insel rowloop localcopy" (copy: also the pipe)
 #   VERIFY=full|count                      full: also compare a content checksum
 #   BENCH_CLUSTER=bench BENCH_PORT=28818   cluster name / port for .ci/pg.sh
 #   KEEP_CLUSTER=1                         leave the cluster running at the end
@@ -38,7 +46,7 @@ ROWS_NARROW=${ROWS_NARROW:-1000000}
 ACCOUNTS=${ACCOUNTS:-200}
 REPS=${REPS:-3}
 TABLES=${TABLES:-wide narrow}
-METHODS=${METHODS:-dm_sync rowloop copy}
+METHODS=${METHODS:-dm_sync insel rowloop localcopy}
 VERIFY=${VERIFY:-full}
 CLUSTER=${BENCH_CLUSTER:-bench}
 PORT=${BENCH_PORT:-28818}
@@ -62,7 +70,7 @@ for v in ROWS_WIDE ROWS_NARROW ACCOUNTS REPS; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 (( ROWS_WIDE >= 140 && ROWS_NARROW >= 140 )) || die "ROWS_WIDE and ROWS_NARROW must be >= 140"
-for m in $METHODS; do [[ $m =~ ^(dm_sync|rowloop|copy)$ ]] || die "unknown method $m (dm_sync rowloop copy)"; done
+for m in $METHODS; do [[ $m =~ ^(dm_sync|insel|rowloop|copy|localcopy)$ ]] || die "unknown method $m (dm_sync insel rowloop copy localcopy)"; done
 for t in $TABLES; do [[ $t =~ ^(wide|narrow)$ ]] || die "unknown table $t (wide narrow)"; done
 use_ext=0
 [[ " $METHODS " == *" dm_sync "* ]] && use_ext=1
@@ -143,7 +151,8 @@ EXTVERSION=$(q mart "SELECT coalesce((SELECT extversion FROM pg_extension WHERE 
 # ---------------------------------------------------------------------------------------------
 declare -A REMOTE=([wide]=facebook_ad_creative [narrow]=facebook_ad_seg_daily_report)
 declare -A EXPECTED=([wide]=$ROWS_WIDE [narrow]=$ROWS_NARROW)
-declare -A LABEL=([dm_sync]="dm_sync (pg_datamart)" [rowloop]="row-by-row procedure (old)" [copy]="COPY pipe (bound)")
+declare -A LABEL=([dm_sync]="dm_sync (pg_datamart)" [insel]="INSERT ... SELECT FROM dblink (by hand)"
+                  [rowloop]="row-by-row procedure (old)" [copy]="COPY pipe" [localcopy]="local COPY FROM file (bound)")
 dm_ok=0   # succeeded dm.run rows expected so far
 
 # Run a step, its output to the log; on failure show the log's tail and stop.
@@ -156,9 +165,39 @@ settle() {   # same starting state for every run: no dead tuples, fresh statisti
 
 copy_load() {   # table cols: delete the window, then COPY through a pipe
     local mt=${REMOTE[$1]}_dm wt=${REMOTE[$1]} cols=$2
-    q mart "DELETE FROM $mt WHERE collected_at BETWEEN '$WS' AND '$WE' AND account_id IN (SELECT account_id FROM facebook_account_dm)" \
+    q mart "DELETE FROM $mt WHERE $WINDOW_SQL" \
         && "${PSQL[@]}" -d warehouse -c "COPY (SELECT $cols FROM public.$wt WHERE collected_at >= '$WS' AND collected_at <= '$WE' AND account_id IN ($ACCLIST)) TO STDOUT" \
-            | "${PSQL[@]}" -d mart -c "COPY $mt ($cols) FROM STDIN"
+            | PGAPPNAME=bench_run "${PSQL[@]}" -d mart -c "COPY $mt ($cols) FROM STDIN"
+}
+
+WINDOW_SQL="collected_at BETWEEN '$WS' AND '$WE' AND account_id IN (SELECT account_id FROM facebook_account_dm)"
+
+localcopy_load() {   # table cols: delete the window, then COPY from the file written beforehand
+    local mt=${REMOTE[$1]}_dm
+    PGAPPNAME=bench_run q mart "DELETE FROM $mt WHERE $WINDOW_SQL; COPY $mt ($2) FROM '$DIR/$1.copy'"
+}
+
+insel_load() {   # table cols coldefs: delete the window, then INSERT ... SELECT FROM dblink
+    local mt=${REMOTE[$1]}_dm wt=${REMOTE[$1]} remote
+    remote="SELECT $2 FROM public.$wt WHERE collected_at >= '$WS' AND collected_at <= '$WE' AND account_id IN ($ACCLIST)"
+    PGAPPNAME=bench_run q mart "DELETE FROM $mt WHERE $WINDOW_SQL;
+        INSERT INTO $mt ($2) SELECT * FROM dblink('redshift_prd', $(q mart "SELECT quote_literal(\$\$$remote\$\$)")) AS t($3)"
+}
+
+# Peak RssAnon (kB) of the backend whose application_name is bench_run, until it exits.
+sample_memory() {
+    local out=$1 pid="" max=0 v
+    for _ in $(seq 1 400); do
+        pid=$(q postgres "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench_run' LIMIT 1" 2>/dev/null || true)
+        [[ -n $pid ]] && break
+        sleep 0.02
+    done
+    while [[ -n $pid && -r /proc/$pid/status ]]; do
+        v=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+        [[ -n $v ]] && (( v > max )) && max=$v
+        sleep 0.05
+    done
+    echo "$max" >"$out"
 }
 
 checksum_sql() {   # table cols where: count and content checksum of the rows
@@ -191,6 +230,12 @@ for t in $TABLES; do
                         FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '$wt'")
     want=$(q warehouse "$(checksum_sql "public.$wt" "$cols" "collected_at BETWEEN '$WS' AND '$WE' AND account_id IN ($ACCLIST)")")
     [[ ${want%%|*} == "${EXPECTED[$t]}" ]] || die "warehouse window of $wt holds ${want%%|*} rows, expected ${EXPECTED[$t]}"
+    coldefs=$(q mart "SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY array_position(string_to_array(replace('$cols', '\"', ''), ', '), a.attname::text))
+                        FROM pg_attribute a WHERE a.attrelid = '$mt'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                         AND a.attname::text = ANY (string_to_array(replace('$cols', '\"', ''), ', '))")
+    if [[ " $METHODS " == *" localcopy "* ]]; then   # the bound's input, on disk before any timing
+        logged q warehouse "COPY (SELECT $cols FROM public.$wt WHERE collected_at >= '$WS' AND collected_at <= '$WE' AND account_id IN ($ACCLIST)) TO '$DIR/$t.copy'"
+    fi
 
     # Warm-up (untimed): two loads, so the table, its index and free space are in the steady
     # state every timed run sees (previous copy of the window present, its old space free).
@@ -208,16 +253,25 @@ for t in $TABLES; do
             m=${ms[$(((r - 1 + i) % n))]}
             settle "$mt"
             echo "== $t rep $r $m" >>"$LOG"
+            lsn0=$(q mart "SELECT pg_current_wal_lsn()")
+            sample_memory "$DIR/mem" &
+            sampler=$!
             t0=$(now)
             case $m in
-            dm_sync) logged q mart "CALL dm_sync('bench_$t', '0', '$WS', '$WE')" ;;
-            rowloop) logged q mart "CALL rs_bench_${t}_dumps('0', '$WS', '$WE')" ;;
+            dm_sync) PGAPPNAME=bench_run logged q mart "CALL dm_sync('bench_$t', '0', '$WS', '$WE')" ;;
+            insel) logged insel_load "$t" "$cols" "$coldefs" ;;
+            rowloop) PGAPPNAME=bench_run logged q mart "CALL rs_bench_${t}_dumps('0', '$WS', '$WE')" ;;
             copy) logged copy_load "$t" "$cols" ;;
+            localcopy) logged localcopy_load "$t" "$cols" ;;
             esac
             secs=$(elapsed "$t0" "$(now)")
+            wait "$sampler" || true
+            mem_kb=$(cat "$DIR/mem" 2>/dev/null || echo 0)
+            wal=$(q mart "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$lsn0')::bigint")
             verify "$t" "$m" "$cols" "$want"
-            printf '%s\t%s\t%s\t%s\n' "$t" "$m" "$r" "$secs" >>"$RUNS"
-            printf 'bench: %-6s rep %d/%d  %-8s %9s s\n' "$t" "$r" "$REPS" "$m" "$secs"
+            printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$m" "$r" "$secs" "$mem_kb" "$wal" >>"$RUNS"
+            printf 'bench: %-6s rep %d/%d  %-9s %9s s  %6s MiB  WAL %s MiB\n' "$t" "$r" "$REPS" "$m" "$secs" \
+                "$((mem_kb / 1024))" "$((wal / 1048576))"
         done
     done
 done
@@ -264,20 +318,24 @@ narrow_bytes=$(q warehouse "SELECT (pg_table_size('facebook_ad_seg_daily_report'
     echo "- warehouse and mart in one cluster, dblink over TCP 127.0.0.1; settings: ${SETTINGS[*]} (durability defaults)"
     echo "- each run deletes the previous copy of the window and loads it again; VACUUM + CHECKPOINT before each run"
     echo
-    echo "| table | rows | method | median s | rows/s | vs dm_sync | runs (s) |"
-    echo "|---|---:|---|---:|---:|---:|---|"
+    bound_method=dm_sync
+    [[ " $METHODS " == *" localcopy "* ]] && bound_method=localcopy
+    echo "| table | rows | method | median s | rows/s | x ${LABEL[$bound_method]%% (*} | peak private MiB | WAL MiB | runs (s) |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---|"
     for t in $TABLES; do
         base=""
-        if [[ " $METHODS " == *" dm_sync "* ]]; then
-            base=$(awk -F'\t' -v t="$t" '$1 == t && $2 == "dm_sync" { print $4 }' "$RUNS" | median)
+        if [[ " $METHODS " == *" $bound_method "* ]]; then
+            base=$(awk -F'\t' -v t="$t" -v m="$bound_method" '$1 == t && $2 == m { print $4 }' "$RUNS" | median)
         fi
         for m in $METHODS; do
             runs=$(awk -F'\t' -v t="$t" -v m="$m" '$1 == t && $2 == m { print $4 }' "$RUNS")
             med=$(median <<<"$runs")
+            mem=$(awk -F'\t' -v t="$t" -v m="$m" '$1 == t && $2 == m { print $5 / 1024 }' "$RUNS" | median)
+            wal=$(awk -F'\t' -v t="$t" -v m="$m" '$1 == t && $2 == m { print $6 / 1048576 }' "$RUNS" | median)
             rate=$(awk -v r="${EXPECTED[$t]}" -v s="$med" 'BEGIN { printf "%.0f", (s > 0 ? r / s : 0) }')
             ratio=-
-            [[ -n $base ]] && ratio=$(awk -v s="$med" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0 ? s / b : 0) }')
-            echo "| $t | ${EXPECTED[$t]} | ${LABEL[$m]} | $med | $rate | $ratio | $(echo $runs | tr ' ' ',' | sed 's/,/, /g') |"
+            [[ -n $base ]] && ratio=$(awk -v s="$med" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? s / b : 0) }')
+            echo "| $t | ${EXPECTED[$t]} | ${LABEL[$m]} | $med | $rate | $ratio | ${mem%.*} | ${wal%.*} | $(echo $runs | tr ' ' ',' | sed 's/,/, /g') |"
         done
     done
     echo
