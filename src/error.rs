@@ -60,6 +60,16 @@ pub enum DmError {
     #[error("{0}")]
     Plan(PlanError),
 
+    /// The warehouse refused the connection or failed the query (its SQLSTATE, or 08xxx for
+    /// connection trouble). Passwords are masked before they get here.
+    #[error("{message}")]
+    Remote {
+        code: PgSqlErrorCode,
+        message: String,
+        detail: String,
+        hint: String,
+    },
+
     /// An SPI call failed in a way PostgreSQL did not already report (a bug in pg_datamart).
     #[error("internal error in pg_datamart while {doing}: {source}")]
     Spi {
@@ -121,6 +131,7 @@ impl DmError {
                 Code::InvalidColumnReference => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
                 Code::CheckViolation => PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
             },
+            DmError::Remote { code, .. } => *code,
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }
     }
@@ -154,6 +165,18 @@ impl From<DmError> for ErrorReport {
             | DmError::UndefinedObject { hint, .. }
             | DmError::Duplicate { hint, .. }
             | DmError::InTransactionBlock { hint, .. } => report.set_hint(hint),
+            DmError::Remote { detail, hint, .. } => {
+                let report = if detail.is_empty() {
+                    report
+                } else {
+                    report.set_detail(detail)
+                };
+                if hint.is_empty() {
+                    report
+                } else {
+                    report.set_hint(hint)
+                }
+            }
             DmError::Conflict { detail, hint, .. } => {
                 let report = if detail.is_empty() {
                     report

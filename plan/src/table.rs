@@ -92,6 +92,23 @@ pub struct FetchLink {
     pub disconnect: String,
 }
 
+/// How the executor streams a table's rows from the warehouse into `COPY FROM` (delete_insert):
+/// the warehouse connection's server and setup statements, and COPY's column list (the mart
+/// columns in the order of the remote select list, then the bookkeeping columns that get the
+/// load's timestamp). The remote queries are [`TablePlan::remote_sqls`], the DELETE is the
+/// load's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamPlan {
+    pub server: String,
+    pub application_name: String,
+    /// Run on the warehouse connection before the queries (the statement_timeout backstop).
+    pub remote_setup: Vec<String>,
+    /// Mart column names (unquoted), one per remote select-list entry, in that order.
+    pub columns: Vec<String>,
+    /// Bookkeeping columns (unquoted) set to the load's timestamp, after `columns`.
+    pub stamps: Vec<String>,
+}
+
 /// How to plan: account ids per remote statement, the load mode, and the warehouse-side
 /// statement_timeout of each pull (None: none).
 #[derive(Debug, Clone)]
@@ -112,6 +129,8 @@ pub struct TablePlan {
     /// `"col" type, ...` for `AS r(...)`.
     pub column_definitions: String,
     pub fetch: FetchLink,
+    /// The streaming path of delete_insert.
+    pub stream: StreamPlan,
     /// Partitions to create or to give the section's storage parameters, and those written to.
     pub partitions: PartitionPlan,
     pub load: LoadSql,
@@ -248,6 +267,21 @@ pub fn plan_table(
         .collect::<Vec<_>>()
         .join(", ");
     let fetch = fetch_link(schemas, &section.server, opts.remote_timeout_ms);
+    let stream = StreamPlan {
+        server: section.server.clone(),
+        application_name: "pg_datamart fetch".into(),
+        remote_setup: opts
+            .remote_timeout_ms
+            .map(|ms| format!("SET statement_timeout = {ms}"))
+            .into_iter()
+            .collect(),
+        columns: columns.iter().map(|c| c.mart.clone()).collect(),
+        stamps: ["created_at", "updated_at"]
+            .into_iter()
+            .filter(|s| mart.has_settable(s))
+            .map(String::from)
+            .collect(),
+    };
     let source = |remote: &str| {
         format!(
             "{}({}, {}) AS r({column_definitions})",
@@ -412,6 +446,7 @@ pub fn plan_table(
         remote_sqls,
         column_definitions,
         fetch,
+        stream,
         partitions,
         load,
         analyze,

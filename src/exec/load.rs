@@ -33,6 +33,52 @@ pub fn load_table(
         for sql in &plan.partitions.creates {
             run(client, sql, "creating a partition")?;
         }
+        Ok::<_, DmError>(())
+    })?;
+    let counts = match &plan.load {
+        LoadSql::DeleteInsert { delete, .. } => {
+            stream_delete_insert(plan, delete, on_remote_pid)?
+        }
+        LoadSql::Upsert { .. } => upsert_via_dblink(plan, on_remote_pid)?,
+    };
+    let threshold = crate::gucs::analyze_threshold();
+    if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
+        for (_, sql) in plan.analyze.iter().filter(|(t, _)| !busy.contains(t)) {
+            Spi::run(sql).doing("analyzing the loaded partitions")?;
+        }
+    }
+    Ok(counts)
+}
+
+/// delete_insert: connect to the warehouse (libpq, single-row mode), delete the window, and
+/// stream the remote queries' rows into the mart table through COPY FROM.
+fn stream_delete_insert(
+    plan: &TablePlan,
+    delete: &str,
+    on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
+) -> DmResult<LoadCounts> {
+    let wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
+    on_remote_pid(wh.backend_pid())?;
+    let stamp = Spi::get_one::<String>("SELECT pg_catalog.now()::pg_catalog.text")
+        .doing("reading the load's timestamp")?
+        .unwrap_or_default();
+    let deleted = Spi::connect_mut(|client| run(client, delete, "deleting the window"))?;
+    let streamed =
+        crate::exec::stream::copy_into(wh, &plan.stream, plan.mart_oid, &plan.remote_sqls, &stamp)?;
+    Ok(LoadCounts {
+        fetched: streamed.fetched,
+        deleted,
+        inserted: streamed.inserted,
+        updated: 0,
+    })
+}
+
+/// upsert, still through dblink and a stage table.
+fn upsert_via_dblink(
+    plan: &TablePlan,
+    on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
+) -> DmResult<LoadCounts> {
+    Spi::connect_mut(|client| {
         // A fetch connection left by an interrupted load of this session is closed first.
         run(client, &plan.fetch.reset, "closing an old fetch connection")?;
         for sql in &plan.fetch.connect {
@@ -46,19 +92,7 @@ pub fn load_table(
     on_remote_pid(pid)?;
     let counts = Spi::connect_mut(|client| {
         let counts = match &plan.load {
-            LoadSql::DeleteInsert { delete, inserts } => {
-                let deleted = run(client, delete, "deleting the window")?;
-                let mut inserted = 0;
-                for sql in inserts {
-                    inserted += run(client, sql, "inserting fetched rows")?;
-                }
-                LoadCounts {
-                    fetched: inserted,
-                    deleted,
-                    inserted,
-                    updated: 0,
-                }
-            }
+            LoadSql::DeleteInsert { .. } => unreachable!("delete_insert streams"),
             LoadSql::Upsert {
                 key,
                 create_stage,
@@ -126,11 +160,5 @@ pub fn load_table(
         )?;
         Ok::<_, DmError>(counts)
     })?;
-    let threshold = crate::gucs::analyze_threshold();
-    if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
-        for (_, sql) in plan.analyze.iter().filter(|(t, _)| !busy.contains(t)) {
-            Spi::run(sql).doing("analyzing the loaded partitions")?;
-        }
-    }
     Ok(counts)
 }

@@ -4,3 +4,4 @@
 pub mod fetch;
 pub mod load;
 pub mod partition;
+pub mod stream;

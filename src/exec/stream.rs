@@ -1,0 +1,663 @@
+//! Stream: rows go from the warehouse straight into PostgreSQL's `COPY FROM` machinery.
+//!
+//! - [`Warehouse`] is a libpq connection (through `pq-sys`, the library dblink and postgres_fdw
+//!   link) built from the section's foreign server and the current user's user mapping exactly
+//!   as dblink builds it (`get_connect_string`: libpq keywords only, `user` and secrets only in
+//!   the mapping, no debug options, no client_encoding; dblink's password rule for
+//!   non-superusers). It is non-blocking: every wait is `WaitLatchOrSocket` on the backend's
+//!   latch and the socket, followed by `CHECK_FOR_INTERRUPTS`, so a cancel, terminate or
+//!   statement_timeout stops it at once.
+//! - [`copy_into`] opens the mart table as `COPY ... FROM` would (INSERT privilege on the
+//!   columns, row-level security refused), and runs `BeginCopyFrom` / `CopyFrom` /
+//!   `EndCopyFrom` with a data-source callback that reads the warehouse's rows in single-row
+//!   mode and hands them over as COPY text. Memory: one row's PGresult plus one COPY buffer.
+//! - Closing: the connection lives in a thread-local slot for the callback; a guard owned by
+//!   the Rust frame that calls `CopyFrom` empties the slot when it is dropped, and dropping the
+//!   connection cancels a running warehouse query (`PQcancel`) and closes it (`PQfinish`). A
+//!   PostgreSQL ERROR raised anywhere below (in the callback, in `CopyFrom`, by an interrupt) is
+//!   turned by pgrx's FFI boundary into a Rust panic that unwinds through that frame, so the
+//!   guard runs on every error path. A FATAL (pg_terminate_backend) exits without unwinding:
+//!   an `on_proc_exit` callback empties the slot then.
+
+use crate::error::{DmError, DmResult};
+use pg_datamart_plan::table::StreamPlan;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+use pq_sys as pq;
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+
+/// A libpq connection to the warehouse. Dropping it cancels a running query and closes it.
+pub struct Warehouse {
+    conn: *mut pq::PGconn,
+    in_query: bool,
+    /// Strings that must never appear in a message (the password).
+    secrets: Vec<String>,
+    server: String,
+}
+
+impl Drop for Warehouse {
+    fn drop(&mut self) {
+        // No PostgreSQL API here: this runs while an ERROR unwinds.
+        unsafe {
+            if self.conn.is_null() {
+                return;
+            }
+            if self.in_query {
+                let cancel = pq::PQgetCancel(self.conn);
+                if !cancel.is_null() {
+                    let mut buf = [0 as c_char; 256];
+                    pq::PQcancel(cancel, buf.as_mut_ptr(), buf.len() as c_int);
+                    pq::PQfreeCancel(cancel);
+                }
+            }
+            pq::PQfinish(self.conn);
+            self.conn = std::ptr::null_mut();
+        }
+    }
+}
+
+fn cstr_lossy(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+/// MAKE_SQLSTATE of a five-character SQLSTATE.
+fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
+    let b = s.as_bytes();
+    if b.len() != 5 {
+        return None;
+    }
+    let six = |c: u8| ((c.wrapping_sub(b'0')) & 0x3F) as i32;
+    let code = six(b[0]) + (six(b[1]) << 6) + (six(b[2]) << 12) + (six(b[3]) << 18) + (six(b[4]) << 24);
+    Some(PgSqlErrorCode::from(code))
+}
+
+/// The libpq keyword/value pairs of a server for the current user, as dblink's
+/// `get_connect_string` builds them.
+fn connection_options(server: &str) -> DmResult<(Vec<(String, String)>, Vec<String>)> {
+    let name = CString::new(server).expect("server names have no NUL");
+    let mut pairs = Vec::new();
+    let mut secrets = Vec::new();
+    unsafe {
+        let srv = pg_sys::GetForeignServerByName(name.as_ptr(), false);
+        let fdw = pg_sys::GetForeignDataWrapper((*srv).fdwid);
+        let um = pg_sys::GetUserMapping(pg_sys::GetUserId(), (*srv).serverid);
+        let defaults = pq::PQconndefaults();
+        if defaults.is_null() {
+            return Err(DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+                message: "out of memory reading libpq's connection defaults".into(),
+                detail: String::new(),
+                hint: String::new(),
+            });
+        }
+        // (options, is the user mapping)
+        for (list, in_mapping, is_server) in [
+            ((*fdw).options, false, false),
+            ((*srv).options, false, true),
+            ((*um).options, true, false),
+        ] {
+            let list = pgrx::PgList::<pg_sys::DefElem>::from_pg(list);
+            for def in list.iter_ptr() {
+                let key = cstr_lossy((*def).defname);
+                let Some(secret) = valid_option(defaults, &key, in_mapping, is_server) else {
+                    continue;
+                };
+                let val = cstr_lossy(pg_sys::defGetString(def));
+                if secret && !val.is_empty() {
+                    secrets.push(val.clone());
+                }
+                pairs.push((key, val));
+            }
+        }
+        pq::PQconninfoFree(defaults);
+    }
+    Ok((pairs, secrets))
+}
+
+/// dblink's `is_valid_dblink_option`: Some(is secret) for a keyword it passes on.
+unsafe fn valid_option(
+    defaults: *mut pq::PQconninfoOption,
+    key: &str,
+    in_mapping: bool,
+    in_server: bool,
+) -> Option<bool> {
+    let mut opt = defaults;
+    unsafe {
+        while !(*opt).keyword.is_null() {
+            if cstr_lossy((*opt).keyword) == key {
+                let disp = cstr_lossy((*opt).dispchar);
+                if disp.contains('D') || key == "client_encoding" {
+                    return None;
+                }
+                let secret = disp.contains('*');
+                if key == "user" || secret {
+                    return in_mapping.then_some(secret);
+                }
+                return in_server.then_some(false);
+            }
+            opt = opt.add(1);
+        }
+    }
+    None
+}
+
+impl Warehouse {
+    fn mask(&self, text: &str) -> String {
+        let mut t = text.trim_end().to_string();
+        for s in &self.secrets {
+            t = t.replace(s.as_str(), "********");
+        }
+        t
+    }
+
+    fn conn_error(&self, what: &str) -> DmError {
+        let msg = self.mask(&cstr_lossy(unsafe { pq::PQerrorMessage(self.conn) }));
+        DmError::Remote {
+            code: if what == "connect" {
+                PgSqlErrorCode::ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION
+            } else {
+                PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE
+            },
+            message: if what == "connect" {
+                format!(
+                    "could not connect to the warehouse through foreign server \"{}\": {msg}",
+                    self.server
+                )
+            } else {
+                format!(
+                    "lost the warehouse connection of foreign server \"{}\" while {what}: {msg}",
+                    self.server
+                )
+            },
+            detail: String::new(),
+            hint: String::new(),
+        }
+    }
+
+    /// Connects, interruptibly; runs the plan's setup statements.
+    pub fn connect(plan: &StreamPlan) -> DmResult<Warehouse> {
+        let (options, secrets) = connection_options(&plan.server)?;
+        let superuser = unsafe { pg_sys::superuser() };
+        if !superuser && secrets.is_empty() {
+            return Err(DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+                message: "password is required".into(),
+                detail: "Non-superusers must provide a password in the user mapping.".into(),
+                hint: String::new(),
+            });
+        }
+        let encoding = cstr_lossy(unsafe { pg_sys::GetDatabaseEncodingName() });
+        let mut all = vec![("application_name".to_string(), plan.application_name.clone())];
+        all.extend(options);
+        all.push(("client_encoding".into(), encoding));
+        let keys: Vec<CString> = all
+            .iter()
+            .map(|(k, _)| CString::new(k.as_str()).unwrap_or_default())
+            .collect();
+        let vals: Vec<CString> = all
+            .iter()
+            .map(|(_, v)| CString::new(v.as_str()).unwrap_or_default())
+            .collect();
+        let mut kp: Vec<*const c_char> = keys.iter().map(|k| k.as_ptr()).collect();
+        let mut vp: Vec<*const c_char> = vals.iter().map(|v| v.as_ptr()).collect();
+        kp.push(std::ptr::null());
+        vp.push(std::ptr::null());
+        let conn = unsafe { pq::PQconnectStartParams(kp.as_ptr(), vp.as_ptr(), 0) };
+        if conn.is_null() {
+            return Err(DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
+                message: "out of memory connecting to the warehouse".into(),
+                detail: String::new(),
+                hint: String::new(),
+            });
+        }
+        let mut wh = Warehouse {
+            conn,
+            in_query: false,
+            secrets,
+            server: plan.server.clone(),
+        };
+        if unsafe { pq::PQstatus(conn) } == pq::ConnStatusType::CONNECTION_BAD {
+            return Err(wh.conn_error("connect"));
+        }
+        let mut poll = pq::PostgresPollingStatusType::PGRES_POLLING_WRITING;
+        loop {
+            match poll {
+                pq::PostgresPollingStatusType::PGRES_POLLING_OK => break,
+                pq::PostgresPollingStatusType::PGRES_POLLING_FAILED => {
+                    return Err(wh.conn_error("connect"))
+                }
+                pq::PostgresPollingStatusType::PGRES_POLLING_READING => {
+                    wh.wait(pg_sys::WL_SOCKET_READABLE)
+                }
+                _ => wh.wait(pg_sys::WL_SOCKET_WRITEABLE),
+            }
+            poll = unsafe { pq::PQconnectPoll(conn) };
+        }
+        if !superuser && unsafe { pq::PQconnectionUsedPassword(conn) } == 0 {
+            return Err(DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+                message: "password is required".into(),
+                detail: "Non-superuser cannot connect if the server does not request a password."
+                    .into(),
+                hint: "Target server's authentication method must be changed.".into(),
+            });
+        }
+        if unsafe { pq::PQsetnonblocking(conn, 1) } != 0 {
+            return Err(wh.conn_error("setting up"));
+        }
+        for sql in &plan.remote_setup {
+            wh.send(sql)?;
+            while let Some(res) = wh.next_result(true)? {
+                unsafe { pq::PQclear(res) };
+            }
+        }
+        Ok(wh)
+    }
+
+    pub fn backend_pid(&self) -> i32 {
+        unsafe { pq::PQbackendPID(self.conn) }
+    }
+
+    /// Waits for `events` on the socket or the latch, then serves interrupts.
+    fn wait(&self, events: u32) {
+        unsafe {
+            let sock = pq::PQsocket(self.conn);
+            let rc = pg_sys::WaitLatchOrSocket(
+                pg_sys::MyLatch,
+                (pg_sys::WL_LATCH_SET | pg_sys::WL_EXIT_ON_PM_DEATH | pg_sys::WL_TIMEOUT | events)
+                    as c_int,
+                sock,
+                1000,
+                pg_sys::PG_WAIT_EXTENSION,
+            );
+            if rc & pg_sys::WL_LATCH_SET as c_int != 0 {
+                pg_sys::ResetLatch(pg_sys::MyLatch);
+            }
+        }
+        pg_sys::check_for_interrupts!();
+    }
+
+    /// Sends one statement (simple query protocol), single-row mode for its results.
+    fn send(&mut self, sql: &str) -> DmResult<()> {
+        let q = CString::new(sql).map_err(|_| DmError::Remote {
+            code: PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+            message: "a remote statement contains a NUL byte".into(),
+            detail: String::new(),
+            hint: String::new(),
+        })?;
+        if unsafe { pq::PQsendQuery(self.conn, q.as_ptr()) } != 1 {
+            return Err(self.conn_error("sending a query"));
+        }
+        self.in_query = true;
+        unsafe { pq::PQsetSingleRowMode(self.conn) };
+        loop {
+            match unsafe { pq::PQflush(self.conn) } {
+                0 => return Ok(()),
+                1 => {
+                    self.wait(pg_sys::WL_SOCKET_READABLE | pg_sys::WL_SOCKET_WRITEABLE);
+                    if unsafe { pq::PQconsumeInput(self.conn) } == 0 {
+                        return Err(self.conn_error("sending a query"));
+                    }
+                }
+                _ => return Err(self.conn_error("sending a query")),
+            }
+        }
+    }
+
+    /// The next result of the running statement: None when it is done. `block`: wait for it;
+    /// otherwise `Err(None)`-like behaviour is expressed by [`Poll::Pending`] in `poll_result`.
+    fn next_result(&mut self, block: bool) -> DmResult<Option<*mut pq::PGresult>> {
+        loop {
+            match self.poll_result()? {
+                Poll::Ready(r) => return Ok(r),
+                Poll::Pending if block => self.wait(pg_sys::WL_SOCKET_READABLE),
+                Poll::Pending => unreachable!(),
+            }
+        }
+    }
+
+    /// Ready(Some(tuple or final result)), Ready(None) when the statement is done, or
+    /// Pending when libpq needs more input. Errors are raised with the warehouse's SQLSTATE.
+    fn poll_result(&mut self) -> DmResult<Poll> {
+        unsafe {
+            if pq::PQisBusy(self.conn) != 0 {
+                if pq::PQconsumeInput(self.conn) == 0 {
+                    return Err(self.conn_error("reading rows"));
+                }
+                if pq::PQisBusy(self.conn) != 0 {
+                    return Ok(Poll::Pending);
+                }
+            }
+            let res = pq::PQgetResult(self.conn);
+            if res.is_null() {
+                self.in_query = false;
+                return Ok(Poll::Ready(None));
+            }
+            match pq::PQresultStatus(res) {
+                pq::ExecStatusType::PGRES_SINGLE_TUPLE
+                | pq::ExecStatusType::PGRES_TUPLES_OK
+                | pq::ExecStatusType::PGRES_COMMAND_OK => Ok(Poll::Ready(Some(res))),
+                _ => {
+                    let field = |f: u8| cstr_lossy(pq::PQresultErrorField(res, f as c_int));
+                    let state = field(pq::PG_DIAG_SQLSTATE);
+                    let mut primary = field(pq::PG_DIAG_MESSAGE_PRIMARY);
+                    if primary.is_empty() {
+                        primary = cstr_lossy(pq::PQerrorMessage(self.conn));
+                    }
+                    let detail = field(pq::PG_DIAG_MESSAGE_DETAIL);
+                    let hint = field(pq::PG_DIAG_MESSAGE_HINT);
+                    pq::PQclear(res);
+                    Err(DmError::Remote {
+                        code: sqlstate_code(&state)
+                            .unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
+                        message: format!(
+                            "the warehouse query on foreign server \"{}\" failed: {}",
+                            self.server,
+                            self.mask(&primary)
+                        ),
+                        detail: self.mask(&detail),
+                        hint: self.mask(&hint),
+                    })
+                }
+            }
+        }
+    }
+}
+
+enum Poll {
+    Ready(Option<*mut pq::PGresult>),
+    Pending,
+}
+
+/// What the COPY callback reads from: the connection, the queries still to run, and the COPY
+/// text not yet handed over.
+struct Feed {
+    wh: Warehouse,
+    queries: Vec<String>,
+    next_query: usize,
+    running: bool,
+    ncols: usize,
+    /// `\t<stamp>` for each bookkeeping column, then `\n`.
+    tail: Vec<u8>,
+    buf: Vec<u8>,
+    pos: usize,
+    fetched: i64,
+    done: bool,
+}
+
+enum Step {
+    Row,
+    Pending,
+    End,
+}
+
+impl Feed {
+    /// Appends the next row to `buf` if one is available without waiting.
+    fn step(&mut self) -> DmResult<Step> {
+        loop {
+            if !self.running {
+                if self.next_query >= self.queries.len() {
+                    return Ok(Step::End);
+                }
+                let sql = std::mem::take(&mut self.queries[self.next_query]);
+                self.next_query += 1;
+                self.wh.send(&sql)?;
+                self.running = true;
+            }
+            match self.wh.poll_result()? {
+                Poll::Pending => return Ok(Step::Pending),
+                Poll::Ready(None) => {
+                    self.running = false;
+                }
+                Poll::Ready(Some(res)) => unsafe {
+                    if pq::PQresultStatus(res) == pq::ExecStatusType::PGRES_SINGLE_TUPLE {
+                        let n = pq::PQnfields(res) as usize;
+                        if n != self.ncols {
+                            pq::PQclear(res);
+                            return Err(DmError::Remote {
+                                code: PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
+                                message: format!(
+                                    "the warehouse returned {n} columns where {} were asked for",
+                                    self.ncols
+                                ),
+                                detail: String::new(),
+                                hint: String::new(),
+                            });
+                        }
+                        for i in 0..n {
+                            if i > 0 {
+                                self.buf.push(b'\t');
+                            }
+                            if pq::PQgetisnull(res, 0, i as c_int) != 0 {
+                                self.buf.extend_from_slice(b"\\N");
+                            } else {
+                                let p = pq::PQgetvalue(res, 0, i as c_int) as *const u8;
+                                let len = pq::PQgetlength(res, 0, i as c_int) as usize;
+                                escape_into(&mut self.buf, std::slice::from_raw_parts(p, len));
+                            }
+                        }
+                        self.buf.extend_from_slice(&self.tail);
+                        pq::PQclear(res);
+                        self.fetched += 1;
+                        return Ok(Step::Row);
+                    }
+                    pq::PQclear(res);
+                },
+            }
+        }
+    }
+
+    /// Fills `out` with up to `max` bytes; 0 only at the end of the data.
+    fn read(&mut self, out: *mut u8, max: usize) -> DmResult<usize> {
+        loop {
+            let avail = self.buf.len() - self.pos;
+            if avail >= max || self.done {
+                break;
+            }
+            match self.step()? {
+                Step::Row => {}
+                Step::End => self.done = true,
+                Step::Pending if avail > 0 => break,
+                Step::Pending => self.wh.wait(pg_sys::WL_SOCKET_READABLE),
+            }
+        }
+        let n = (self.buf.len() - self.pos).min(max);
+        unsafe { std::ptr::copy_nonoverlapping(self.buf.as_ptr().add(self.pos), out, n) };
+        self.pos += n;
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+        } else if self.pos > 1 << 20 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        Ok(n)
+    }
+}
+
+/// COPY text format: backslash, tab, newline and carriage return escaped.
+fn escape_into(buf: &mut Vec<u8>, v: &[u8]) {
+    let mut start = 0;
+    for (i, &c) in v.iter().enumerate() {
+        let esc = match c {
+            b'\\' => b'\\',
+            b'\t' => b't',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            _ => continue,
+        };
+        buf.extend_from_slice(&v[start..i]);
+        buf.push(b'\\');
+        buf.push(esc);
+        start = i + 1;
+    }
+    buf.extend_from_slice(&v[start..]);
+}
+
+thread_local! {
+    static FEED: RefCell<Option<Feed>> = const { RefCell::new(None) };
+}
+
+static mut EXIT_HOOKED: bool = false;
+
+#[pg_guard]
+unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
+    // Cancels a warehouse query left running by a FATAL exit (pg_terminate_backend).
+    let _ = FEED.try_with(|f| f.try_borrow_mut().map(|mut f| f.take()));
+}
+
+/// Empties the callback's slot (cancelling and closing the connection) when dropped.
+struct SlotGuard;
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let _ = FEED.try_with(|f| f.try_borrow_mut().map(|mut f| f.take()));
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn data_source(outbuf: *mut c_void, _minread: c_int, maxread: c_int) -> c_int {
+    let r = FEED.with(|f| {
+        let mut f = f.borrow_mut();
+        let feed = f.as_mut().expect("pg_datamart: COPY callback without a feed");
+        feed.read(outbuf as *mut u8, maxread.max(0) as usize)
+    });
+    match r {
+        Ok(n) => n as c_int,
+        Err(e) => {
+            pgrx::pg_sys::panic::ErrorReport::from(e).report(PgLogLevel::ERROR);
+            unreachable!("ERROR does not return")
+        }
+    }
+}
+
+/// Counts of one streamed load.
+pub struct Streamed {
+    pub fetched: i64,
+    pub inserted: i64,
+}
+
+/// Streams the rows of `queries` from `wh` into the mart table `mart_oid` through COPY FROM.
+/// `stamp` is the COPY text of the load's timestamp for the bookkeeping columns.
+pub fn copy_into(
+    wh: Warehouse,
+    plan: &StreamPlan,
+    mart_oid: u32,
+    queries: &[String],
+    stamp: &str,
+) -> DmResult<Streamed> {
+    unsafe {
+        if !EXIT_HOOKED {
+            pg_sys::on_proc_exit(Some(close_on_exit), pg_sys::Datum::from(0usize));
+            EXIT_HOOKED = true;
+        }
+    }
+    let mut tail = Vec::new();
+    for _ in &plan.stamps {
+        tail.push(b'\t');
+        escape_into(&mut tail, stamp.as_bytes());
+    }
+    tail.push(b'\n');
+    let guard = SlotGuard;
+    FEED.with(|f| {
+        *f.borrow_mut() = Some(Feed {
+            wh,
+            queries: queries.to_vec(),
+            next_query: 0,
+            running: false,
+            ncols: plan.columns.len(),
+            tail,
+            buf: Vec::with_capacity(128 * 1024),
+            pos: 0,
+            fetched: 0,
+            done: false,
+        })
+    });
+    let names: Vec<&String> = plan.columns.iter().chain(plan.stamps.iter()).collect();
+    let inserted = unsafe {
+        let oid = pg_sys::Oid::from(mart_oid);
+        let lock = pg_sys::RowExclusiveLock as pg_sys::LOCKMODE;
+        let rel = pg_sys::table_open(oid, lock);
+        let pstate = pg_sys::make_parsestate(std::ptr::null_mut());
+        (*pstate).p_sourcetext = c"pg_datamart streaming load".as_ptr();
+        let nsitem = pg_sys::addRangeTableEntryForRelation(
+            pstate,
+            rel,
+            lock as c_int,
+            std::ptr::null_mut(),
+            false,
+            false,
+        );
+        let rte = (*nsitem).p_rte;
+        (*rte).requiredPerms = pg_sys::ACL_INSERT as pg_sys::AclMode;
+        // Column numbers of the COPY list, for the column privileges COPY checks.
+        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+        let mut attnames: *mut pg_sys::List = std::ptr::null_mut();
+        for name in &names {
+            let att = tupdesc
+                .iter()
+                .find(|a| !a.is_dropped() && a.name() == name.as_str())
+                .ok_or_else(|| DmError::Remote {
+                    code: PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                    message: format!("column \"{name}\" of the mart table no longer exists"),
+                    detail: String::new(),
+                    hint: String::new(),
+                })?;
+            (*rte).insertedCols = pg_sys::bms_add_member(
+                (*rte).insertedCols,
+                att.attnum as c_int - pg_sys::FirstLowInvalidHeapAttributeNumber,
+            );
+            let cname = CString::new(name.as_str()).unwrap_or_default();
+            attnames = pg_sys::lappend(
+                attnames,
+                pg_sys::makeString(pg_sys::pstrdup(cname.as_ptr())) as *mut c_void,
+            );
+        }
+        drop(tupdesc);
+        pg_sys::ExecCheckRTPerms((*pstate).p_rtable, true);
+        if pg_sys::check_enable_rls(oid, pg_sys::InvalidOid, false)
+            == pg_sys::CheckEnableRlsResult::RLS_ENABLED as c_int
+        {
+            return Err(DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+                message: "row-level security is enabled on the mart table; pg_datamart loads through COPY FROM, which does not support it".into(),
+                detail: String::new(),
+                hint: "Disable row-level security on the mart table, or load as a role that bypasses it.".into(),
+            });
+        }
+        let encoding = pg_sys::GetDatabaseEncodingName();
+        let options = pg_sys::lappend(
+            std::ptr::null_mut(),
+            pg_sys::makeDefElem(
+                pg_sys::pstrdup(c"encoding".as_ptr()),
+                pg_sys::makeString(pg_sys::pstrdup(encoding)) as *mut pg_sys::Node,
+                -1,
+            ) as *mut c_void,
+        );
+        let cstate = pg_sys::BeginCopyFrom(
+            pstate,
+            rel,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            false,
+            Some(data_source),
+            attnames,
+            options,
+        );
+        let n = pg_sys::CopyFrom(cstate);
+        pg_sys::EndCopyFrom(cstate);
+        pg_sys::free_parsestate(pstate);
+        pg_sys::table_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        n as i64
+    };
+    let fetched = FEED.with(|f| f.borrow().as_ref().map(|f| f.fetched).unwrap_or(0));
+    drop(guard);
+    Ok(Streamed { fetched, inserted })
+}
