@@ -39,7 +39,7 @@ pub fn load_table(
         LoadSql::DeleteInsert { delete, .. } => {
             stream_delete_insert(plan, delete, on_remote_pid)?
         }
-        LoadSql::Upsert { .. } => upsert_via_dblink(plan, on_remote_pid)?,
+        LoadSql::Upsert { .. } => upsert_via_stage(plan, on_remote_pid)?,
     };
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
@@ -63,8 +63,14 @@ fn stream_delete_insert(
         .doing("reading the load's timestamp")?
         .unwrap_or_default();
     let deleted = Spi::connect_mut(|client| run(client, delete, "deleting the window"))?;
-    let streamed =
-        crate::exec::stream::copy_into(wh, &plan.stream, plan.mart_oid, &plan.remote_sqls, &stamp)?;
+    let streamed = crate::exec::stream::copy_into(
+        wh,
+        &plan.stream.columns,
+        &plan.stream.stamps,
+        plan.mart_oid,
+        &plan.remote_sqls,
+        &stamp,
+    )?;
     Ok(LoadCounts {
         fetched: streamed.fetched,
         deleted,
@@ -73,41 +79,42 @@ fn stream_delete_insert(
     })
 }
 
-/// upsert, still through dblink and a stage table.
-fn upsert_via_dblink(
+/// upsert: the fetched rows are streamed (libpq into COPY FROM) into a temporary stage table,
+/// then merged by the planner's statements.
+fn upsert_via_stage(
     plan: &TablePlan,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    Spi::connect_mut(|client| {
-        // A fetch connection left by an interrupted load of this session is closed first.
-        run(client, &plan.fetch.reset, "closing an old fetch connection")?;
-        for sql in &plan.fetch.connect {
-            run(client, sql, "connecting to the warehouse")?;
-        }
-        Ok::<_, DmError>(())
-    })?;
-    let pid = Spi::get_one::<i32>(&plan.fetch.remote_pid)
-        .doing("asking the warehouse for its backend pid")?
-        .unwrap_or_default();
-    on_remote_pid(pid)?;
+    let LoadSql::Upsert { create_stage, .. } = &plan.load else {
+        unreachable!("upsert plans stage")
+    };
+    let wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
+    on_remote_pid(wh.backend_pid())?;
+    Spi::run(create_stage).doing("creating the stage table")?;
+    let stage = Spi::get_one::<pg_sys::Oid>("SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid")
+        .doing("finding the stage table")?
+        .unwrap_or(pg_sys::InvalidOid);
+    let streamed = crate::exec::stream::copy_into(
+        wh,
+        &plan.stream.columns,
+        &[],
+        u32::from(stage),
+        &plan.remote_sqls,
+        "",
+    )?;
     let counts = Spi::connect_mut(|client| {
         let counts = match &plan.load {
             LoadSql::DeleteInsert { .. } => unreachable!("delete_insert streams"),
             LoadSql::Upsert {
                 key,
-                create_stage,
-                stage_inserts,
                 analyze_stage,
                 duplicates,
                 delete,
                 update,
                 insert,
+                ..
             } => {
-                run(client, create_stage, "creating the stage table")?;
-                let mut fetched = 0;
-                for sql in stage_inserts {
-                    fetched += run(client, sql, "fetching into the stage table")?;
-                }
+                let fetched = streamed.fetched;
                 run(client, analyze_stage, "analyzing the stage table")?;
                 let dups = client
                     .select(duplicates.as_str(), None, &[])
@@ -153,11 +160,6 @@ fn upsert_via_dblink(
                 }
             }
         };
-        run(
-            client,
-            &plan.fetch.disconnect,
-            "closing the fetch connection",
-        )?;
         Ok::<_, DmError>(counts)
     })?;
     Ok(counts)

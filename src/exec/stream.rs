@@ -37,6 +37,37 @@ pub struct Warehouse {
     server: String,
 }
 
+/// A PGcancel handed to a helper thread (libpq's cancel is thread-safe and touches no
+/// PostgreSQL API).
+struct SendCancel(*mut pq::PGcancel);
+unsafe impl Send for SendCancel {}
+
+/// Asks the warehouse to cancel the running query, waiting at most a second: PQcancel opens a
+/// new connection, which could hang on a stalled network, so it runs in a helper thread that
+/// is abandoned after the timeout.
+unsafe fn cancel_query(conn: *mut pq::PGconn) {
+    let cancel = unsafe { pq::PQgetCancel(conn) };
+    if cancel.is_null() {
+        return;
+    }
+    let c = SendCancel(cancel);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("pg_datamart cancel".into())
+        .spawn(move || {
+            let c = c;
+            let mut buf = [0 as c_char; 256];
+            unsafe {
+                pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
+                pq::PQfreeCancel(c.0);
+            }
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
+    }
+}
+
 impl Drop for Warehouse {
     fn drop(&mut self) {
         // No PostgreSQL API here: this runs while an ERROR unwinds.
@@ -45,12 +76,7 @@ impl Drop for Warehouse {
                 return;
             }
             if self.in_query {
-                let cancel = pq::PQgetCancel(self.conn);
-                if !cancel.is_null() {
-                    let mut buf = [0 as c_char; 256];
-                    pq::PQcancel(cancel, buf.as_mut_ptr(), buf.len() as c_int);
-                    pq::PQfreeCancel(cancel);
-                }
+                cancel_query(self.conn);
             }
             pq::PQfinish(self.conn);
             self.conn = std::ptr::null_mut();
@@ -509,8 +535,17 @@ static mut EXIT_HOOKED: bool = false;
 
 #[pg_guard]
 unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
-    // Cancels a warehouse query left running by a FATAL exit (pg_terminate_backend).
-    let _ = FEED.try_with(|f| f.try_borrow_mut().map(|mut f| f.take()));
+    // Cancels a warehouse query left running by a FATAL exit (pg_terminate_backend). The
+    // FATAL may come from CHECK_FOR_INTERRUPTS inside the COPY callback, whose frame holds the
+    // slot's borrow and will never resume: read the slot through its raw pointer, cancel
+    // only, and let the process exit close the socket.
+    let _ = FEED.try_with(|f| unsafe {
+        if let Some(feed) = (*f.as_ptr()).as_ref() {
+            if feed.wh.in_query && !feed.wh.conn.is_null() {
+                cancel_query(feed.wh.conn);
+            }
+        }
+    });
 }
 
 /// Empties the callback's slot (cancelling and closing the connection) when dropped.
@@ -544,11 +579,13 @@ pub struct Streamed {
     pub inserted: i64,
 }
 
-/// Streams the rows of `queries` from `wh` into the mart table `mart_oid` through COPY FROM.
-/// `stamp` is the COPY text of the load's timestamp for the bookkeeping columns.
+/// Streams the rows of `queries` from `wh` into table `mart_oid` through COPY FROM: the
+/// remote columns go to `columns`, and `stamps` (bookkeeping columns) get `stamp`, the COPY
+/// text of the load's timestamp. The connection is closed when this returns or unwinds.
 pub fn copy_into(
     wh: Warehouse,
-    plan: &StreamPlan,
+    columns: &[String],
+    stamps: &[String],
     mart_oid: u32,
     queries: &[String],
     stamp: &str,
@@ -560,7 +597,7 @@ pub fn copy_into(
         }
     }
     let mut tail = Vec::new();
-    for _ in &plan.stamps {
+    for _ in stamps {
         tail.push(b'\t');
         escape_into(&mut tail, stamp.as_bytes());
     }
@@ -572,7 +609,7 @@ pub fn copy_into(
             queries: queries.to_vec(),
             next_query: 0,
             running: false,
-            ncols: plan.columns.len(),
+            ncols: columns.len(),
             tail,
             buf: Vec::with_capacity(128 * 1024),
             pos: 0,
@@ -580,7 +617,7 @@ pub fn copy_into(
             done: false,
         })
     });
-    let names: Vec<&String> = plan.columns.iter().chain(plan.stamps.iter()).collect();
+    let names: Vec<&String> = columns.iter().chain(stamps.iter()).collect();
     let inserted = unsafe {
         let oid = pg_sys::Oid::from(mart_oid);
         let lock = pg_sys::RowExclusiveLock as pg_sys::LOCKMODE;
