@@ -36,9 +36,7 @@ pub fn load_table(
         Ok::<_, DmError>(())
     })?;
     let counts = match &plan.load {
-        LoadSql::DeleteInsert { delete, .. } => {
-            stream_delete_insert(plan, delete, on_remote_pid)?
-        }
+        LoadSql::DeleteInsert { delete, .. } => stream_delete_insert(plan, delete, on_remote_pid)?,
         LoadSql::Upsert { .. } => upsert_via_stage(plan, on_remote_pid)?,
     };
     let threshold = crate::gucs::analyze_threshold();
@@ -91,9 +89,11 @@ fn upsert_via_stage(
     let wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
     on_remote_pid(wh.backend_pid())?;
     Spi::run(create_stage).doing("creating the stage table")?;
-    let stage = Spi::get_one::<pg_sys::Oid>("SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid")
-        .doing("finding the stage table")?
-        .unwrap_or(pg_sys::InvalidOid);
+    let stage = Spi::get_one::<pg_sys::Oid>(
+        "SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid",
+    )
+    .doing("finding the stage table")?
+    .unwrap_or(pg_sys::InvalidOid);
     let streamed = crate::exec::stream::copy_into(
         wh,
         &plan.stream.columns,

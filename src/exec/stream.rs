@@ -99,7 +99,8 @@ fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
         return None;
     }
     let six = |c: u8| ((c.wrapping_sub(b'0')) & 0x3F) as i32;
-    let code = six(b[0]) + (six(b[1]) << 6) + (six(b[2]) << 12) + (six(b[3]) << 18) + (six(b[4]) << 24);
+    let code =
+        six(b[0]) + (six(b[1]) << 6) + (six(b[2]) << 12) + (six(b[3]) << 18) + (six(b[4]) << 24);
     Some(PgSqlErrorCode::from(code))
 }
 
@@ -219,7 +220,10 @@ impl Warehouse {
             });
         }
         let encoding = cstr_lossy(unsafe { pg_sys::GetDatabaseEncodingName() });
-        let mut all = vec![("application_name".to_string(), plan.application_name.clone())];
+        let mut all = vec![(
+            "application_name".to_string(),
+            plan.application_name.clone(),
+        )];
         all.extend(options);
         all.push(("client_encoding".into(), encoding));
         let keys: Vec<CString> = all
@@ -558,10 +562,16 @@ impl Drop for SlotGuard {
 }
 
 #[pg_guard]
-unsafe extern "C-unwind" fn data_source(outbuf: *mut c_void, _minread: c_int, maxread: c_int) -> c_int {
+unsafe extern "C-unwind" fn data_source(
+    outbuf: *mut c_void,
+    _minread: c_int,
+    maxread: c_int,
+) -> c_int {
     let r = FEED.with(|f| {
         let mut f = f.borrow_mut();
-        let feed = f.as_mut().expect("pg_datamart: COPY callback without a feed");
+        let feed = f
+            .as_mut()
+            .expect("pg_datamart: COPY callback without a feed");
         feed.read(outbuf as *mut u8, maxread.max(0) as usize)
     });
     match r {
