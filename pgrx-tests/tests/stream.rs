@@ -3,7 +3,7 @@
 //! within two seconds, leaves the table as it was, and cancels the query on the warehouse.
 
 use pg_datamart_it::{setup, wait_until, Ctx, Session};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_postgres::error::SqlState;
 
 /// Section `trickle`: fb_ad_dm from a warehouse view that sends 2 999 rows at once, then

@@ -104,9 +104,12 @@ fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
     Some(PgSqlErrorCode::from(code))
 }
 
+/// libpq keyword/value pairs, and the secret values among them (to mask in messages).
+type Options = (Vec<(String, String)>, Vec<String>);
+
 /// The libpq keyword/value pairs of a server for the current user, as dblink's
 /// `get_connect_string` builds them.
-fn connection_options(server: &str) -> DmResult<(Vec<(String, String)>, Vec<String>)> {
+fn connection_options(server: &str) -> DmResult<Options> {
     let name = CString::new(server).expect("server names have no NUL");
     let mut pairs = Vec::new();
     let mut secrets = Vec::new();
