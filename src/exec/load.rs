@@ -55,8 +55,11 @@ fn stream_delete_insert(
     delete: &str,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    let wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
+    let mut wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
     on_remote_pid(wh.backend_pid())?;
+    if let Some(first) = plan.remote_sqls.first() {
+        wh.start(first)?;
+    }
     let stamp = Spi::get_one::<String>("SELECT pg_catalog.now()::pg_catalog.text")
         .doing("reading the load's timestamp")?
         .unwrap_or_default();
@@ -86,8 +89,11 @@ fn upsert_via_stage(
     let LoadSql::Upsert { create_stage, .. } = &plan.load else {
         unreachable!("upsert plans stage")
     };
-    let wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
+    let mut wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
     on_remote_pid(wh.backend_pid())?;
+    if let Some(first) = plan.remote_sqls.first() {
+        wh.start(first)?;
+    }
     Spi::run(create_stage).doing("creating the stage table")?;
     let stage = Spi::get_one::<pg_sys::Oid>(
         "SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid",

@@ -294,6 +294,12 @@ impl Warehouse {
         Ok(wh)
     }
 
+    /// Sends the first query early, so the warehouse works on it while the mart deletes the
+    /// window; its rows wait in the socket buffers (bounded) until the COPY reads them.
+    pub fn start(&mut self, sql: &str) -> DmResult<()> {
+        self.send(sql)
+    }
+
     pub fn backend_pid(&self) -> i32 {
         unsafe { pq::PQbackendPID(self.conn) }
     }
@@ -517,6 +523,14 @@ impl Feed {
 
 /// COPY text format: backslash, tab, newline and carriage return escaped.
 fn escape_into(buf: &mut Vec<u8>, v: &[u8]) {
+    // Most values need no escape: a branch-free scan (vectorised) finds out first.
+    let special = v.iter().fold(false, |acc, &c| {
+        acc | (c == b'\\') | (c == b'\t') | (c == b'\n') | (c == b'\r')
+    });
+    if !special {
+        buf.extend_from_slice(v);
+        return;
+    }
     let mut start = 0;
     for (i, &c) in v.iter().enumerate() {
         let esc = match c {
@@ -616,12 +630,14 @@ pub fn copy_into(
     }
     tail.push(b'\n');
     let guard = SlotGuard;
+    // A query sent by [`Warehouse::start`] is the first of `queries`.
+    let started = wh.in_query;
     FEED.with(|f| {
         *f.borrow_mut() = Some(Feed {
             wh,
             queries: queries.to_vec(),
-            next_query: 0,
-            running: false,
+            next_query: usize::from(started),
+            running: started,
             ncols: columns.len(),
             tail,
             buf: Vec::with_capacity(128 * 1024),
