@@ -170,22 +170,28 @@ impl MartTable {
             .is_some_and(|c| !c.generated && !c.identity)
     }
 
-    /// The key upsert merges on: the primary key, else the narrowest unique index, whose columns
-    /// are all fetched and NOT NULL (a NULL key would never match and would duplicate rows).
+    /// The key upsert merges on: the primary key, else the narrowest unique index whose
+    /// columns are all fetched, preferring one whose columns are all NOT NULL. A key on
+    /// nullable columns is matched with NULLs equal (as `UNIQUE NULLS NOT DISTINCT`).
     pub fn upsert_key(&self) -> PlanResult<&Key> {
         let fetched = self.fetched_columns()?;
         let usable = |k: &&Key| {
-            k.columns.iter().all(|c| {
-                fetched.iter().any(|f| &f.mart == c)
-                    && self.column(c).is_some_and(|col| col.not_null)
-            })
+            k.columns
+                .iter()
+                .all(|c| fetched.iter().any(|f| &f.mart == c))
         };
-        self.keys.iter().find(usable).ok_or_else(|| {
+        let not_null = |k: &&Key| {
+            k.columns
+                .iter()
+                .all(|c| self.column(c).is_some_and(|col| col.not_null))
+        };
+        let preferred = self.keys.iter().find(|k| usable(k) && not_null(k));
+        preferred.or_else(|| self.keys.iter().find(usable)).ok_or_else(|| {
             let have = if self.keys.is_empty() {
                 "it has no primary key or unique index".to_string()
             } else {
                 format!(
-                    "its unique keys ({}) include a column that is not fetched or may be NULL",
+                    "each of its unique keys ({}) includes a column that is not fetched",
                     self.keys
                         .iter()
                         .map(|k| format!("{} ({})", k.name, k.columns.join(", ")))
@@ -197,7 +203,7 @@ impl MartTable {
                 Code::InvalidColumnReference,
                 format!("mart table {} cannot be loaded in upsert mode: {have}", self.display_name()),
                 "",
-                "Add a primary key or a unique index on fetched NOT NULL columns (for a partitioned table it must include the date column), or use mode delete_insert.",
+                "Add a primary key or a unique index on fetched columns (for a partitioned table it must include the date column), or use mode delete_insert.",
             )
         })
     }

@@ -2,8 +2,8 @@
 //! window and the options it builds every statement a sync of the table runs, in order:
 //! - the remote query, in a dialect Redshift accepts (every identifier double-quoted, plain
 //!   literals, no `::`, `ANY`, `E''` or other PostgreSQL-only syntax), one per account chunk;
-//! - the column-definition list dblink needs;
-//! - the partition DDL, the fetch connection, the load statements and ANALYZE.
+//! - how its rows stream into `COPY FROM` (server, column list, stamps);
+//! - the partition DDL, the load statements and ANALYZE.
 //!
 //! Local statements call built-ins as `pg_catalog.f(...)`, write their operators as
 //! `OPERATOR(pg_catalog.op)` and name every object by its schema, so they mean the same under
@@ -21,29 +21,36 @@ use crate::window::Window;
 /// (Redshift's statement limit is 16 MB; this stays far below it).
 pub const MAX_ID_BYTES_PER_QUERY: usize = 1 << 20;
 
-/// dblink name of the connection a table's rows are pulled through (one table at a time).
-pub const FETCH_LINK: &str = "pg_datamart_fetch";
-
 /// `OPERATOR(pg_catalog.<op>)`.
 pub fn op(op: &str) -> String {
     format!("OPERATOR(pg_catalog.{op})")
 }
 
-/// The local statements that write one table, by mode.
+/// The local statements that write one table, by mode. The rows themselves travel from the
+/// warehouse into `COPY FROM` (see [`StreamPlan`]); `copy` is that statement as it would be
+/// written by hand.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadSql {
-    /// Delete the window's rows for the accounts, then insert every fetched row.
-    DeleteInsert {
-        delete: String,
-        inserts: Vec<String>,
-    },
-    /// Fetch into a temporary stage, refuse duplicate keys, then delete the window's rows that
-    /// are gone upstream, update the rows whose values changed and insert the new ones.
+    /// Delete the window's rows for the accounts, then stream every fetched row into the table.
+    DeleteInsert { delete: String, copy: String },
+    /// Read the window's key -> row fingerprint from the mart (`fingerprints`), stream the
+    /// fetched rows comparing each as it arrives, and stage only the new and the changed ones
+    /// (`copy` into `create_stage`, with the target row's tableoid and ctid, NULL for new
+    /// rows). Duplicate keys are refused (in the stream for keys the mart holds, by
+    /// `duplicates` for new ones); then `delete` removes the window's rows no fetched row
+    /// matched (by tableoid and ctid, `$1` oid and `$2` a `tid[]` literal), `update` rewrites
+    /// the changed rows and `insert` adds the new ones.
     Upsert {
         key: Vec<String>,
+        /// Positions in [`StreamPlan::columns`] of the key, in key order.
+        key_positions: Vec<usize>,
+        /// Positions in [`StreamPlan::columns`] of the compared (non-key) columns, in order.
+        compared_positions: Vec<usize>,
+        /// Returns `tableoid, ctid, key hash (seed 0), key hash (seed 1), row hash`: each hash
+        /// is `hashtextextended` of the record text of the key / compared columns.
+        fingerprints: String,
         create_stage: String,
-        stage_inserts: Vec<String>,
-        analyze_stage: String,
+        copy: String,
         duplicates: String,
         delete: String,
         update: Option<String>,
@@ -51,29 +58,34 @@ pub enum LoadSql {
     },
 }
 
+/// Name of the stage's column holding the target row's tableoid (NULL: a new row).
+pub const STAGE_TOID: &str = "dm_target_tableoid";
+/// Name of the stage's column holding the target row's ctid (NULL: a new row).
+pub const STAGE_TID: &str = "dm_target_ctid";
+
 impl LoadSql {
-    /// The statements in execution order (the duplicate check marked), for previews and the
+    /// The statements in execution order (the checks marked), for previews and the
     /// descriptions of generated procedures.
     pub fn statements(&self) -> Vec<String> {
         match self {
-            LoadSql::DeleteInsert { delete, inserts } => {
-                std::iter::once(delete).chain(inserts).cloned().collect()
-            }
+            LoadSql::DeleteInsert { delete, copy } => vec![delete.clone(), copy.clone()],
             LoadSql::Upsert {
+                fingerprints,
                 create_stage,
-                stage_inserts,
-                analyze_stage,
+                copy,
                 duplicates,
                 delete,
                 update,
                 insert,
-                key: _,
+                ..
             } => {
-                let mut v = vec![create_stage.clone()];
-                v.extend(stage_inserts.iter().cloned());
-                v.push(analyze_stage.clone());
-                v.push(format!("{duplicates} /* any row refuses the load */"));
-                v.push(delete.clone());
+                let mut v = vec![
+                    format!("{fingerprints} /* the rows the warehouse rows are compared with */"),
+                    create_stage.clone(),
+                    format!("{copy} /* only the new and the changed rows */"),
+                    format!("{duplicates} /* any row refuses the load */"),
+                    format!("{delete} /* the rows no fetched row matched */"),
+                ];
                 v.extend(update.iter().cloned());
                 v.push(insert.clone());
                 v
@@ -82,21 +94,10 @@ impl LoadSql {
     }
 }
 
-/// The fetch connection of a table: closing one left by an interrupted load, opening it (and
-/// setting its statement_timeout), asking for the warehouse backend's pid, closing it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FetchLink {
-    pub reset: String,
-    pub connect: Vec<String>,
-    pub remote_pid: String,
-    pub disconnect: String,
-}
-
-/// How the executor streams a table's rows from the warehouse into `COPY FROM` (delete_insert):
-/// the warehouse connection's server and setup statements, and COPY's column list (the mart
-/// columns in the order of the remote select list, then the bookkeeping columns that get the
-/// load's timestamp). The remote queries are [`TablePlan::remote_sqls`], the DELETE is the
-/// load's.
+/// How the executor streams a table's rows from the warehouse into `COPY FROM`: the warehouse
+/// connection's server and setup statements, and COPY's column list (the mart columns in the
+/// order of the remote select list, then the bookkeeping columns that get the load's
+/// timestamp). The remote queries are [`TablePlan::remote_sqls`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamPlan {
     pub server: String,
@@ -107,6 +108,9 @@ pub struct StreamPlan {
     pub columns: Vec<String>,
     /// Bookkeeping columns (unquoted) set to the load's timestamp, after `columns`.
     pub stamps: Vec<String>,
+    /// Positions in `columns` that identify a row in messages (the upsert key, else the
+    /// account and date columns).
+    pub row_key: Vec<usize>,
 }
 
 /// How to plan: account ids per remote statement, the load mode, and the warehouse-side
@@ -126,10 +130,8 @@ pub struct TablePlan {
     pub mode: Mode,
     /// One remote query per account chunk.
     pub remote_sqls: Vec<String>,
-    /// `"col" type, ...` for `AS r(...)`.
+    /// `"col" type, ...`: the mart column (and type) each remote select-list entry is read into.
     pub column_definitions: String,
-    pub fetch: FetchLink,
-    /// The streaming path of delete_insert.
     pub stream: StreamPlan,
     /// Partitions to create or to give the section's storage parameters, and those written to.
     pub partitions: PartitionPlan,
@@ -148,10 +150,7 @@ impl TablePlan {
             .map(|c| format!("{} /* any row refuses the load */", c.count_sql))
             .collect();
         parts.extend(self.partitions.statements());
-        parts.push(self.fetch.reset.clone());
-        parts.extend(self.fetch.connect.iter().cloned());
         parts.extend(self.load.statements());
-        parts.push(self.fetch.disconnect.clone());
         let mut script = parts.join(";\n") + ";";
         script.push_str(&format!(
             "\n/* after writing at least pg_datamart.analyze_threshold rows: */ {};",
@@ -189,40 +188,9 @@ pub fn chunk_accounts(ids: &[String], per_query: usize) -> Vec<&[String]> {
     chunks
 }
 
-/// The fetch connection statements for a section's server.
-pub fn fetch_link(schemas: &Schemas, server: &str, remote_timeout_ms: Option<i64>) -> FetchLink {
-    let link = quote::local_literal(FETCH_LINK);
-    let mut connect = vec![format!(
-        "SELECT {}({link}, {})",
-        schemas.dblink_fn("dblink_connect"),
-        quote::local_literal(server)
-    )];
-    if let Some(ms) = remote_timeout_ms {
-        connect.push(format!(
-            "SELECT {}({link}, {})",
-            schemas.dblink_fn("dblink_exec"),
-            quote::local_literal(&format!("SET statement_timeout = {ms}"))
-        ));
-    }
-    FetchLink {
-        reset: format!(
-            "SELECT {}(c) FROM pg_catalog.unnest({}()) c WHERE c {} {link}",
-            schemas.dblink_fn("dblink_disconnect"),
-            schemas.dblink_fn("dblink_get_connections"),
-            op("=")
-        ),
-        connect,
-        remote_pid: format!(
-            "SELECT pid FROM {}({link}, 'SELECT pg_backend_pid()') AS t(pid pg_catalog.int4)",
-            schemas.dblink_fn("dblink")
-        ),
-        disconnect: format!("SELECT {}({link})", schemas.dblink_fn("dblink_disconnect")),
-    }
-}
-
 /// Builds the plan for one table of a section.
 pub fn plan_table(
-    schemas: &Schemas,
+    _schemas: &Schemas,
     section: &Section,
     table: &SectionTable,
     mart: &MartTable,
@@ -266,7 +234,22 @@ pub fn plan_table(
         .map(|c| format!("{} {}", quote::ident(&c.mart), c.type_sql))
         .collect::<Vec<_>>()
         .join(", ");
-    let fetch = fetch_link(schemas, &section.server, opts.remote_timeout_ms);
+    let stamps: Vec<&str> = ["created_at", "updated_at"]
+        .into_iter()
+        .filter(|s| mart.has_settable(s))
+        .collect();
+    let position = |name: &str| columns.iter().position(|c| c.mart == name);
+    let upsert_key = match opts.mode {
+        Mode::Upsert => Some(mart.upsert_key()?.columns.clone()),
+        Mode::DeleteInsert => mart.upsert_key().ok().map(|k| k.columns.clone()),
+    };
+    let row_key: Vec<usize> = match &upsert_key {
+        Some(key) => key.iter().filter_map(|k| position(k)).collect(),
+        None => [account_col, section.date_column.as_str()]
+            .into_iter()
+            .filter_map(position)
+            .collect(),
+    };
     let stream = StreamPlan {
         server: section.server.clone(),
         application_name: "pg_datamart fetch".into(),
@@ -276,35 +259,17 @@ pub fn plan_table(
             .into_iter()
             .collect(),
         columns: columns.iter().map(|c| c.mart.clone()).collect(),
-        stamps: ["created_at", "updated_at"]
-            .into_iter()
-            .filter(|s| mart.has_settable(s))
-            .map(String::from)
-            .collect(),
-    };
-    let source = |remote: &str| {
-        format!(
-            "{}({}, {}) AS r({column_definitions})",
-            schemas.dblink_fn("dblink"),
-            quote::local_literal(FETCH_LINK),
-            quote::local_literal(remote)
-        )
+        stamps: stamps.iter().map(|s| s.to_string()).collect(),
+        row_key,
     };
 
     // Local: every operator and built-in qualified.
     let target = mart.sql_name();
     let cols: Vec<String> = columns.iter().map(|c| quote::ident(&c.mart)).collect();
-    let stamps: Vec<&str> = ["created_at", "updated_at"]
-        .into_iter()
-        .filter(|s| mart.has_settable(s))
-        .collect();
     let mut target_cols = cols.clone();
     target_cols.extend(stamps.iter().map(|s| quote::ident(s)));
-    let with_stamps = |prefix: &str| {
-        let mut v: Vec<String> = cols.iter().map(|c| format!("{prefix}.{c}")).collect();
-        v.extend(stamps.iter().map(|_| "pg_catalog.now()".to_string()));
-        v.join(", ")
-    };
+    let copy =
+        |table: &str, list: &[String]| format!("COPY {table} ({}) FROM STDIN", list.join(", "));
     let ids_array = format!(
         "ARRAY[{}]::{account_type}[]",
         accounts
@@ -333,15 +298,34 @@ pub fn plan_table(
         )
     };
 
-    let load = match opts.mode {
-        Mode::Upsert => {
-            let key = mart.upsert_key()?.columns.clone();
+    let load = match (opts.mode, upsert_key) {
+        (Mode::Upsert, Some(key)) => {
             let stage = "pg_temp.\"dm_stage\"";
-            let key_match = key
-                .iter()
-                .map(|k| format!("s.{q} {} m.{q}", op("="), q = quote::ident(k)))
-                .collect::<Vec<_>>()
-                .join(" AND ");
+            let toid = quote::ident(STAGE_TOID);
+            let tid = quote::ident(STAGE_TID);
+            let key_positions: Vec<usize> = key.iter().filter_map(|k| position(k)).collect();
+            let compared_positions: Vec<usize> = (0..columns.len())
+                .filter(|i| !key_positions.contains(i))
+                .collect();
+            let record = |positions: &[usize]| {
+                format!(
+                    "ROW({})::pg_catalog.text",
+                    positions
+                        .iter()
+                        .map(|&i| format!("m.{}", cols[i]))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let row_hash = if compared_positions.is_empty() {
+                "0::pg_catalog.int8".to_string()
+            } else {
+                format!(
+                    "pg_catalog.hashtextextended({}, 0)",
+                    record(&compared_positions)
+                )
+            };
+            let key_record = record(&key_positions);
             let key_list = key
                 .iter()
                 .map(|k| quote::ident(k))
@@ -349,25 +333,16 @@ pub fn plan_table(
                 .join(", ");
             let key_text = key
                 .iter()
-                .map(|k| format!("{}::pg_catalog.text", quote::ident(k)))
+                .map(|k| format!("COALESCE({}::pg_catalog.text, 'NULL')", quote::ident(k)))
                 .collect::<Vec<_>>()
                 .join(", ");
             let non_key: Vec<&FetchedColumn> =
                 columns.iter().filter(|c| !key.contains(&c.mart)).collect();
-            let compare = |alias: &str| {
-                non_key
-                    .iter()
-                    .map(|c| {
-                        let e = format!("{alias}.{}", quote::ident(&c.mart));
-                        if mart.column(&c.mart).is_some_and(|col| col.comparable) {
-                            e
-                        } else {
-                            format!("{e}::pg_catalog.text")
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let target_row = format!(
+                "m.tableoid {} s.{toid} AND m.ctid {} s.{tid}",
+                op("="),
+                op("=")
+            );
             let update = if non_key.is_empty() {
                 None
             } else {
@@ -379,52 +354,51 @@ pub fn plan_table(
                     sets.push(format!("{} = pg_catalog.now()", quote::ident("updated_at")));
                 }
                 Some(format!(
-                    "UPDATE {target} AS m SET {} FROM {stage} AS s WHERE {key_match} AND {} AND ({}) IS DISTINCT FROM ({})",
+                    "UPDATE {target} AS m SET {} FROM {stage} AS s WHERE {} AND {target_row}",
                     sets.join(", "),
                     local_window("m"),
-                    compare("m"),
-                    compare("s"),
                 ))
             };
+            let mut stage_cols = cols.clone();
+            stage_cols.extend([toid.clone(), tid.clone()]);
+            let with_stamps = {
+                let mut v: Vec<String> = cols.iter().map(|c| format!("s.{c}")).collect();
+                v.extend(stamps.iter().map(|_| "pg_catalog.now()".to_string()));
+                v.join(", ")
+            };
             LoadSql::Upsert {
-                create_stage: format!("CREATE TEMP TABLE \"dm_stage\" ({column_definitions}) ON COMMIT DROP"),
-                stage_inserts: remote_sqls
-                    .iter()
-                    .map(|r| format!("INSERT INTO {stage} SELECT * FROM {}", source(r)))
-                    .collect(),
-                analyze_stage: format!("ANALYZE {stage}"),
+                fingerprints: format!(
+                    "SELECT m.tableoid, m.ctid, pg_catalog.hashtextextended({key_record}, 0), pg_catalog.hashtextextended({key_record}, 1), {row_hash} FROM {target} AS m WHERE {}",
+                    local_window("m")
+                ),
+                create_stage: format!(
+                    "CREATE TEMP TABLE \"dm_stage\" ({column_definitions}, {toid} pg_catalog.oid, {tid} pg_catalog.tid) ON COMMIT DROP"
+                ),
+                copy: copy(stage, &stage_cols),
                 duplicates: format!(
                     "SELECT pg_catalog.count(*) OVER (), pg_catalog.format('(%s) x%s', pg_catalog.concat_ws(', ', {key_text}), pg_catalog.count(*)) \
-                     FROM {stage} GROUP BY {key_list} HAVING pg_catalog.count(*) {} 1 ORDER BY pg_catalog.count(*) DESC, 2 LIMIT 5",
+                     FROM {stage} WHERE {tid} IS NULL GROUP BY {key_list} HAVING pg_catalog.count(*) {} 1 ORDER BY pg_catalog.count(*) DESC, 2 LIMIT 5",
                     op(">")
                 ),
                 delete: format!(
-                    "DELETE FROM {target} AS m WHERE {} AND NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE {key_match})",
-                    local_window("m")
+                    "DELETE FROM {target} AS m WHERE {} AND m.tableoid {} $1 AND m.ctid {} ANY ($2::pg_catalog.tid[])",
+                    local_window("m"),
+                    op("="),
+                    op("=")
                 ),
                 update,
                 insert: format!(
-                    "INSERT INTO {target} ({}) SELECT {} FROM {stage} AS s WHERE NOT EXISTS (SELECT 1 FROM {target} AS m WHERE {key_match} AND {})",
+                    "INSERT INTO {target} ({}) SELECT {with_stamps} FROM {stage} AS s WHERE s.{tid} IS NULL",
                     target_cols.join(", "),
-                    with_stamps("s"),
-                    local_window("m")
                 ),
                 key,
+                key_positions,
+                compared_positions,
             }
         }
-        Mode::DeleteInsert => LoadSql::DeleteInsert {
+        _ => LoadSql::DeleteInsert {
             delete: format!("DELETE FROM {target} WHERE {}", local_window("")),
-            inserts: remote_sqls
-                .iter()
-                .map(|r| {
-                    format!(
-                        "INSERT INTO {target} ({}) SELECT {} FROM {}",
-                        target_cols.join(", "),
-                        with_stamps("r"),
-                        source(r)
-                    )
-                })
-                .collect(),
+            copy: copy(&target, &target_cols),
         },
     };
     let partitions = crate::partition::plan(
@@ -445,7 +419,6 @@ pub fn plan_table(
         mode: opts.mode,
         remote_sqls,
         column_definitions,
-        fetch,
         stream,
         partitions,
         load,

@@ -208,11 +208,7 @@ fn fixture_plans_pass_the_statement_checks() {
                     assert_eq!(sel.table, t.remote_table);
                 }
                 let mut local = plan.partitions.statements();
-                local.push(plan.fetch.reset.clone());
-                local.extend(plan.fetch.connect.clone());
-                local.push(plan.fetch.remote_pid.clone());
                 local.extend(plan.load.statements());
-                local.push(plan.fetch.disconnect.clone());
                 local.extend(plan.analyze.iter().map(|(_, s)| s.clone()));
                 for s in &local {
                     check_local(s, LOCAL_WORDS).unwrap_or_else(|e| panic!("{name}: {e}"));

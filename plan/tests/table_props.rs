@@ -184,9 +184,6 @@ fn scenario(rng: &mut Rng) -> Scenario {
     }
 }
 
-/// dblink's name of the fetch connection.
-const FETCH: &str = pg_datamart_plan::table::FETCH_LINK;
-
 fn plan(s: &Scenario) -> TablePlan {
     plan_table(
         &s.schemas,
@@ -204,11 +201,7 @@ fn plan(s: &Scenario) -> TablePlan {
 /// excepted: see partition.rs's ignored test).
 fn local_statements(p: &TablePlan) -> Vec<String> {
     let mut v = p.partitions.statements();
-    v.push(p.fetch.reset.clone());
-    v.extend(p.fetch.connect.iter().cloned());
-    v.push(p.fetch.remote_pid.clone());
     v.extend(p.load.statements());
-    v.push(p.fetch.disconnect.clone());
     v.extend(p.analyze.iter().map(|(_, s)| s.clone()));
     v
 }
@@ -260,6 +253,8 @@ fn local_statements_are_qualified_and_closed() {
             s.mart.schema.clone(),
             s.mart.name.clone(),
             "dm_stage".into(),
+            "dm_target_tableoid".into(),
+            "dm_target_ctid".into(),
         ]);
         known.extend(
             s.mart
@@ -300,48 +295,39 @@ fn local_literals_round_trip() {
         let end = s.window.end_exclusive().to_string();
         let mut window_lits = vec![start.clone(), end.clone()];
         window_lits.extend(s.accounts.iter().cloned());
-        let fetch = FETCH.to_string();
         let lits = |sql: &str| literals(&tokenize(sql).unwrap());
-
-        assert_eq!(lits(&p.fetch.reset), [FETCH]);
-        assert_eq!(
-            lits(&p.fetch.connect[0]),
-            [fetch.clone(), s.section.server.clone()]
-        );
-        match s.opts.remote_timeout_ms {
-            Some(ms) => assert_eq!(
-                lits(&p.fetch.connect[1]),
-                [fetch.clone(), format!("SET statement_timeout = {ms}")]
-            ),
-            None => assert_eq!(p.fetch.connect.len(), 1),
-        }
-        assert_eq!(lits(&p.fetch.disconnect), [FETCH]);
-        let pulls: Vec<&String> = match &p.load {
-            LoadSql::DeleteInsert { delete, inserts } => {
+        match &p.load {
+            LoadSql::DeleteInsert { delete, copy } => {
                 assert_eq!(lits(delete), window_lits);
-                inserts.iter().collect()
+                assert!(lits(copy).is_empty(), "{copy}");
             }
             LoadSql::Upsert {
-                stage_inserts,
+                fingerprints,
                 delete,
                 update,
                 insert,
                 duplicates,
+                copy,
                 ..
             } => {
+                assert_eq!(lits(fingerprints), window_lits);
                 assert_eq!(lits(delete), window_lits);
                 if let Some(u) = update {
                     assert_eq!(lits(u), window_lits);
                 }
-                assert_eq!(lits(insert), window_lits);
-                assert_eq!(lits(duplicates), ["(%s) x%s", ", "]);
-                stage_inserts.iter().collect()
+                assert!(lits(insert).is_empty(), "{insert}");
+                assert!(lits(copy).is_empty(), "{copy}");
+                let mut expect = vec!["(%s) x%s".to_string(), ", ".into()];
+                expect.extend(s.mart.keys[0].columns.iter().map(|_| "NULL".to_string()));
+                assert_eq!(lits(duplicates), expect);
             }
-        };
-        assert_eq!(pulls.len(), p.remote_sqls.len());
-        for (pull, remote) in pulls.iter().zip(&p.remote_sqls) {
-            assert_eq!(lits(pull), [fetch.clone(), remote.clone()], "{pull}");
         }
+        let mut remote_setup = Vec::new();
+        if let Some(ms) = s.opts.remote_timeout_ms {
+            remote_setup.push(format!("SET statement_timeout = {ms}"));
+        }
+        assert_eq!(p.stream.remote_setup, remote_setup);
+        assert_eq!(p.stream.server, s.section.server);
     });
 }
 
@@ -369,10 +355,27 @@ fn column_lists_agree() {
                 .filter(|c| s.mart.column(c).is_some())
                 .map(String::from),
         );
-        let insert = match &p.load {
-            LoadSql::DeleteInsert { inserts, .. } => inserts.first().cloned(),
-            LoadSql::Upsert { insert, .. } => Some(insert.clone()),
+        assert_eq!(p.stream.columns, marts);
+        let mut stamps = target[marts.len()..].to_vec();
+        assert_eq!(p.stream.stamps, stamps);
+        let (insert, copy) = match &p.load {
+            LoadSql::DeleteInsert { copy, .. } => (None, copy.clone()),
+            LoadSql::Upsert { insert, copy, .. } => (Some(insert.clone()), copy.clone()),
         };
+        let copy_list = {
+            let toks = tokenize(&copy).unwrap();
+            let open = toks.iter().position(|t| t.is_punct("(")).unwrap();
+            let close = open + toks[open..].iter().position(|t| t.is_punct(")")).unwrap();
+            idents(&toks[open..close])
+        };
+        if let LoadSql::Upsert { .. } = &p.load {
+            stamps = vec!["dm_target_tableoid".into(), "dm_target_ctid".into()];
+            let mut stage = marts.clone();
+            stage.extend(stamps.clone());
+            assert_eq!(copy_list, stage, "{copy}");
+        } else {
+            assert_eq!(copy_list, target, "{copy}");
+        }
         if let Some(insert) = insert {
             let toks = tokenize(&insert).unwrap();
             let open = toks.iter().position(|t| t.is_punct("(")).unwrap();
@@ -450,21 +453,15 @@ fn upsert_without_a_usable_key_is_refused() {
     cases("upsert key", 100, |rng| {
         let mut s = scenario(rng);
         s.opts.mode = Mode::Upsert;
-        let nullable = &s.mart.keys[0].columns[1].clone();
-        match rng.below(3) {
-            0 => s.mart.keys.clear(),
-            1 => s
-                .mart
+        let unusable = &s.mart.keys[0].columns[1].clone();
+        if rng.chance(1, 2) {
+            s.mart.keys.clear();
+        } else {
+            s.mart
                 .columns
                 .iter_mut()
-                .filter(|c| &c.name == nullable)
-                .for_each(|c| c.not_null = false),
-            _ => s
-                .mart
-                .columns
-                .iter_mut()
-                .filter(|c| &c.name == nullable)
-                .for_each(|c| c.generated = true),
+                .filter(|c| &c.name == unusable)
+                .for_each(|c| c.generated = true);
         }
         let e = plan_table(
             &s.schemas,
@@ -489,6 +486,35 @@ fn upsert_without_a_usable_key_is_refused() {
             &s.opts
         )
         .is_ok());
+    });
+}
+
+/// A unique key on nullable columns is usable by upsert (NULLs match as equal), but a key
+/// whose columns are all NOT NULL is preferred.
+#[test]
+fn upsert_accepts_a_nullable_key_and_prefers_a_not_null_one() {
+    cases("nullable upsert key", 100, |rng| {
+        let mut s = scenario(rng);
+        s.opts.mode = Mode::Upsert;
+        let nullable = s.mart.keys[0].columns[1].clone();
+        s.mart
+            .columns
+            .iter_mut()
+            .filter(|c| c.name == nullable)
+            .for_each(|c| c.not_null = false);
+        let key = |s: &Scenario| match plan(s).load {
+            LoadSql::Upsert { key, .. } => key,
+            LoadSql::DeleteInsert { .. } => unreachable!(),
+        };
+        assert_eq!(key(&s), s.mart.keys[0].columns);
+        let mut other = s.mart.keys[0].clone();
+        other.name = "other".into();
+        other.primary = false;
+        other.columns.retain(|c| c != &nullable);
+        if !other.columns.is_empty() {
+            s.mart.keys.push(other.clone());
+            assert_eq!(key(&s), other.columns);
+        }
     });
 }
 

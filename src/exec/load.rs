@@ -4,8 +4,12 @@
 //! it runs comes from the planner.
 
 use crate::error::{DmError, DmResult, SpiContext};
+use crate::exec::stream::{column_types, copy_into, CopySpec, Warehouse};
+use crate::exec::upsert::Matcher;
 use pg_datamart_plan::status::LoadCounts;
 use pg_datamart_plan::table::{LoadSql, TablePlan};
+use pg_datamart_plan::table::{STAGE_TID, STAGE_TOID};
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
@@ -37,7 +41,7 @@ pub fn load_table(
     })?;
     let counts = match &plan.load {
         LoadSql::DeleteInsert { delete, .. } => stream_delete_insert(plan, delete, on_remote_pid)?,
-        LoadSql::Upsert { .. } => upsert_via_stage(plan, on_remote_pid)?,
+        LoadSql::Upsert { .. } => stream_upsert(plan, on_remote_pid)?,
     };
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
@@ -48,29 +52,45 @@ pub fn load_table(
     Ok(counts)
 }
 
-/// delete_insert: connect to the warehouse (libpq, single-row mode), delete the window, and
-/// stream the remote queries' rows into the mart table through COPY FROM.
+/// Connects to the warehouse (libpq, single-row mode) and sends the first query at once, so
+/// the warehouse works on it while the mart prepares.
+fn open_warehouse(
+    plan: &TablePlan,
+    on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
+) -> DmResult<Warehouse> {
+    let mut wh = Warehouse::connect(&plan.stream)?;
+    on_remote_pid(wh.backend_pid())?;
+    if let Some(first) = plan.remote_sqls.first() {
+        wh.start(first)?;
+    }
+    Ok(wh)
+}
+
+/// delete_insert: delete the window, then stream the remote queries' rows into the mart table
+/// through COPY FROM.
 fn stream_delete_insert(
     plan: &TablePlan,
     delete: &str,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    let mut wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
-    on_remote_pid(wh.backend_pid())?;
-    if let Some(first) = plan.remote_sqls.first() {
-        wh.start(first)?;
-    }
+    let wh = open_warehouse(plan, on_remote_pid)?;
     let stamp = Spi::get_one::<String>("SELECT pg_catalog.now()::pg_catalog.text")
         .doing("reading the load's timestamp")?
         .unwrap_or_default();
     let deleted = Spi::connect_mut(|client| run(client, delete, "deleting the window"))?;
-    let streamed = crate::exec::stream::copy_into(
+    let streamed = copy_into(
         wh,
-        &plan.stream.columns,
-        &plan.stream.stamps,
-        plan.mart_oid,
-        &plan.remote_sqls,
-        &stamp,
+        &CopySpec {
+            target_oid: plan.mart_oid,
+            mart_oid: plan.mart_oid,
+            mart_name: &plan.mart_name,
+            columns: &plan.stream.columns,
+            extra: &plan.stream.stamps,
+            stamp: &stamp,
+            queries: &plan.remote_sqls,
+            row_key: &plan.stream.row_key,
+        },
+        None,
     )?;
     Ok(LoadCounts {
         fetched: streamed.fetched,
@@ -80,93 +100,153 @@ fn stream_delete_insert(
     })
 }
 
-/// upsert: the fetched rows are streamed (libpq into COPY FROM) into a temporary stage table,
-/// then merged by the planner's statements.
-fn upsert_via_stage(
+/// Rows per DELETE of the rows gone upstream.
+const DELETE_BATCH: usize = 50_000;
+
+/// upsert: read the window's fingerprints, stream the fetched rows comparing each one and
+/// staging only the new and the changed, refuse duplicate keys, then delete the unmatched
+/// rows, update the changed ones and insert the new ones.
+fn stream_upsert(
     plan: &TablePlan,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    let LoadSql::Upsert { create_stage, .. } = &plan.load else {
-        unreachable!("upsert plans stage")
+    let LoadSql::Upsert {
+        key,
+        key_positions,
+        compared_positions,
+        fingerprints,
+        create_stage,
+        duplicates,
+        delete,
+        update,
+        insert,
+        ..
+    } = &plan.load
+    else {
+        unreachable!("upsert plans")
     };
-    let mut wh = crate::exec::stream::Warehouse::connect(&plan.stream)?;
-    on_remote_pid(wh.backend_pid())?;
-    if let Some(first) = plan.remote_sqls.first() {
-        wh.start(first)?;
-    }
+    let wh = open_warehouse(plan, on_remote_pid)?;
+    let types = column_types(plan.mart_oid, &plan.stream.columns)?;
+    let matcher = Matcher::read(
+        fingerprints,
+        key_positions,
+        compared_positions,
+        types,
+        plan.stream.columns.clone(),
+    )?;
     Spi::run(create_stage).doing("creating the stage table")?;
     let stage = Spi::get_one::<pg_sys::Oid>(
         "SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid",
     )
     .doing("finding the stage table")?
     .unwrap_or(pg_sys::InvalidOid);
-    let streamed = crate::exec::stream::copy_into(
+    let extra = [STAGE_TOID.to_string(), STAGE_TID.to_string()];
+    let streamed = copy_into(
         wh,
-        &plan.stream.columns,
-        &[],
-        u32::from(stage),
-        &plan.remote_sqls,
-        "",
+        &CopySpec {
+            target_oid: u32::from(stage),
+            mart_oid: plan.mart_oid,
+            mart_name: &plan.mart_name,
+            columns: &plan.stream.columns,
+            extra: &extra,
+            stamp: "",
+            queries: &plan.remote_sqls,
+            row_key: &plan.stream.row_key,
+        },
+        Some(matcher),
     )?;
-    let counts = Spi::connect_mut(|client| {
-        let counts = match &plan.load {
-            LoadSql::DeleteInsert { .. } => unreachable!("delete_insert streams"),
-            LoadSql::Upsert {
-                key,
-                analyze_stage,
-                duplicates,
-                delete,
-                update,
-                insert,
-                ..
-            } => {
-                let fetched = streamed.fetched;
-                run(client, analyze_stage, "analyzing the stage table")?;
-                let dups = client
-                    .select(duplicates.as_str(), None, &[])
-                    .doing("checking fetched keys")?;
-                if !dups.is_empty() {
-                    let mut total = 0i64;
-                    let mut examples = Vec::new();
-                    for row in dups {
-                        total = row
-                            .get::<i64>(1)
+    let fetched = streamed.fetched;
+    let staged = streamed.inserted;
+    let matcher = streamed.matcher.expect("upsert streams with a matcher");
+    Spi::connect_mut(|client| {
+        let (mut total, mut examples) = matcher.duplicate_report();
+        if staged > 0 {
+            let dups = client
+                .select(duplicates.as_str(), None, &[])
+                .doing("checking fetched keys")?;
+            let mut groups = 0;
+            for row in dups {
+                groups = row
+                    .get::<i64>(1)
+                    .doing("reading duplicate keys")?
+                    .unwrap_or(0);
+                if examples.len() < 5 {
+                    examples.push(
+                        row.get::<String>(2)
                             .doing("reading duplicate keys")?
-                            .unwrap_or(0);
-                        examples.push(
-                            row.get::<String>(2)
-                                .doing("reading duplicate keys")?
-                                .unwrap_or_default(),
-                        );
-                    }
-                    return Err(DmError::Conflict {
-                        code: PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
-                        message: format!(
-                            "the warehouse returned {total} duplicated key(s) for {} on ({}), e.g. {}",
-                            plan.mart_name,
-                            key.join(", "),
-                            examples.join(", ")
-                        ),
-                        detail: format!("{fetched} rows were fetched; the warehouse does not enforce keys. Nothing was changed."),
-                        hint: "Remove the duplicates at the source, or give the mart table a key that matches the warehouse's grain."
-                            .into(),
-                    });
-                }
-                let deleted = run(client, delete, "deleting rows gone upstream")?;
-                let updated = match update {
-                    Some(sql) => run(client, sql, "updating changed rows")?,
-                    None => 0,
-                };
-                let inserted = run(client, insert, "inserting new rows")?;
-                LoadCounts {
-                    fetched,
-                    deleted,
-                    inserted,
-                    updated,
+                            .unwrap_or_default(),
+                    );
                 }
             }
-        };
-        Ok::<_, DmError>(counts)
-    })?;
-    Ok(counts)
+            total += groups;
+        }
+        if total > 0 {
+            return Err(DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
+                message: format!(
+                    "the warehouse returned {total} duplicated key(s) for {} on ({}), e.g. {}",
+                    plan.mart_name,
+                    key.join(", "),
+                    examples.join(", ")
+                ),
+                detail: format!("{fetched} rows were fetched; the warehouse does not enforce keys. Nothing was changed."),
+                hint: "Remove the duplicates at the source, or give the mart table a key that matches the warehouse's grain."
+                    .into(),
+            });
+        }
+        let (mut deleted, mut expected) = (0, 0);
+        for (toid, tids, n) in matcher.unmatched(DELETE_BATCH) {
+            expected += n as i64;
+            let args = [
+                DatumWithOid::from(pg_sys::Oid::from(toid)),
+                DatumWithOid::from(tids.as_str()),
+            ];
+            deleted += client
+                .update(delete.as_str(), None, &args)
+                .doing("deleting rows gone upstream")?
+                .len() as i64;
+        }
+        if deleted != expected {
+            return Err(changed_meanwhile(
+                &plan.mart_name,
+                "deleted",
+                expected,
+                deleted,
+            ));
+        }
+        let (mut updated, mut inserted) = (0, 0);
+        if staged > 0 {
+            if let Some(sql) = update {
+                updated = run(client, sql, "updating changed rows")?;
+            }
+            inserted = run(client, insert, "inserting new rows")?;
+        }
+        let changed = staged - inserted;
+        if updated != changed && update.is_some() {
+            return Err(changed_meanwhile(
+                &plan.mart_name,
+                "updated",
+                changed,
+                updated,
+            ));
+        }
+        Ok::<_, DmError>(LoadCounts {
+            fetched,
+            deleted,
+            inserted,
+            updated,
+        })
+    })
+}
+
+/// The window changed between the comparison and the writes (another session wrote to it).
+fn changed_meanwhile(table: &str, what: &str, expected: i64, found: i64) -> DmError {
+    DmError::Conflict {
+        code: PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+        message: format!(
+            "{table} changed while it was loaded: {expected} rows were to be {what}, {found} were found"
+        ),
+        detail: "Another session wrote to the window between the comparison and the writes. Nothing was changed.".into(),
+        hint: "Sync again; keep other writers off the mart table's window during loads.".into(),
+    }
 }

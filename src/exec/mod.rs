@@ -5,3 +5,4 @@ pub mod fetch;
 pub mod load;
 pub mod partition;
 pub mod stream;
+pub mod upsert;

@@ -416,19 +416,71 @@ enum Poll {
 }
 
 /// What the COPY callback reads from: the connection, the queries still to run, and the COPY
-/// text not yet handed over.
+/// text of the current row not yet handed over. Rows are handed over one per callback call,
+/// so the row COPY is converting when it raises an error is always the current one.
 struct Feed {
     wh: Warehouse,
     queries: Vec<String>,
     next_query: usize,
     running: bool,
     ncols: usize,
-    /// `\t<stamp>` for each bookkeeping column, then `\n`.
+    /// `\t<stamp>` for each bookkeeping column, then `\n` (delete_insert).
     tail: Vec<u8>,
     buf: Vec<u8>,
     pos: usize,
     fetched: i64,
+    staged: i64,
     done: bool,
+    /// The current row's result (kept for error messages until the next row arrives).
+    cur: *mut pq::PGresult,
+    /// Positions of the columns that identify a row in messages, and every column's name.
+    row_key: Vec<usize>,
+    names: Vec<String>,
+    /// Upsert: compares each row with the mart's and decides whether it is staged.
+    matcher: Option<crate::exec::upsert::Matcher>,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        if !self.cur.is_null() {
+            unsafe { pq::PQclear(self.cur) };
+        }
+    }
+}
+
+/// A fetched field of `res` (row 0): None for NULL.
+unsafe fn field<'a>(res: *mut pq::PGresult, i: usize) -> Option<&'a [u8]> {
+    unsafe {
+        if pq::PQgetisnull(res, 0, i as c_int) != 0 {
+            return None;
+        }
+        let p = pq::PQgetvalue(res, 0, i as c_int) as *const u8;
+        let len = pq::PQgetlength(res, 0, i as c_int) as usize;
+        Some(std::slice::from_raw_parts(p, len))
+    }
+}
+
+/// `(col, ...) = (value, ...)` of the row-identifying columns of `res` (only `(value, ...)`
+/// when `names` is empty).
+fn key_text(res: *mut pq::PGresult, row_key: &[usize], names: &[String]) -> String {
+    if res.is_null() || row_key.is_empty() {
+        return String::new();
+    }
+    let cols: Vec<&str> = row_key
+        .iter()
+        .filter_map(|&i| names.get(i).map(|n| n.as_str()))
+        .collect();
+    let vals: Vec<String> = row_key
+        .iter()
+        .map(|&i| match unsafe { field(res, i) } {
+            None => "NULL".into(),
+            Some(v) => String::from_utf8_lossy(v).into_owned(),
+        })
+        .collect();
+    if names.is_empty() {
+        return format!("({})", vals.join(", "));
+    }
+    format!("({}) = ({})", cols.join(", "), vals.join(", "))
 }
 
 enum Step {
@@ -470,21 +522,54 @@ impl Feed {
                                 hint: String::new(),
                             });
                         }
+                        if !self.cur.is_null() {
+                            pq::PQclear(self.cur);
+                        }
+                        self.cur = res;
+                        self.fetched += 1;
+                        let mut stage_tail = None;
+                        if let Some(m) = self.matcher.as_mut() {
+                            if !m.prepared() {
+                                let types: Vec<(u32, i32)> = (0..n)
+                                    .map(|i| {
+                                        (pq::PQftype(res, i as c_int), pq::PQfmod(res, i as c_int))
+                                    })
+                                    .collect();
+                                let conn = self.wh.conn;
+                                m.prepare(&types, &|name| {
+                                    let c = CString::new(name).ok()?;
+                                    let p = pq::PQparameterStatus(conn, c.as_ptr());
+                                    (!p.is_null()).then(|| cstr_lossy(p))
+                                });
+                            }
+                            let (row_key, names) = (&self.row_key, &self.names);
+                            let decision = m.decide(&|i| field(res, i), &|with_names| {
+                                key_text(res, row_key, if with_names { names } else { &[] })
+                            })?;
+                            stage_tail = Some(match decision {
+                                crate::exec::upsert::Decision::Skip => continue,
+                                crate::exec::upsert::Decision::New => b"\t\\N\t\\N\n".to_vec(),
+                                crate::exec::upsert::Decision::Changed {
+                                    toid,
+                                    block,
+                                    offset,
+                                } => format!("\t{toid}\t({block},{offset})\n").into_bytes(),
+                            });
+                            self.staged += 1;
+                        }
                         for i in 0..n {
                             if i > 0 {
                                 self.buf.push(b'\t');
                             }
-                            if pq::PQgetisnull(res, 0, i as c_int) != 0 {
-                                self.buf.extend_from_slice(b"\\N");
-                            } else {
-                                let p = pq::PQgetvalue(res, 0, i as c_int) as *const u8;
-                                let len = pq::PQgetlength(res, 0, i as c_int) as usize;
-                                escape_into(&mut self.buf, std::slice::from_raw_parts(p, len));
+                            match field(res, i) {
+                                None => self.buf.extend_from_slice(b"\\N"),
+                                Some(v) => escape_into(&mut self.buf, v),
                             }
                         }
-                        self.buf.extend_from_slice(&self.tail);
-                        pq::PQclear(res);
-                        self.fetched += 1;
+                        match stage_tail {
+                            Some(t) => self.buf.extend_from_slice(&t),
+                            None => self.buf.extend_from_slice(&self.tail),
+                        }
                         return Ok(Step::Row);
                     }
                     pq::PQclear(res);
@@ -493,30 +578,21 @@ impl Feed {
         }
     }
 
-    /// Fills `out` with up to `max` bytes; 0 only at the end of the data.
+    /// Fills `out` with up to `max` bytes of the current row, fetching the next row when the
+    /// current one has been handed over; 0 only at the end of the data.
     fn read(&mut self, out: *mut u8, max: usize) -> DmResult<usize> {
-        loop {
-            let avail = self.buf.len() - self.pos;
-            if avail >= max || self.done {
-                break;
-            }
+        while self.pos == self.buf.len() && !self.done {
+            self.buf.clear();
+            self.pos = 0;
             match self.step()? {
                 Step::Row => {}
                 Step::End => self.done = true,
-                Step::Pending if avail > 0 => break,
                 Step::Pending => self.wh.wait(pg_sys::WL_SOCKET_READABLE),
             }
         }
         let n = (self.buf.len() - self.pos).min(max);
         unsafe { std::ptr::copy_nonoverlapping(self.buf.as_ptr().add(self.pos), out, n) };
         self.pos += n;
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-        } else if self.pos > 1 << 20 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-        }
         Ok(n)
     }
 }
@@ -603,19 +679,87 @@ unsafe extern "C-unwind" fn data_source(
 /// Counts of one streamed load.
 pub struct Streamed {
     pub fetched: i64,
+    /// Rows COPY wrote (to the mart table, or to the stage in upsert).
     pub inserted: i64,
+    /// Upsert: the comparison's state after the stream (unmatched rows, duplicates).
+    pub matcher: Option<crate::exec::upsert::Matcher>,
 }
 
-/// Streams the rows of `queries` from `wh` into table `mart_oid` through COPY FROM: the
-/// remote columns go to `columns`, and `stamps` (bookkeeping columns) get `stamp`, the COPY
-/// text of the load's timestamp. The connection is closed when this returns or unwinds.
+/// One streamed COPY: into table `target_oid`, the remote columns go to `columns` (mart
+/// names), then `extra` columns get either `stamp` (the load's timestamp, delete_insert) or
+/// the target row of each staged row (upsert, when `matcher` is given). `mart_name` and
+/// `row_key` name the table and the row in errors about a value.
+pub struct CopySpec<'a> {
+    pub target_oid: u32,
+    pub mart_oid: u32,
+    pub mart_name: &'a str,
+    pub columns: &'a [String],
+    pub extra: &'a [String],
+    pub stamp: &'a str,
+    pub queries: &'a [String],
+    pub row_key: &'a [usize],
+}
+
+/// The mart table's type oid and typmod of each of `columns`.
+pub fn column_types(mart_oid: u32, columns: &[String]) -> DmResult<Vec<(pg_sys::Oid, i32)>> {
+    unsafe {
+        let rel = pg_sys::table_open(
+            pg_sys::Oid::from(mart_oid),
+            pg_sys::AccessShareLock as pg_sys::LOCKMODE,
+        );
+        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+        let mut out = Vec::with_capacity(columns.len());
+        for name in columns {
+            let att = tupdesc
+                .iter()
+                .find(|a| !a.is_dropped() && a.name() == name.as_str())
+                .ok_or_else(|| DmError::Remote {
+                    code: PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+                    message: format!("column \"{name}\" of the mart table no longer exists"),
+                    detail: String::new(),
+                    hint: String::new(),
+                })?;
+            out.push((att.atttypid, att.atttypmod));
+        }
+        drop(tupdesc);
+        pg_sys::table_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        Ok(out)
+    }
+}
+
+/// Which column of the current row fails its mart type's input function (the first, as
+/// COPY converts them in order), if any. Runs only after COPY raised a data error.
+fn failing_column(res: *mut pq::PGresult, types: &[(pg_sys::Oid, i32)]) -> Option<usize> {
+    for (i, &(oid, typmod)) in types.iter().enumerate() {
+        let Some(v) = (unsafe { field(res, i) }) else {
+            continue;
+        };
+        let Ok(text) = CString::new(v) else {
+            return Some(i);
+        };
+        let ok = PgTryBuilder::new(|| unsafe {
+            let mut input = pg_sys::InvalidOid;
+            let mut ioparam = pg_sys::InvalidOid;
+            pg_sys::getTypeInputInfo(oid, &mut input, &mut ioparam);
+            pg_sys::OidInputFunctionCall(input, text.as_ptr() as *mut _, ioparam, typmod);
+            true
+        })
+        .catch_others(|_| false)
+        .execute();
+        if !ok {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Streams the rows of `spec.queries` from `wh` into `spec.target_oid` through COPY FROM.
+/// The connection is closed when this returns or unwinds. A value COPY cannot store is
+/// reported naming the mart table, the column and the row's key.
 pub fn copy_into(
     wh: Warehouse,
-    columns: &[String],
-    stamps: &[String],
-    mart_oid: u32,
-    queries: &[String],
-    stamp: &str,
+    spec: &CopySpec,
+    matcher: Option<crate::exec::upsert::Matcher>,
 ) -> DmResult<Streamed> {
     unsafe {
         if !EXIT_HOOKED {
@@ -624,9 +768,11 @@ pub fn copy_into(
         }
     }
     let mut tail = Vec::new();
-    for _ in stamps {
-        tail.push(b'\t');
-        escape_into(&mut tail, stamp.as_bytes());
+    if matcher.is_none() {
+        for _ in spec.extra {
+            tail.push(b'\t');
+            escape_into(&mut tail, spec.stamp.as_bytes());
+        }
     }
     tail.push(b'\n');
     let guard = SlotGuard;
@@ -635,20 +781,97 @@ pub fn copy_into(
     FEED.with(|f| {
         *f.borrow_mut() = Some(Feed {
             wh,
-            queries: queries.to_vec(),
+            queries: spec.queries.to_vec(),
             next_query: usize::from(started),
             running: started,
-            ncols: columns.len(),
+            ncols: spec.columns.len(),
             tail,
-            buf: Vec::with_capacity(128 * 1024),
+            buf: Vec::with_capacity(64 * 1024),
             pos: 0,
             fetched: 0,
+            staged: 0,
             done: false,
+            cur: std::ptr::null_mut(),
+            row_key: spec.row_key.to_vec(),
+            names: spec.columns.to_vec(),
+            matcher,
         })
     });
-    let names: Vec<&String> = columns.iter().chain(stamps.iter()).collect();
-    let inserted = unsafe {
-        let oid = pg_sys::Oid::from(mart_oid);
+    let names: Vec<&String> = spec.columns.iter().chain(spec.extra.iter()).collect();
+    let target_oid = spec.target_oid;
+    let result = PgTryBuilder::new(|| unsafe { copy_from(target_oid, &names) })
+        .catch_others(|e| match e {
+            pg_sys::panic::CaughtError::PostgresError(report) => Err(value_error(spec, report)),
+            other => other.rethrow(),
+        })
+        .execute();
+    let (fetched, matcher) = FEED.with(|f| {
+        let mut f = f.borrow_mut();
+        match f.as_mut() {
+            Some(feed) => (feed.fetched, feed.matcher.take()),
+            None => (0, None),
+        }
+    });
+    drop(guard);
+    let inserted = result?;
+    Ok(Streamed {
+        fetched,
+        inserted,
+        matcher,
+    })
+}
+
+/// Turns an error COPY raised about the current row into one naming the mart table, the
+/// column and the row's key; other errors pass unchanged.
+fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> DmError {
+    let code = report.sql_error_code();
+    let class = format!("{code:?}");
+    let state = unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
+        .to_string_lossy()
+        .into_owned();
+    let _ = class;
+    let row_level = state.starts_with("22") || state == "23502" || state == "23514";
+    let cur = FEED.with(|f| {
+        f.borrow()
+            .as_ref()
+            .map(|f| f.cur)
+            .unwrap_or(std::ptr::null_mut())
+    });
+    if !row_level || cur.is_null() {
+        return DmError::Remote {
+            code,
+            message: report.message().to_string(),
+            detail: report.detail().unwrap_or_default().to_string(),
+            hint: report.hint().unwrap_or_default().to_string(),
+        };
+    }
+    let column = if state.starts_with("22") {
+        column_types(spec.mart_oid, spec.columns)
+            .ok()
+            .and_then(|types| failing_column(cur, &types))
+            .map(|i| format!(", column {}", spec.columns[i]))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let key = key_text(cur, spec.row_key, spec.columns);
+    DmError::Conflict {
+        code,
+        message: format!(
+            "mart table {}{column}, row {key}: {}",
+            spec.mart_name,
+            report.message()
+        ),
+        detail: report.detail().unwrap_or_default().to_string(),
+        hint: "Fix the value in the warehouse, or change the mart column's type to one that holds it; nothing of this table was changed.".into(),
+    }
+}
+
+/// `BeginCopyFrom` / `CopyFrom` / `EndCopyFrom` into `oid`, with the permission checks COPY
+/// makes (INSERT on the columns, row-level security refused).
+unsafe fn copy_from(oid: u32, names: &[&String]) -> DmResult<i64> {
+    unsafe {
+        let oid = pg_sys::Oid::from(oid);
         let lock = pg_sys::RowExclusiveLock as pg_sys::LOCKMODE;
         let rel = pg_sys::table_open(oid, lock);
         let pstate = pg_sys::make_parsestate(std::ptr::null_mut());
@@ -666,7 +889,7 @@ pub fn copy_into(
         // Column numbers of the COPY list, for the column privileges COPY checks.
         let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
         let mut attnames: *mut pg_sys::List = std::ptr::null_mut();
-        for name in &names {
+        for name in names {
             let att = tupdesc
                 .iter()
                 .find(|a| !a.is_dropped() && a.name() == name.as_str())
@@ -721,9 +944,6 @@ pub fn copy_into(
         pg_sys::EndCopyFrom(cstate);
         pg_sys::free_parsestate(pstate);
         pg_sys::table_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
-        n as i64
-    };
-    let fetched = FEED.with(|f| f.borrow().as_ref().map(|f| f.fetched).unwrap_or(0));
-    drop(guard);
-    Ok(Streamed { fetched, inserted })
+        Ok(n as i64)
+    }
 }

@@ -684,8 +684,8 @@ pub fn check_remote(sql: &str) -> Result<RemoteSelect, String> {
 /// - `SET`, `WITH`: storage parameter lists of `ALTER TABLE ... SET (...)` and
 ///   `CREATE TABLE ... WITH (...)`.
 pub const PAREN_KEYWORDS: &[&str] = &[
-    "IN", "EXISTS", "ANY", "VALUES", "COALESCE", "NULLIF", "OVER", "FILTER", "OPERATOR", "FROM",
-    "TO", "AND", "OR", "NOT", "WHERE", "SELECT", "SET", "WITH",
+    "ROW", "IN", "EXISTS", "ANY", "VALUES", "COALESCE", "NULLIF", "OVER", "FILTER", "OPERATOR",
+    "FROM", "TO", "AND", "OR", "NOT", "WHERE", "SELECT", "SET", "WITH",
 ];
 
 /// SQL-standard type names that take a type modifier (`character varying(32)`,
@@ -707,6 +707,9 @@ pub const TYPMOD_WORDS: &[&str] = &[
 pub const COMMENT_MARKERS: &[&str] = &[
     " any row refuses the load ",
     " after writing at least pg_datamart.analyze_threshold rows: ",
+    " the rows the warehouse rows are compared with ",
+    " only the new and the changed rows ",
+    " the rows no fetched row matched ",
 ];
 
 /// Checks one local statement: it tokenizes; no `;`, `--` or foreign `/*` comment; no stray
@@ -813,12 +816,15 @@ pub const LOCAL_WORDS: &[&str] = &[
     "INTO", "DELETE", "UPDATE", "SET", "CREATE", "TEMP", "TABLE", "ON", "COMMIT", "DROP",
     "ANALYZE", "GROUP", "BY", "HAVING", "ORDER", "DESC", "LIMIT", "OVER", "IS", "DISTINCT",
     "OPERATOR", "PARTITION", "OF", "FOR", "VALUES", "TO", "WITH", "ALTER", "OVERRIDING",
-    "SYSTEM", "VALUE",
+    "SYSTEM", "VALUE", "COPY", "STDIN", "ROW", "NULL",
+    // system columns and the stage's columns
+    "tableoid", "ctid", "dm_target_tableoid", "dm_target_ctid",
     // schemas and aliases
     "pg_catalog", "pg_temp", "r", "s", "m", "t", "c", "pid",
     // functions (check_local checks separately that each call is qualified)
     "dblink", "dblink_connect", "dblink_exec", "dblink_disconnect", "dblink_get_connections",
-    "now", "count", "format", "concat_ws", "unnest", "int4",
+    "now", "count", "format", "concat_ws", "unnest", "int4", "hashtextextended", "COALESCE",
+    "oid", "tid", "int8",
     // words of declared types
     "text", "character", "varying", "bigint", "integer", "smallint", "numeric", "date",
     "timestamp", "without", "with", "time", "zone", "double", "precision", "boolean", "jsonb",

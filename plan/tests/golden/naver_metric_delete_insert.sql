@@ -6,11 +6,8 @@ SELECT "stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mob
 -- column_definitions:
 "stat_date" date, "customer_id" bigint, "campaign_id" character varying(64), "keyword_id" character varying(64), "ad_id" character varying(64), "pc_mobile_type" character varying(1), "impression" bigint, "click" bigint, "cost" numeric(18,2), "collected_at" date
 -- local_script:
-SELECT "public".dblink_disconnect(c) FROM pg_catalog.unnest("public".dblink_get_connections()) c WHERE c OPERATOR(pg_catalog.=) 'pg_datamart_fetch';
-SELECT "public".dblink_connect('pg_datamart_fetch', 'redshift_prd');
 DELETE FROM "public"."naver_ad_stat_report_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) '2024-12-01' AND "collected_at" OPERATOR(pg_catalog.<) '2025-01-01' AND "customer_id" OPERATOR(pg_catalog.=) ANY (ARRAY['1000001', '1000002']::bigint[]);
-INSERT INTO "public"."naver_ad_stat_report_dm" ("stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mobile_type", "impression", "click", "cost", "collected_at", "created_at", "updated_at") SELECT r."stat_date", r."customer_id", r."campaign_id", r."keyword_id", r."ad_id", r."pc_mobile_type", r."impression", r."click", r."cost", r."collected_at", pg_catalog.now(), pg_catalog.now() FROM "public".dblink('pg_datamart_fetch', 'SELECT "stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mobile_type", "impression", "click", "cost", "collected_at" FROM "public"."naver_ad_stat_report" WHERE "collected_at" >= ''2024-12-01'' AND "collected_at" < ''2025-01-01'' AND "customer_id" IN (''1000001'', ''1000002'')') AS r("stat_date" date, "customer_id" bigint, "campaign_id" character varying(64), "keyword_id" character varying(64), "ad_id" character varying(64), "pc_mobile_type" character varying(1), "impression" bigint, "click" bigint, "cost" numeric(18,2), "collected_at" date);
-SELECT "public".dblink_disconnect('pg_datamart_fetch');
+COPY "public"."naver_ad_stat_report_dm" ("stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mobile_type", "impression", "click", "cost", "collected_at", "created_at", "updated_at") FROM STDIN;
 /* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE "public"."naver_ad_stat_report_dm";
 
 -- ===== [2] public.naver_campaign_master_report_dm <- public.naver_campaign_master_report
@@ -19,15 +16,12 @@ SELECT "customerid", "nccCampaignId", "name", "campaignTp", "deliveryMethod", "r
 -- column_definitions:
 "customerid" bigint, "ncc_campaign_id" character varying(64), "name" character varying(512), "campaign_tp" character varying(32), "delivery_method" integer, "reg_tm" timestamp without time zone, "del_tm" timestamp without time zone, "collected_at" date
 -- local_script:
-SELECT "public".dblink_disconnect(c) FROM pg_catalog.unnest("public".dblink_get_connections()) c WHERE c OPERATOR(pg_catalog.=) 'pg_datamart_fetch';
-SELECT "public".dblink_connect('pg_datamart_fetch', 'redshift_prd');
 DELETE FROM "public"."naver_campaign_master_report_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) '2024-12-01' AND "collected_at" OPERATOR(pg_catalog.<) '2025-01-01' AND "customerid" OPERATOR(pg_catalog.=) ANY (ARRAY['1000001', '1000002']::bigint[]);
-INSERT INTO "public"."naver_campaign_master_report_dm" ("customerid", "ncc_campaign_id", "name", "campaign_tp", "delivery_method", "reg_tm", "del_tm", "collected_at", "created_at", "updated_at") SELECT r."customerid", r."ncc_campaign_id", r."name", r."campaign_tp", r."delivery_method", r."reg_tm", r."del_tm", r."collected_at", pg_catalog.now(), pg_catalog.now() FROM "public".dblink('pg_datamart_fetch', 'SELECT "customerid", "nccCampaignId", "name", "campaignTp", "deliveryMethod", "regTm", "delTm", "collected_at" FROM "public"."naver_campaign_master_report" WHERE "collected_at" >= ''2024-12-01'' AND "collected_at" < ''2025-01-01'' AND "customerid" IN (''1000001'', ''1000002'')') AS r("customerid" bigint, "ncc_campaign_id" character varying(64), "name" character varying(512), "campaign_tp" character varying(32), "delivery_method" integer, "reg_tm" timestamp without time zone, "del_tm" timestamp without time zone, "collected_at" date);
-SELECT "public".dblink_disconnect('pg_datamart_fetch');
+COPY "public"."naver_campaign_master_report_dm" ("customerid", "ncc_campaign_id", "name", "campaign_tp", "delivery_method", "reg_tm", "del_tm", "collected_at", "created_at", "updated_at") FROM STDIN;
 /* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE "public"."naver_campaign_master_report_dm_p202412";
 
 -- ===== procedures::describe
--- fingerprint: e322feb4d05cded0
+-- fingerprint: c5a079536c63ebb8
 -- Section naver_metric: 2 table(s), mode delete_insert, server redshift_prd, date column collected_at, account column customer_id listed in public.naver_customer_dm, default window today - 7 days .. today.
 -- <account_ids>: the requested accounts present in the account table; the window is <start_date> .. <end_date>.
 -- Before each table, the window's monthly partitions are created as needed (see dm_preview).
@@ -39,7 +33,7 @@ SELECT "public".dblink_disconnect('pg_datamart_fetch');
 --   "stat_date" date, "customer_id" bigint, "campaign_id" character varying(64), "keyword_id" character varying(64), "ad_id" character varying(64), "pc_mobile_type" character varying(1), "impression" bigint, "click" bigint, "cost" numeric(18,2), "collected_at" date
 -- local statements:
 --   DELETE FROM "public"."naver_ad_stat_report_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) <start_date> AND "collected_at" OPERATOR(pg_catalog.<) <end_date + 1> AND "customer_id" OPERATOR(pg_catalog.=) ANY (ARRAY[<account_ids>]::bigint[]);
---   INSERT INTO "public"."naver_ad_stat_report_dm" ("stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mobile_type", "impression", "click", "cost", "collected_at", "created_at", "updated_at") SELECT r."stat_date", r."customer_id", r."campaign_id", r."keyword_id", r."ad_id", r."pc_mobile_type", r."impression", r."click", r."cost", r."collected_at", pg_catalog.now(), pg_catalog.now() FROM "public".dblink('pg_datamart_fetch', 'SELECT "stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mobile_type", "impression", "click", "cost", "collected_at" FROM "public"."naver_ad_stat_report" WHERE "collected_at" >= ''<start_date>'' AND "collected_at" < ''<end_date + 1>'' AND "customer_id" IN (''<account_ids>'')') AS r("stat_date" date, "customer_id" bigint, "campaign_id" character varying(64), "keyword_id" character varying(64), "ad_id" character varying(64), "pc_mobile_type" character varying(1), "impression" bigint, "click" bigint, "cost" numeric(18,2), "collected_at" date);
+--   COPY "public"."naver_ad_stat_report_dm" ("stat_date", "customer_id", "campaign_id", "keyword_id", "ad_id", "pc_mobile_type", "impression", "click", "cost", "collected_at", "created_at", "updated_at") FROM STDIN;
 --
 -- [2] public.naver_campaign_master_report_dm <- "public"."naver_campaign_master_report"
 -- remote SQL:
@@ -48,4 +42,4 @@ SELECT "public".dblink_disconnect('pg_datamart_fetch');
 --   "customerid" bigint, "ncc_campaign_id" character varying(64), "name" character varying(512), "campaign_tp" character varying(32), "delivery_method" integer, "reg_tm" timestamp without time zone, "del_tm" timestamp without time zone, "collected_at" date
 -- local statements:
 --   DELETE FROM "public"."naver_campaign_master_report_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) <start_date> AND "collected_at" OPERATOR(pg_catalog.<) <end_date + 1> AND "customerid" OPERATOR(pg_catalog.=) ANY (ARRAY[<account_ids>]::bigint[]);
---   INSERT INTO "public"."naver_campaign_master_report_dm" ("customerid", "ncc_campaign_id", "name", "campaign_tp", "delivery_method", "reg_tm", "del_tm", "collected_at", "created_at", "updated_at") SELECT r."customerid", r."ncc_campaign_id", r."name", r."campaign_tp", r."delivery_method", r."reg_tm", r."del_tm", r."collected_at", pg_catalog.now(), pg_catalog.now() FROM "public".dblink('pg_datamart_fetch', 'SELECT "customerid", "nccCampaignId", "name", "campaignTp", "deliveryMethod", "regTm", "delTm", "collected_at" FROM "public"."naver_campaign_master_report" WHERE "collected_at" >= ''<start_date>'' AND "collected_at" < ''<end_date + 1>'' AND "customerid" IN (''<account_ids>'')') AS r("customerid" bigint, "ncc_campaign_id" character varying(64), "name" character varying(512), "campaign_tp" character varying(32), "delivery_method" integer, "reg_tm" timestamp without time zone, "del_tm" timestamp without time zone, "collected_at" date);
+--   COPY "public"."naver_campaign_master_report_dm" ("customerid", "ncc_campaign_id", "name", "campaign_tp", "delivery_method", "reg_tm", "del_tm", "collected_at", "created_at", "updated_at") FROM STDIN;
