@@ -438,6 +438,11 @@ struct Feed {
     names: Vec<String>,
     /// Upsert: compares each row with the mart's and decides whether it is staged.
     matcher: Option<crate::exec::upsert::Matcher>,
+    /// Set while the matcher converts the current row (an error there is about `cur`).
+    in_matcher: bool,
+    /// COPY text handed over lately (see [`Feed::read`]).
+    hist: std::collections::VecDeque<Vec<u8>>,
+    hist_bytes: usize,
 }
 
 impl Drop for Feed {
@@ -543,9 +548,11 @@ impl Feed {
                                 });
                             }
                             let (row_key, names) = (&self.row_key, &self.names);
+                            self.in_matcher = true;
                             let decision = m.decide(&|i| field(res, i), &|with_names| {
                                 key_text(res, row_key, if with_names { names } else { &[] })
                             })?;
+                            self.in_matcher = false;
                             stage_tail = Some(match decision {
                                 crate::exec::upsert::Decision::Skip => continue,
                                 crate::exec::upsert::Decision::New => b"\t\\N\t\\N\n".to_vec(),
@@ -578,15 +585,39 @@ impl Feed {
         }
     }
 
-    /// Fills `out` with up to `max` bytes of the current row, fetching the next row when the
-    /// current one has been handed over; 0 only at the end of the data.
+    /// Fills `out` with up to `max` bytes, fetching rows until `max` bytes are ready or the
+    /// warehouse has no more for now; 0 only at the end of the data. The COPY text handed
+    /// over lately stays in `hist`, for naming the row of a value COPY refuses.
     fn read(&mut self, out: *mut u8, max: usize) -> DmResult<usize> {
-        while self.pos == self.buf.len() && !self.done {
-            self.buf.clear();
+        if self.pos > 0 && (self.pos == self.buf.len() || self.pos >= 64 * 1024) {
+            // Move what COPY has taken to the history; keep the history bounded.
+            let consumed = if self.pos == self.buf.len() {
+                std::mem::take(&mut self.buf)
+            } else {
+                let rest = self.buf.split_off(self.pos);
+                std::mem::replace(&mut self.buf, rest)
+            };
             self.pos = 0;
+            self.hist_bytes += consumed.len();
+            self.hist.push_back(consumed);
+            while self.hist.len() > 1 && self.hist_bytes - self.hist[0].len() >= HISTORY_BYTES {
+                let old = self.hist.pop_front().unwrap_or_default();
+                self.hist_bytes -= old.len();
+                if self.buf.is_empty() && self.buf.capacity() < old.capacity() {
+                    self.buf = old;
+                    self.buf.clear();
+                }
+            }
+        }
+        loop {
+            let avail = self.buf.len() - self.pos;
+            if avail >= max || self.done {
+                break;
+            }
             match self.step()? {
                 Step::Row => {}
                 Step::End => self.done = true,
+                Step::Pending if avail > 0 => break,
                 Step::Pending => self.wh.wait(pg_sys::WL_SOCKET_READABLE),
             }
         }
@@ -595,6 +626,76 @@ impl Feed {
         self.pos += n;
         Ok(n)
     }
+
+    /// The rows handed to COPY lately, oldest first, as fields (None: NULL).
+    fn recent_rows(&self) -> Vec<Vec<Option<Vec<u8>>>> {
+        let mut text: Vec<u8> = Vec::with_capacity(self.hist_bytes + self.pos);
+        for h in &self.hist {
+            text.extend_from_slice(h);
+        }
+        text.extend_from_slice(&self.buf[..self.pos]);
+        text.split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(parse_copy_line)
+            .collect()
+    }
+}
+
+/// COPY text kept for naming a refused row: COPY holds at most 64 kB of unparsed input.
+const HISTORY_BYTES: usize = 192 * 1024;
+
+/// The fields of one COPY text line (without its newline).
+fn parse_copy_line(line: &[u8]) -> Vec<Option<Vec<u8>>> {
+    line.split(|&c| c == b'\t')
+        .map(|f| {
+            if f == b"\\N" {
+                return None;
+            }
+            let mut v = Vec::with_capacity(f.len());
+            let mut it = f.iter();
+            while let Some(&c) = it.next() {
+                if c != b'\\' {
+                    v.push(c);
+                    continue;
+                }
+                match it.next() {
+                    Some(b't') => v.push(b'\t'),
+                    Some(b'n') => v.push(b'\n'),
+                    Some(b'r') => v.push(b'\r'),
+                    Some(&o) => v.push(o),
+                    None => {}
+                }
+            }
+            Some(v)
+        })
+        .collect()
+}
+
+/// A result's row as fields.
+fn result_fields(res: *mut pq::PGresult) -> Vec<Option<Vec<u8>>> {
+    let n = unsafe { pq::PQnfields(res) } as usize;
+    (0..n)
+        .map(|i| unsafe { field(res, i) }.map(|v| v.to_vec()))
+        .collect()
+}
+
+/// `(col, ...) = (value, ...)` of a row's identifying columns.
+fn fields_key_text(row: &[Option<Vec<u8>>], row_key: &[usize], names: &[String]) -> String {
+    if row_key.is_empty() {
+        return String::new();
+    }
+    let cols: Vec<&str> = row_key
+        .iter()
+        .filter_map(|&i| names.get(i).map(|n| n.as_str()))
+        .collect();
+    let vals: Vec<String> = row_key
+        .iter()
+        .map(|&i| match row.get(i) {
+            Some(Some(v)) => String::from_utf8_lossy(v).into_owned(),
+            _ => "NULL".into(),
+        })
+        .collect();
+    format!("({}) = ({})", cols.join(", "), vals.join(", "))
 }
 
 /// COPY text format: backslash, tab, newline and carriage return escaped.
@@ -727,14 +828,14 @@ pub fn column_types(mart_oid: u32, columns: &[String]) -> DmResult<Vec<(pg_sys::
     }
 }
 
-/// Which column of the current row fails its mart type's input function (the first, as
-/// COPY converts them in order), if any. Runs only after COPY raised a data error.
-fn failing_column(res: *mut pq::PGresult, types: &[(pg_sys::Oid, i32)]) -> Option<usize> {
+/// Which column of `row` fails its mart type's input function (the first, as COPY converts
+/// them in order), if any. Runs only after COPY raised a data error.
+fn failing_column(row: &[Option<Vec<u8>>], types: &[(pg_sys::Oid, i32)]) -> Option<usize> {
     for (i, &(oid, typmod)) in types.iter().enumerate() {
-        let Some(v) = (unsafe { field(res, i) }) else {
+        let Some(Some(v)) = row.get(i) else {
             continue;
         };
-        let Ok(text) = CString::new(v) else {
+        let Ok(text) = CString::new(v.as_slice()) else {
             return Some(i);
         };
         let ok = PgTryBuilder::new(|| unsafe {
@@ -786,7 +887,7 @@ pub fn copy_into(
             running: started,
             ncols: spec.columns.len(),
             tail,
-            buf: Vec::with_capacity(64 * 1024),
+            buf: Vec::new(),
             pos: 0,
             fetched: 0,
             staged: 0,
@@ -795,6 +896,9 @@ pub fn copy_into(
             row_key: spec.row_key.to_vec(),
             names: spec.columns.to_vec(),
             matcher,
+            in_matcher: false,
+            hist: Default::default(),
+            hist_bytes: 0,
         })
     });
     let names: Vec<&String> = spec.columns.iter().chain(spec.extra.iter()).collect();
@@ -825,36 +929,44 @@ pub fn copy_into(
 /// column and the row's key; other errors pass unchanged.
 fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> DmError {
     let code = report.sql_error_code();
-    let class = format!("{code:?}");
     let state = unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
         .to_string_lossy()
         .into_owned();
-    let _ = class;
-    let row_level = state.starts_with("22") || state == "23502" || state == "23514";
-    let cur = FEED.with(|f| {
-        f.borrow()
-            .as_ref()
-            .map(|f| f.cur)
-            .unwrap_or(std::ptr::null_mut())
-    });
-    if !row_level || cur.is_null() {
-        return DmError::Remote {
+    let plain = || DmError::Remote {
+        code,
+        message: report.message().to_string(),
+        detail: report.detail().unwrap_or_default().to_string(),
+        hint: report.hint().unwrap_or_default().to_string(),
+    };
+    if state == "23502" || state == "23514" {
+        return DmError::Conflict {
             code,
-            message: report.message().to_string(),
+            message: format!("mart table {}: {}", spec.mart_name, report.message()),
             detail: report.detail().unwrap_or_default().to_string(),
-            hint: report.hint().unwrap_or_default().to_string(),
+            hint: "Fix the rows in the warehouse, or the mart table's constraint; nothing of this table was changed.".into(),
         };
     }
-    let column = if state.starts_with("22") {
-        column_types(spec.mart_oid, spec.columns)
-            .ok()
-            .and_then(|types| failing_column(cur, &types))
-            .map(|i| format!(", column {}", spec.columns[i]))
-            .unwrap_or_default()
-    } else {
-        String::new()
+    if !state.starts_with("22") {
+        return plain();
+    }
+    // The row: the one the matcher was converting, else the first of the rows handed to COPY
+    // lately that fails its conversion again.
+    let rows = FEED.with(|f| match f.borrow().as_ref() {
+        Some(feed) if feed.in_matcher && !feed.cur.is_null() => vec![result_fields(feed.cur)],
+        Some(feed) => feed.recent_rows(),
+        None => Vec::new(),
+    });
+    let Ok(types) = column_types(spec.mart_oid, spec.columns) else {
+        return plain();
     };
-    let key = key_text(cur, spec.row_key, spec.columns);
+    let Some((row, col)) = rows
+        .iter()
+        .find_map(|r| failing_column(r, &types).map(|c| (r, c)))
+    else {
+        return plain();
+    };
+    let column = format!(", column {}", spec.columns[col]);
+    let key = fields_key_text(row, spec.row_key, spec.columns);
     DmError::Conflict {
         code,
         message: format!(

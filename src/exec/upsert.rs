@@ -29,16 +29,22 @@ fn hash(bytes: &[u8], seed: u64) -> u64 {
     unsafe { hash_bytes_extended(bytes.as_ptr(), bytes.len() as c_int, seed) }
 }
 
+/// Bytes that make `record_out` quote a field (its own list plus C `isspace`).
+const QUOTED: [bool; 256] = {
+    let mut t = [false; 256];
+    let special = b"\"\\(), \t\n\r\x0b\x0c";
+    let mut i = 0;
+    while i < special.len() {
+        t[special[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Appends `v` (None: NULL) to `buf` as `record_out` writes one field.
 pub fn record_field(buf: &mut Vec<u8>, v: Option<&[u8]>) {
     let Some(v) = v else { return };
-    let quote = v.is_empty()
-        || v.iter().any(|&c| {
-            matches!(
-                c,
-                b'"' | b'\\' | b'(' | b')' | b',' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
-            )
-        });
+    let quote = v.is_empty() || v.iter().fold(false, |acc, &c| acc | QUOTED[c as usize]);
     if !quote {
         buf.extend_from_slice(v);
         return;
@@ -242,8 +248,15 @@ impl Matcher {
                 ]
                 .iter()
                 .any(|t| t.to_u32() == o);
-                let as_sent = remote.0 == o
-                    && remote.1 == typmod
+                // Character types print what they read, whatever their length limit (a value
+                // too long is refused by COPY); other types must match with their typmod.
+                let texty = [pg_sys::TEXTOID, pg_sys::VARCHAROID]
+                    .iter()
+                    .any(|t| t.to_u32() == o)
+                    && [pg_sys::TEXTOID, pg_sys::VARCHAROID]
+                        .iter()
+                        .any(|t| t.to_u32() == remote.0);
+                let as_sent = (texty || (remote.0 == o && remote.1 == typmod))
                     && !floaty
                     && (!datetime || self.datetime_settings_equal);
                 if as_sent {
