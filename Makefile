@@ -60,5 +60,6 @@ demo: install
 demo-stop:
 	bash .ci/pg.sh stop demo
 
+# The benchmark's cluster runs the server of PG_CONFIG, the one the extension was installed into.
 bench: install-release
-	bash .ci/bench.sh
+	PG_BIN="$$($(PG_CONFIG) --bindir)" bash .ci/bench.sh
