@@ -96,6 +96,9 @@ ACCOUNTS=${ACCOUNTS:-200}
 REPS=${REPS:-3}
 MEM_REPS=${MEM_REPS:-1}
 TABLES=${TABLES:-wide narrow}
+# dm_sync's own ANALYZE of the partitions it wrote is off while timing (DM_ANALYZE=-1): none of
+# the other methods analyzes, and the bound is COPY alone. DM_ANALYZE=0 times it included.
+DM_ANALYZE=${DM_ANALYZE:--1}
 METHODS=${METHODS-dm_sync insel localcopy dm_upsert_stale dm_upsert_same oncf_stale oncf_same}
 SIZES=${SIZES-25% 100%}
 STALE_UPDATE_PCT=${STALE_UPDATE_PCT:-100}
@@ -354,8 +357,8 @@ run_one() {   # kind table method round rows account_ids(dm_sync form, '0' = all
     sampler=$!
     t0=$(now)
     case $m in
-    dm_sync) PGAPPNAME=bench_run logged q mart "CALL dm_sync('bench_$t', '$ids', '$WS', '$WE', mode => 'delete_insert')" ;;
-    dm_upsert_*) PGAPPNAME=bench_run logged q mart "CALL dm_sync('bench_$t', '$ids', '$WS', '$WE', mode => 'upsert')" ;;
+    dm_sync) PGOPTIONS="-c pg_datamart.analyze_threshold=$DM_ANALYZE" PGAPPNAME=bench_run logged q mart "CALL dm_sync('bench_$t', '$ids', '$WS', '$WE', mode => 'delete_insert')" ;;
+    dm_upsert_*) PGOPTIONS="-c pg_datamart.analyze_threshold=$DM_ANALYZE" PGAPPNAME=bench_run logged q mart "CALL dm_sync('bench_$t', '$ids', '$WS', '$WE', mode => 'upsert')" ;;
     insel) logged insel_load "$t" ;;
     rowloop) PGAPPNAME=bench_run logged q mart "CALL rs_bench_${t}_dumps('0', '$WS', '$WE')" ;;
     copy) logged copy_load "$t" ;;
