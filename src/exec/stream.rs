@@ -408,7 +408,22 @@ impl Warehouse {
                     }
                     let detail = field(pq::PG_DIAG_MESSAGE_DETAIL);
                     let hint = field(pq::PG_DIAG_MESSAGE_HINT);
+                    let severity = field(pq::PG_DIAG_SEVERITY_NONLOCALIZED);
                     pq::PQclear(res);
+                    if severity == "FATAL" || severity == "PANIC" {
+                        // The warehouse ended the session (pg_terminate_backend, a shutdown):
+                        // a lost connection here, not a 57P01 that would say this session ends.
+                        return Err(DmError::Remote {
+                            code: PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+                            message: format!(
+                                "lost the warehouse connection of foreign server \"{}\" while reading rows: {}",
+                                self.server,
+                                self.mask(&primary)
+                            ),
+                            detail: format!("The warehouse ended the session with SQLSTATE {state}."),
+                            hint: self.mask(&hint),
+                        });
+                    }
                     Err(DmError::Remote {
                         code: sqlstate_code(&state)
                             .unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
