@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL 15 clusters for tests, the demo and the benchmark.
 #   .ci/pg.sh start NAME PORT [postgres -c options...]   initdb (if needed) + start
-#   .ci/pg.sh stop NAME                                   fast shutdown
+#   .ci/pg.sh stop NAME [MODE]                            shutdown: fast (default) or immediate
 #   .ci/pg.sh dir NAME                                    print the cluster's directory
 # A cluster lives in /tmp/pg_datamart-NAME (data/, server.log, socket). PostgreSQL refuses to
 # run as root, so as root every server command runs as the OS user `postgres` (through sudo).
@@ -10,7 +10,7 @@
 # puts those pg_hba.conf lines before the trust lines (e.g. to require a password for a role).
 set -euo pipefail
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-cmd=${1:?usage: pg.sh start|stop|dir NAME [PORT [options...]]}
+cmd=${1:?usage: pg.sh start|stop|dir NAME [PORT [options...] | MODE]}
 name=${2:?cluster name}
 dir=/tmp/pg_datamart-$name
 
@@ -21,8 +21,9 @@ as_pg() {
 case "$cmd" in
 dir) echo "$dir" ;;
 stop)
+    mode=${3:-fast}
     if [[ -f $dir/data/postmaster.pid ]]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
+        as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null || true
     fi
     ;;
 start)

@@ -18,9 +18,9 @@ use pg_datamart_plan::window::{
     known_accounts_sql, parse_account_ids, select_accounts, Accounts, Window,
 };
 use pgrx::datum::Date;
-use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
 use pgrx::prelude::*;
-use pgrx::JsonB;
+use pgrx::{JsonB, PgSqlErrorCode};
 use std::time::Instant;
 
 /// The plan of one registered table for the given request (nothing is executed).
@@ -353,52 +353,92 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
     })
 }
 
+/// Why the last step of this backend was cancelled, for [`step_cancelled`]: (run, position,
+/// PostgreSQL's message, e.g. "canceling statement due to statement timeout").
+struct CancelReason(i64, i32, String);
+
+thread_local! {
+    static CANCELLED: std::cell::RefCell<Option<CancelReason>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Loads one table of a run in the caller's transaction; returns its counts and seconds for
 /// [`step_done`], which records them after the caller has committed. On error nothing of the
-/// table is kept (the caller's subtransaction rolls back).
+/// table is kept (the caller's subtransaction rolls back). A cancel (pg_cancel_backend,
+/// statement_timeout, the watchdog) in the middle of the load is raised again with the same
+/// SQLSTATE and a message naming the table and the foreign server, and its reason is kept
+/// for [`step_cancelled`].
 #[pg_extern(schema = "dm", name = "_sync_step")]
 #[search_path(pg_catalog, pg_temp)]
 fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
-    report(|| {
+    let (run, section, loading) = report(|| {
         let run = Run::load(run_id)?;
-        let step = run.step(position)?;
         let section = catalog::section(&run.section)?;
-        let schemas = catalog::schemas()?;
-        let started = Instant::now();
-        status::step_started(&run, step)?;
-        let plan = plan_one(
-            &schemas,
-            &section,
-            step.mart_oid,
-            &step.mart_table,
-            &run.accounts,
-            &run.window(),
-            run.mode,
-        )?;
-        crate::exec::partition::check_default(&plan.partitions)?;
-        let result = match guard::vacuum_policy(&section, &plan.partitions.touched)? {
-            guard::VacuumOutcome::Skip(why) => StepResult::Skipped { why },
-            guard::VacuumOutcome::Load { note, busy } => {
-                if let Some(n) = &note {
-                    status::step_note(&run, step, n)?;
-                }
-                let counts =
-                    load_table(&plan, &busy, |pid| status::step_remote_pid(&run, step, pid))?;
-                StepResult::Loaded {
-                    counts,
-                    seconds: started.elapsed().as_secs_f64(),
-                    note,
-                }
-            }
+        let loading = format!(
+            "table {} ({position} of {}) from foreign server \"{}\"",
+            run.step(position)?.mart_table,
+            run.total_tables(),
+            section.server
+        );
+        Ok((run, section, loading))
+    })?;
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+        report(|| load_step(&run, position, &section))
+    }))
+    .catch_when(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, |e| {
+        let why = match &e {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r.message().to_string(),
+            CaughtError::RustPanic { ereport, .. } => ereport.message().to_string(),
         };
-        Ok(JsonB(serde_json::to_value(result).map_err(|e| {
-            DmError::invalid_definition(
-                "a step's result could not be written",
-                e.to_string(),
-                "This is a bug in pg_datamart; please report it.",
-            )
-        })?))
+        CANCELLED.with(|c| *c.borrow_mut() = Some(CancelReason(run_id, position, why.clone())));
+        Err(ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+            format!("{why} while loading {loading}"),
+            "pg_datamart",
+        )
+        .set_detail(format!(
+            "The table was rolled back; tables before it are loaded and committed. See dm.run_step for run {run_id}."
+        ))
+        .set_hint(format!("CALL dm_resume({run_id}) to continue from this table.")))
     })
+    .execute()
+}
+
+fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
+    let step = run.step(position)?;
+    let schemas = catalog::schemas()?;
+    let started = Instant::now();
+    status::step_started(run, step)?;
+    let plan = plan_one(
+        &schemas,
+        section,
+        step.mart_oid,
+        &step.mart_table,
+        &run.accounts,
+        &run.window(),
+        run.mode,
+    )?;
+    crate::exec::partition::check_default(&plan.partitions)?;
+    let result = match guard::vacuum_policy(section, &plan.partitions.touched)? {
+        guard::VacuumOutcome::Skip(why) => StepResult::Skipped { why },
+        guard::VacuumOutcome::Load { note, busy } => {
+            if let Some(n) = &note {
+                status::step_note(run, step, n)?;
+            }
+            let counts = load_table(&plan, &busy, |pid| status::step_remote_pid(run, step, pid))?;
+            StepResult::Loaded {
+                counts,
+                seconds: started.elapsed().as_secs_f64(),
+                note,
+            }
+        }
+    };
+    Ok(JsonB(serde_json::to_value(result).map_err(|e| {
+        DmError::invalid_definition(
+            "a step's result could not be written",
+            e.to_string(),
+            "This is a bug in pg_datamart; please report it.",
+        )
+    })?))
 }
 
 /// Records a committed table and reports it.
@@ -497,13 +537,19 @@ fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
-        let why = "canceling statement due to user request: the table was rolled back";
+        let reason = CANCELLED.with(|c| c.borrow_mut().take());
+        let why = match reason {
+            Some(CancelReason(r, p, why)) if r == run_id && p == position => {
+                format!("{why}: the table was rolled back")
+            }
+            _ => "canceling statement due to user request: the table was rolled back".into(),
+        };
         let run_error = format!(
             "cancelled while loading table {} ({position} of {})",
             step.mart_table,
             run.total_tables()
         );
-        status::step_ended_badly(&run, step, Failure::Cancelled, "57014", why, &run_error)?;
+        status::step_ended_badly(&run, step, Failure::Cancelled, "57014", &why, &run_error)?;
         status::close_link()?;
         guard::release_all()?;
         status::notice(&format!("{} run {run_id} {run_error}", run.section));

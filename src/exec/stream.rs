@@ -3,10 +3,10 @@
 //! - [`Warehouse`] is a libpq connection (through `pq-sys`, the library dblink and postgres_fdw
 //!   link) built from the section's foreign server and the current user's user mapping exactly
 //!   as dblink builds it (`get_connect_string`: libpq keywords only, `user` and secrets only in
-//!   the mapping, no debug options, no client_encoding; dblink's password rule for
-//!   non-superusers). It is non-blocking: every wait is `WaitLatchOrSocket` on the backend's
-//!   latch and the socket, followed by `CHECK_FOR_INTERRUPTS`, so a cancel, terminate or
-//!   statement_timeout stops it at once.
+//!   the mapping, no debug options, no client_encoding; USAGE on the server required; dblink's
+//!   password rule for non-superusers). It is non-blocking: every wait is `WaitLatchOrSocket`
+//!   on the backend's latch and the socket, followed by `CHECK_FOR_INTERRUPTS`, so a cancel,
+//!   terminate or statement_timeout stops it at once.
 //! - [`copy_into`] opens the mart table as `COPY ... FROM` would (INSERT privilege on the
 //!   columns, row-level security refused), and runs `BeginCopyFrom` / `CopyFrom` /
 //!   `EndCopyFrom` with a data-source callback that reads the warehouse's rows in single-row
@@ -115,6 +115,22 @@ fn connection_options(server: &str) -> DmResult<Options> {
     let mut secrets = Vec::new();
     unsafe {
         let srv = pg_sys::GetForeignServerByName(name.as_ptr(), false);
+        // dblink's rule too: the server's USAGE privilege, whoever's mapping would be used.
+        if pg_sys::pg_foreign_server_aclcheck(
+            (*srv).serverid,
+            pg_sys::GetUserId(),
+            pg_sys::ACL_USAGE as pg_sys::AclMode,
+        ) != pg_sys::AclResult::ACLCHECK_OK
+        {
+            return Err(DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+                message: format!("permission denied for foreign server {server}"),
+                detail: String::new(),
+                hint: format!(
+                    "GRANT USAGE ON FOREIGN SERVER {server} to the role that runs the sync."
+                ),
+            });
+        }
         let fdw = pg_sys::GetForeignDataWrapper((*srv).fdwid);
         let um = pg_sys::GetUserMapping(pg_sys::GetUserId(), (*srv).serverid);
         let defaults = pq::PQconndefaults();
@@ -392,7 +408,22 @@ impl Warehouse {
                     }
                     let detail = field(pq::PG_DIAG_MESSAGE_DETAIL);
                     let hint = field(pq::PG_DIAG_MESSAGE_HINT);
+                    let severity = field(pq::PG_DIAG_SEVERITY_NONLOCALIZED);
                     pq::PQclear(res);
+                    if severity == "FATAL" || severity == "PANIC" {
+                        // The warehouse ended the session (pg_terminate_backend, a shutdown):
+                        // a lost connection here, not a 57P01 that would say this session ends.
+                        return Err(DmError::Remote {
+                            code: PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+                            message: format!(
+                                "lost the warehouse connection of foreign server \"{}\" while reading rows: {}",
+                                self.server,
+                                self.mask(&primary)
+                            ),
+                            detail: format!("The warehouse ended the session with SQLSTATE {state}."),
+                            hint: self.mask(&hint),
+                        });
+                    }
                     Err(DmError::Remote {
                         code: sqlstate_code(&state)
                             .unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
