@@ -477,12 +477,12 @@ fn pg_sh(args: &[&str]) -> std::process::Output {
 }
 
 impl SecondServer {
-    /// Port: `DM_IT_WH2_PORT`, else the test server's port + 1.
+    /// Port: `DM_IT_WH2_PORT`, else the test server's port + 50 (+1 is the benchmark's).
     fn start() -> SecondServer {
         let port = std::env::var("DM_IT_WH2_PORT")
             .ok()
             .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| port().parse::<u16>().unwrap() + 1);
+            .unwrap_or_else(|| port().parse::<u16>().unwrap() + 50);
         let name = format!("faults-wh-{port}");
         let out = pg_sh(&["start", &name, &port.to_string()]);
         assert!(

@@ -936,7 +936,9 @@ pub fn copy_into(
     let target_oid = spec.target_oid;
     let result = PgTryBuilder::new(|| unsafe { copy_from(target_oid, &names) })
         .catch_others(|e| match e {
-            pg_sys::panic::CaughtError::PostgresError(report) => Err(value_error(spec, report)),
+            pg_sys::panic::CaughtError::PostgresError(report) if about_a_row(&report) => {
+                Err(value_error(spec, report))
+            }
             other => other.rethrow(),
         })
         .execute();
@@ -954,6 +956,19 @@ pub fn copy_into(
         inserted,
         matcher,
     })
+}
+
+/// SQLSTATE text of an error code.
+fn sqlstate_text(code: PgSqlErrorCode) -> String {
+    unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Whether an error is about a value or a row (data exception, NOT NULL or CHECK violation).
+fn about_a_row(report: &pg_sys::panic::ErrorReportWithLevel) -> bool {
+    let state = sqlstate_text(report.sql_error_code());
+    state.starts_with("22") || state == "23502" || state == "23514"
 }
 
 /// Turns an error COPY raised about the current row into one naming the mart table, the
