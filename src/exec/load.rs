@@ -58,11 +58,8 @@ fn open_warehouse(
     plan: &TablePlan,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<Warehouse> {
-    let mut wh = Warehouse::connect(&plan.stream)?;
+    let wh = Warehouse::connect(&plan.stream)?;
     on_remote_pid(wh.backend_pid())?;
-    if let Some(first) = plan.remote_sqls.first() {
-        wh.start(first)?;
-    }
     Ok(wh)
 }
 

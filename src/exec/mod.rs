@@ -4,5 +4,6 @@
 pub mod fetch;
 pub mod load;
 pub mod partition;
+pub mod producer;
 pub mod stream;
 pub mod upsert;

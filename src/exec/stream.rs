@@ -20,6 +20,8 @@
 //!   an `on_proc_exit` callback empties the slot then.
 
 use crate::error::{DmError, DmResult};
+use crate::exec::producer::{escape_into, Chunk, Failure, Job, Msg, Producer};
+use crate::exec::upsert::{Decision, Matcher};
 use pg_datamart_plan::table::StreamPlan;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -310,10 +312,43 @@ impl Warehouse {
         Ok(wh)
     }
 
-    /// Sends the first query early, so the warehouse works on it while the mart deletes the
-    /// window; its rows wait in the socket buffers (bounded) until the COPY reads them.
-    pub fn start(&mut self, sql: &str) -> DmResult<()> {
-        self.send(sql)
+    /// Hands the connection to a producer thread that runs `job` (see [`crate::exec::producer`]);
+    /// returns it with what messages need: the server's name, the secrets to mask and the
+    /// warehouse session's date/time settings.
+    #[allow(clippy::type_complexity)]
+    pub fn into_producer(
+        mut self,
+        job: Job,
+    ) -> DmResult<(Producer, String, Vec<String>, Vec<(String, Option<String>)>)> {
+        let settings = ["DateStyle", "IntervalStyle", "TimeZone"]
+            .iter()
+            .map(|name| {
+                let c = CString::new(*name).unwrap_or_default();
+                let p = unsafe { pq::PQparameterStatus(self.conn, c.as_ptr()) };
+                (name.to_string(), (!p.is_null()).then(|| cstr_lossy(p)))
+            })
+            .collect();
+        let conn = std::mem::replace(&mut self.conn, std::ptr::null_mut());
+        // SAFETY: the connection is valid, idle, and no longer ours (self.conn is null now).
+        let producer = unsafe { Producer::start(conn, job) }.map_err(|e| DmError::Remote {
+            code: PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+            message: format!("could not start the warehouse reader thread: {e}"),
+            detail: String::new(),
+            hint: String::new(),
+        });
+        let producer = match producer {
+            Ok(p) => p,
+            Err(e) => {
+                unsafe { pq::PQfinish(conn) };
+                return Err(e);
+            }
+        };
+        Ok((
+            producer,
+            std::mem::take(&mut self.server),
+            std::mem::take(&mut self.secrets),
+            settings,
+        ))
     }
 
     pub fn backend_pid(&self) -> i32 {
@@ -446,210 +481,197 @@ enum Poll {
     Pending,
 }
 
-/// What the COPY callback reads from: the connection, the queries still to run, and the COPY
-/// text of the current row not yet handed over. Rows are handed over one per callback call,
-/// so the row COPY is converting when it raises an error is always the current one.
+/// What the COPY callback reads from: the producer's chunks and the COPY text not yet handed
+/// over (`buf` from `pos`). The text handed over lately stays in `hist`, for naming the row of
+/// a value COPY refuses.
 struct Feed {
-    wh: Warehouse,
-    queries: Vec<String>,
-    next_query: usize,
-    running: bool,
-    ncols: usize,
-    /// `\t<stamp>` for each bookkeeping column, then `\n` (delete_insert).
-    tail: Vec<u8>,
+    producer: Producer,
+    server: String,
+    secrets: Vec<String>,
+    remote_settings: Vec<(String, Option<String>)>,
     buf: Vec<u8>,
     pos: usize,
     fetched: i64,
-    staged: i64,
     done: bool,
-    /// The current row's result (kept for error messages until the next row arrives).
-    cur: *mut pq::PGresult,
     /// Positions of the columns that identify a row in messages, and every column's name.
     row_key: Vec<usize>,
     names: Vec<String>,
     /// Upsert: compares each row with the mart's and decides whether it is staged.
-    matcher: Option<crate::exec::upsert::Matcher>,
-    /// Set while the matcher converts the current row (an error there is about `cur`).
+    matcher: Option<Matcher>,
+    /// Upsert: some column's text must go through the mart type (the backend hashes then).
+    convert: bool,
+    /// Set while the matcher converts `cur_line` (an error there is about that row).
     in_matcher: bool,
-    /// COPY text handed over lately (see [`Feed::read`]).
+    cur_line: Vec<u8>,
     hist: std::collections::VecDeque<Vec<u8>>,
     hist_bytes: usize,
 }
 
-impl Drop for Feed {
-    fn drop(&mut self) {
-        if !self.cur.is_null() {
-            unsafe { pq::PQclear(self.cur) };
-        }
-    }
-}
-
-/// A fetched field of `res` (row 0): None for NULL.
-unsafe fn field<'a>(res: *mut pq::PGresult, i: usize) -> Option<&'a [u8]> {
-    unsafe {
-        if pq::PQgetisnull(res, 0, i as c_int) != 0 {
-            return None;
-        }
-        let p = pq::PQgetvalue(res, 0, i as c_int) as *const u8;
-        let len = pq::PQgetlength(res, 0, i as c_int) as usize;
-        Some(std::slice::from_raw_parts(p, len))
-    }
-}
-
-/// `(col, ...) = (value, ...)` of the row-identifying columns of `res` (only `(value, ...)`
-/// when `names` is empty).
-fn key_text(res: *mut pq::PGresult, row_key: &[usize], names: &[String]) -> String {
-    if res.is_null() || row_key.is_empty() {
-        return String::new();
-    }
-    let cols: Vec<&str> = row_key
-        .iter()
-        .filter_map(|&i| names.get(i).map(|n| n.as_str()))
-        .collect();
-    let vals: Vec<String> = row_key
-        .iter()
-        .map(|&i| match unsafe { field(res, i) } {
-            None => "NULL".into(),
-            Some(v) => String::from_utf8_lossy(v).into_owned(),
-        })
-        .collect();
-    if names.is_empty() {
-        return format!("({})", vals.join(", "));
-    }
-    format!("({}) = ({})", cols.join(", "), vals.join(", "))
-}
-
-enum Step {
-    Row,
-    Pending,
-    End,
-}
-
 impl Feed {
-    /// Appends the next row to `buf` if one is available without waiting.
-    fn step(&mut self) -> DmResult<Step> {
-        loop {
-            if !self.running {
-                if self.next_query >= self.queries.len() {
-                    return Ok(Step::End);
-                }
-                let sql = std::mem::take(&mut self.queries[self.next_query]);
-                self.next_query += 1;
-                self.wh.send(&sql)?;
-                self.running = true;
-            }
-            match self.wh.poll_result()? {
-                Poll::Pending => return Ok(Step::Pending),
-                Poll::Ready(None) => {
-                    self.running = false;
-                }
-                Poll::Ready(Some(res)) => unsafe {
-                    if pq::PQresultStatus(res) == pq::ExecStatusType::PGRES_SINGLE_TUPLE {
-                        let n = pq::PQnfields(res) as usize;
-                        if n != self.ncols {
-                            pq::PQclear(res);
-                            return Err(DmError::Remote {
-                                code: PgSqlErrorCode::ERRCODE_DATATYPE_MISMATCH,
-                                message: format!(
-                                    "the warehouse returned {n} columns where {} were asked for",
-                                    self.ncols
-                                ),
-                                detail: String::new(),
-                                hint: String::new(),
-                            });
-                        }
-                        if !self.cur.is_null() {
-                            pq::PQclear(self.cur);
-                        }
-                        self.cur = res;
-                        self.fetched += 1;
-                        let mut stage_tail = None;
-                        if let Some(m) = self.matcher.as_mut() {
-                            if !m.prepared() {
-                                let types: Vec<(u32, i32)> = (0..n)
-                                    .map(|i| {
-                                        (pq::PQftype(res, i as c_int), pq::PQfmod(res, i as c_int))
-                                    })
-                                    .collect();
-                                let conn = self.wh.conn;
-                                m.prepare(&types, &|name| {
-                                    let c = CString::new(name).ok()?;
-                                    let p = pq::PQparameterStatus(conn, c.as_ptr());
-                                    (!p.is_null()).then(|| cstr_lossy(p))
-                                });
-                            }
-                            let (row_key, names) = (&self.row_key, &self.names);
-                            self.in_matcher = true;
-                            let decision = m.decide(&|i| field(res, i), &|with_names| {
-                                key_text(res, row_key, if with_names { names } else { &[] })
-                            })?;
-                            self.in_matcher = false;
-                            stage_tail = Some(match decision {
-                                crate::exec::upsert::Decision::Skip => continue,
-                                crate::exec::upsert::Decision::New => b"\t\\N\t\\N\n".to_vec(),
-                                crate::exec::upsert::Decision::Changed {
-                                    toid,
-                                    block,
-                                    offset,
-                                } => format!("\t{toid}\t({block},{offset})\n").into_bytes(),
-                            });
-                            self.staged += 1;
-                        }
-                        for i in 0..n {
-                            if i > 0 {
-                                self.buf.push(b'\t');
-                            }
-                            match field(res, i) {
-                                None => self.buf.extend_from_slice(b"\\N"),
-                                Some(v) => escape_into(&mut self.buf, v),
-                            }
-                        }
-                        match stage_tail {
-                            Some(t) => self.buf.extend_from_slice(&t),
-                            None => self.buf.extend_from_slice(&self.tail),
-                        }
-                        return Ok(Step::Row);
-                    }
-                    pq::PQclear(res);
+    fn mask(&self, text: &str) -> String {
+        let mut t = text.trim_end().to_string();
+        for s in &self.secrets {
+            t = t.replace(s.as_str(), "********");
+        }
+        t
+    }
+
+    /// The error for a producer's failure.
+    fn remote_error(&self, f: Failure) -> DmError {
+        if f.lost || f.severity == "FATAL" || f.severity == "PANIC" {
+            // The warehouse ended the session (pg_terminate_backend, a shutdown) or the
+            // connection broke: a lost connection here, not a 57P01 that would say this
+            // session ends.
+            return DmError::Remote {
+                code: PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+                message: format!(
+                    "lost the warehouse connection of foreign server \"{}\" while reading rows: {}",
+                    self.server,
+                    self.mask(&f.message)
+                ),
+                detail: if f.sqlstate.is_empty() {
+                    String::new()
+                } else {
+                    format!("The warehouse ended the session with SQLSTATE {}.", f.sqlstate)
                 },
+                hint: self.mask(&f.hint),
+            };
+        }
+        DmError::Remote {
+            code: sqlstate_code(&f.sqlstate).unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
+            message: format!(
+                "the warehouse query on foreign server \"{}\" failed: {}",
+                self.server,
+                self.mask(&f.message)
+            ),
+            detail: self.mask(&f.detail),
+            hint: self.mask(&f.hint),
+        }
+    }
+
+    /// The next message from the producer, waiting for it interruptibly.
+    fn next_msg(&mut self) -> DmResult<Msg> {
+        loop {
+            match self.producer.try_next() {
+                Ok(Some(m)) => return Ok(m),
+                Ok(None) => unsafe {
+                    let rc = pg_sys::WaitLatchOrSocket(
+                        pg_sys::MyLatch,
+                        (pg_sys::WL_LATCH_SET
+                            | pg_sys::WL_EXIT_ON_PM_DEATH
+                            | pg_sys::WL_TIMEOUT
+                            | pg_sys::WL_SOCKET_READABLE) as c_int,
+                        self.producer.wake_fd(),
+                        1000,
+                        pg_sys::PG_WAIT_EXTENSION,
+                    );
+                    if rc & pg_sys::WL_LATCH_SET as c_int != 0 {
+                        pg_sys::ResetLatch(pg_sys::MyLatch);
+                    }
+                    self.producer.drain_wake();
+                    pg_sys::check_for_interrupts!();
+                },
+                Err(_) => {
+                    return Err(self.remote_error(Failure {
+                        sqlstate: String::new(),
+                        message: "the warehouse reader stopped".into(),
+                        detail: String::new(),
+                        hint: String::new(),
+                        severity: String::new(),
+                        lost: true,
+                    }))
+                }
             }
         }
     }
 
-    /// Fills `out` with up to `max` bytes, fetching rows until `max` bytes are ready or the
-    /// warehouse has no more for now; 0 only at the end of the data. The COPY text handed
-    /// over lately stays in `hist`, for naming the row of a value COPY refuses.
-    fn read(&mut self, out: *mut u8, max: usize) -> DmResult<usize> {
-        if self.pos > 0 && (self.pos == self.buf.len() || self.pos >= 64 * 1024) {
-            // Move what COPY has taken to the history; keep the history bounded.
-            let consumed = if self.pos == self.buf.len() {
-                std::mem::take(&mut self.buf)
+    /// Upsert: the staged lines (with their target) of one chunk.
+    fn stage(&mut self, chunk: Chunk) -> DmResult<Vec<u8>> {
+        let mut out = Vec::with_capacity(chunk.data.len() / 4);
+        let Some(mut m) = self.matcher.take() else {
+            return Ok(out);
+        };
+        let mut r = Ok(());
+        for row in &chunk.rows {
+            let line = &chunk.data[row.start as usize..row.end as usize];
+            let (row_key, names) = (&self.row_key, &self.names);
+            let key_text = |with_names: bool| line_key(line, row_key, names, with_names);
+            let decision = if self.convert {
+                self.cur_line.clear();
+                self.cur_line.extend_from_slice(line);
+                self.in_matcher = true;
+                let fields = parse_copy_line(line);
+                let d = m.decide(&|i| fields.get(i).and_then(|f| f.as_deref()), &key_text);
+                self.in_matcher = false;
+                d
             } else {
-                let rest = self.buf.split_off(self.pos);
-                std::mem::replace(&mut self.buf, rest)
+                m.lookup(row.key, row.row, &key_text)
             };
-            self.pos = 0;
-            self.hist_bytes += consumed.len();
-            self.hist.push_back(consumed);
-            while self.hist.len() > 1 && self.hist_bytes - self.hist[0].len() >= HISTORY_BYTES {
-                let old = self.hist.pop_front().unwrap_or_default();
-                self.hist_bytes -= old.len();
-                if self.buf.is_empty() && self.buf.capacity() < old.capacity() {
-                    self.buf = old;
-                    self.buf.clear();
+            match decision {
+                Ok(Decision::Skip) => continue,
+                Ok(Decision::New) => {
+                    out.extend_from_slice(line);
+                    out.extend_from_slice(b"\t\\N\t\\N\n");
+                }
+                Ok(Decision::Changed {
+                    toid,
+                    block,
+                    offset,
+                }) => {
+                    out.extend_from_slice(line);
+                    out.extend_from_slice(format!("\t{toid}\t({block},{offset})\n").as_bytes());
+                }
+                Err(e) => {
+                    r = Err(e);
+                    break;
                 }
             }
         }
-        loop {
-            let avail = self.buf.len() - self.pos;
-            if avail >= max || self.done {
-                break;
+        self.matcher = Some(m);
+        r.map(|_| out)
+    }
+
+    /// Fills `out` with up to `max` bytes; 0 only at the end of the data.
+    fn read(&mut self, out: *mut u8, max: usize) -> DmResult<usize> {
+        while self.pos == self.buf.len() && !self.done {
+            // Keep what COPY has taken as history (bounded), then take the next chunk.
+            let taken = std::mem::take(&mut self.buf);
+            self.pos = 0;
+            if !taken.is_empty() {
+                self.hist_bytes += taken.len();
+                self.hist.push_back(taken);
+                while self.hist.len() > 1
+                    && self.hist_bytes - self.hist[0].len() >= HISTORY_BYTES
+                {
+                    let old = self.hist.pop_front().unwrap_or_default();
+                    self.hist_bytes -= old.len();
+                }
             }
-            match self.step()? {
-                Step::Row => {}
-                Step::End => self.done = true,
-                Step::Pending if avail > 0 => break,
-                Step::Pending => self.wh.wait(pg_sys::WL_SOCKET_READABLE),
+            match self.next_msg()? {
+                Msg::Types(types) => {
+                    if let Some(m) = self.matcher.as_mut() {
+                        let settings = self.remote_settings.clone();
+                        m.prepare(&types, &|name| {
+                            settings
+                                .iter()
+                                .find(|(n, _)| n == name)
+                                .and_then(|(_, v)| v.clone())
+                        });
+                        self.convert = m.converts();
+                    }
+                }
+                Msg::Chunk(chunk) => {
+                    self.buf = if self.matcher.is_some() {
+                        self.stage(chunk)?
+                    } else {
+                        chunk.data
+                    };
+                }
+                Msg::Failed(f) => return Err(self.remote_error(f)),
+                Msg::End(n) => {
+                    self.fetched = n;
+                    self.done = true;
+                }
             }
         }
         let n = (self.buf.len() - self.pos).min(max);
@@ -702,12 +724,20 @@ fn parse_copy_line(line: &[u8]) -> Vec<Option<Vec<u8>>> {
         .collect()
 }
 
-/// A result's row as fields.
-fn result_fields(res: *mut pq::PGresult) -> Vec<Option<Vec<u8>>> {
-    let n = unsafe { pq::PQnfields(res) } as usize;
-    (0..n)
-        .map(|i| unsafe { field(res, i) }.map(|v| v.to_vec()))
-        .collect()
+/// `(col, ...) = (value, ...)` (or only `(value, ...)`) of a COPY line's identifying columns.
+fn line_key(line: &[u8], row_key: &[usize], names: &[String], with_names: bool) -> String {
+    let fields = parse_copy_line(line);
+    if with_names {
+        return fields_key_text(&fields, row_key, names);
+    }
+    let vals: Vec<String> = row_key
+        .iter()
+        .map(|&i| match fields.get(i) {
+            Some(Some(v)) => String::from_utf8_lossy(v).into_owned(),
+            _ => "NULL".into(),
+        })
+        .collect();
+    format!("({})", vals.join(", "))
 }
 
 /// `(col, ...) = (value, ...)` of a row's identifying columns.
@@ -729,33 +759,6 @@ fn fields_key_text(row: &[Option<Vec<u8>>], row_key: &[usize], names: &[String])
     format!("({}) = ({})", cols.join(", "), vals.join(", "))
 }
 
-/// COPY text format: backslash, tab, newline and carriage return escaped.
-fn escape_into(buf: &mut Vec<u8>, v: &[u8]) {
-    // Most values need no escape: a branch-free scan (vectorised) finds out first.
-    let special = v.iter().fold(false, |acc, &c| {
-        acc | (c == b'\\') | (c == b'\t') | (c == b'\n') | (c == b'\r')
-    });
-    if !special {
-        buf.extend_from_slice(v);
-        return;
-    }
-    let mut start = 0;
-    for (i, &c) in v.iter().enumerate() {
-        let esc = match c {
-            b'\\' => b'\\',
-            b'\t' => b't',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            _ => continue,
-        };
-        buf.extend_from_slice(&v[start..i]);
-        buf.push(b'\\');
-        buf.push(esc);
-        start = i + 1;
-    }
-    buf.extend_from_slice(&v[start..]);
-}
-
 thread_local! {
     static FEED: RefCell<Option<Feed>> = const { RefCell::new(None) };
 }
@@ -766,13 +769,12 @@ static mut EXIT_HOOKED: bool = false;
 unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
     // Cancels a warehouse query left running by a FATAL exit (pg_terminate_backend). The
     // FATAL may come from CHECK_FOR_INTERRUPTS inside the COPY callback, whose frame holds the
-    // slot's borrow and will never resume: read the slot through its raw pointer, cancel
-    // only, and let the process exit close the socket.
+    // slot's borrow and will never resume: read the slot through its raw pointer, stop the
+    // producer and cancel the query, and let the process exit close the socket.
     let _ = FEED.try_with(|f| unsafe {
         if let Some(feed) = (*f.as_ptr()).as_ref() {
-            if feed.wh.in_query && !feed.wh.conn.is_null() {
-                cancel_query(feed.wh.conn);
-            }
+            feed.producer.shared.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            feed.producer.shared.cancel_at_exit();
         }
     });
 }
@@ -891,7 +893,7 @@ fn failing_column(row: &[Option<Vec<u8>>], types: &[(pg_sys::Oid, i32)]) -> Opti
 pub fn copy_into(
     wh: Warehouse,
     spec: &CopySpec,
-    matcher: Option<crate::exec::upsert::Matcher>,
+    matcher: Option<Matcher>,
 ) -> DmResult<Streamed> {
     unsafe {
         if !EXIT_HOOKED {
@@ -905,29 +907,34 @@ pub fn copy_into(
             tail.push(b'\t');
             escape_into(&mut tail, spec.stamp.as_bytes());
         }
+        tail.push(b'\n');
     }
-    tail.push(b'\n');
+    let hash = matcher
+        .as_ref()
+        .map(|m| (m.key_positions().to_vec(), m.compared_positions().to_vec()));
     let guard = SlotGuard;
-    // A query sent by [`Warehouse::start`] is the first of `queries`.
-    let started = wh.in_query;
+    let (producer, server, secrets, remote_settings) = wh.into_producer(Job {
+        queries: spec.queries.to_vec(),
+        ncols: spec.columns.len(),
+        tail,
+        hash,
+    })?;
     FEED.with(|f| {
         *f.borrow_mut() = Some(Feed {
-            wh,
-            queries: spec.queries.to_vec(),
-            next_query: usize::from(started),
-            running: started,
-            ncols: spec.columns.len(),
-            tail,
+            producer,
+            server,
+            secrets,
+            remote_settings,
             buf: Vec::new(),
             pos: 0,
             fetched: 0,
-            staged: 0,
             done: false,
-            cur: std::ptr::null_mut(),
             row_key: spec.row_key.to_vec(),
             names: spec.columns.to_vec(),
             matcher,
+            convert: false,
             in_matcher: false,
+            cur_line: Vec::new(),
             hist: Default::default(),
             hist_bytes: 0,
         })
@@ -998,7 +1005,7 @@ fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> 
     // The row: the one the matcher was converting, else the first of the rows handed to COPY
     // lately that fails its conversion again.
     let rows = FEED.with(|f| match f.borrow().as_ref() {
-        Some(feed) if feed.in_matcher && !feed.cur.is_null() => vec![result_fields(feed.cur)],
+        Some(feed) if feed.in_matcher => vec![parse_copy_line(&feed.cur_line)],
         Some(feed) => feed.recent_rows(),
         None => Vec::new(),
     });

@@ -24,7 +24,8 @@ extern "C" {
     fn hash_bytes_extended(k: *const u8, keylen: c_int, seed: u64) -> u64;
 }
 
-fn hash(bytes: &[u8], seed: u64) -> u64 {
+/// `hash_bytes_extended` of `bytes`: pure, callable from any thread.
+pub fn hash(bytes: &[u8], seed: u64) -> u64 {
     // SAFETY: a pure function over the given bytes; it never raises an error.
     unsafe { hash_bytes_extended(bytes.as_ptr(), bytes.len() as c_int, seed) }
 }
@@ -202,9 +203,19 @@ impl Matcher {
         })
     }
 
-    /// Rows of the window the mart holds.
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// Whether some column's text goes through the mart type before hashing.
+    pub fn converts(&self) -> bool {
+        self.canon
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|x| x.is_some()))
+    }
+
+    pub fn key_positions(&self) -> &[usize] {
+        &self.key_positions
+    }
+
+    pub fn compared_positions(&self) -> &[usize] {
+        &self.compared_positions
     }
 
     /// Whether [`Matcher::prepare`] has run.
@@ -364,6 +375,17 @@ impl Matcher {
             hash(&buf, 0)
         };
         self.scratch = buf;
+        self.lookup(key, row, key_text)
+    }
+
+    /// Compares a fetched row by its hashes (computed by the producer when no column needs
+    /// converting).
+    pub fn lookup(
+        &mut self,
+        key: u128,
+        row: u64,
+        key_text: &dyn Fn(bool) -> String,
+    ) -> DmResult<Decision> {
         let Ok(i) = self.entries.binary_search_by_key(&key, |e| e.key) else {
             return Ok(Decision::New);
         };

@@ -1,0 +1,511 @@
+//! Producer: the thread that reads the warehouse's rows while the backend writes them.
+//!
+//! It owns the libpq connection for the stream (the backend connected it, interruptibly, and
+//! hands it over), sends the queries, reads rows in single-row mode and turns them into COPY
+//! text in chunks of at most [`CHUNK_BYTES`], which it passes over a channel of
+//! [`CHANNEL_CHUNKS`] slots; so the rows in flight never exceed a few MB, whatever the
+//! window. In upsert it also hashes each row's key and compared columns (the fingerprints the
+//! backend compares with the mart's). After each chunk it writes a byte to a socket pair the
+//! backend waits on with `WaitLatchOrSocket`, so the backend stays interruptible.
+//!
+//! It calls no PostgreSQL function (only libpq and `hash_bytes_extended`, a pure function)
+//! and blocks every signal. It stops when asked (a flag it checks at least every
+//! [`POLL_MS`]), when the backend drops its end of the channel, or at the end of the data;
+//! when it stops with a query running it cancels it on the warehouse (`PQcancel`, given up
+//! after a second), and it always closes the connection.
+
+use crate::exec::upsert::{hash, record_field};
+use pq_sys as pq;
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+
+/// COPY text per chunk.
+pub const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks the channel holds (the producer waits when it is full).
+pub const CHANNEL_CHUNKS: usize = 8;
+/// Longest wait on the socket before looking at the stop flag again.
+const POLL_MS: c_int = 100;
+
+/// One fetched row of a chunk (upsert): its COPY text is `data[start..end]` (no newline).
+pub struct RowMeta {
+    pub start: u32,
+    pub end: u32,
+    pub key: u128,
+    pub row: u64,
+}
+
+/// COPY text of consecutive rows. delete_insert: complete lines (with the stamps); upsert:
+/// lines without their newline, described by `rows`.
+pub struct Chunk {
+    pub data: Vec<u8>,
+    pub rows: Vec<RowMeta>,
+}
+
+/// A failed query or a lost connection, as libpq reported it.
+pub struct Failure {
+    pub sqlstate: String,
+    pub message: String,
+    pub detail: String,
+    pub hint: String,
+    pub severity: String,
+    /// The connection broke (no result from the server).
+    pub lost: bool,
+}
+
+pub enum Msg {
+    /// The warehouse's column types (oid, typmod), before the first row.
+    Types(Vec<(u32, i32)>),
+    Chunk(Chunk),
+    Failed(Failure),
+    /// All queries done: the rows fetched.
+    End(i64),
+}
+
+/// What the producer reads and how it writes it.
+pub struct Job {
+    pub queries: Vec<String>,
+    pub ncols: usize,
+    /// Appended to each row's line in delete_insert (`\t<stamp>`... then `\n`).
+    pub tail: Vec<u8>,
+    /// Upsert: the key's and the compared columns' positions to hash.
+    pub hash: Option<(Vec<usize>, Vec<usize>)>,
+}
+
+struct Ptr<T>(*mut T);
+unsafe impl<T> Send for Ptr<T> {}
+unsafe impl<T> Sync for Ptr<T> {}
+
+/// What the backend and the producer share.
+pub struct Shared {
+    pub stop: AtomicBool,
+    /// A query is running on the warehouse.
+    pub running: AtomicBool,
+    cancel: Ptr<pq::PGcancel>,
+}
+
+impl Shared {
+    /// At process exit (a FATAL while streaming): cancels the running query with the
+    /// PGcancel made at the start. Thread-safe.
+    pub fn cancel_at_exit(&self) {
+        if self.running.load(Ordering::SeqCst) {
+            cancel_with(Ptr(self.cancel.0), false);
+        }
+    }
+}
+
+/// Asks the warehouse to cancel the running query, waiting at most a second (PQcancel opens a
+/// connection, which could hang on a stalled network: the helper thread is then abandoned,
+/// and frees `c` itself when `free`).
+fn cancel_with(c: Ptr<pq::PGcancel>, free: bool) {
+    if c.0.is_null() {
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("pg_datamart cancel".into())
+        .spawn(move || {
+            let c = c;
+            block_signals();
+            let mut buf = [0 as c_char; 256];
+            unsafe {
+                pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
+                if free {
+                    pq::PQfreeCancel(c.0);
+                }
+            }
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
+    }
+}
+
+/// The backend's end: messages, the socket to wait on, the shared state. Dropping it stops
+/// the producer (cancelling a running query) and waits for it to finish.
+pub struct Producer {
+    rx: Option<Receiver<Msg>>,
+    pub wake: UnixStream,
+    pub shared: Arc<Shared>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Producer {
+    /// Starts the producer on `conn` (connected, non-blocking, idle), which it then owns.
+    ///
+    /// # Safety
+    /// `conn` is a valid libpq connection that no one else uses or frees afterwards.
+    pub unsafe fn start(conn: *mut pq::PGconn, job: Job) -> std::io::Result<Producer> {
+        let (wake, notify) = UnixStream::pair()?;
+        wake.set_nonblocking(true)?;
+        notify.set_nonblocking(true)?;
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            running: AtomicBool::new(false),
+            cancel: Ptr(unsafe { pq::PQgetCancel(conn) }),
+        });
+        let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
+        let s = shared.clone();
+        let c = Ptr(conn);
+        let handle = std::thread::Builder::new()
+            .name("pg_datamart fetch".into())
+            .spawn(move || {
+                let c = c;
+                block_signals();
+                let conn = c.0;
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run(conn, &job, &tx, &notify, &s)
+                }));
+                if r.is_err() {
+                    send(
+                        &tx,
+                        &notify,
+                        Msg::Failed(Failure {
+                            sqlstate: String::new(),
+                            message: "the warehouse reader failed".into(),
+                            detail: String::new(),
+                            hint: String::new(),
+                            severity: String::new(),
+                            lost: true,
+                        }),
+                    );
+                }
+                if s.running.load(Ordering::SeqCst) {
+                    // Stopped (or failed) with a query running: cancel it on the warehouse.
+                    cancel_with(Ptr(unsafe { pq::PQgetCancel(conn) }), true);
+                }
+                s.running.store(false, Ordering::SeqCst);
+                unsafe { pq::PQfinish(conn) };
+                let _ = (&notify).write(&[1]);
+            })?;
+        Ok(Producer {
+            rx: Some(rx),
+            wake,
+            shared,
+            handle: Some(handle),
+        })
+    }
+
+    /// The next message if one is ready; `Err` when the producer is gone.
+    pub fn try_next(&self) -> Result<Option<Msg>, std::sync::mpsc::TryRecvError> {
+        match self.rx.as_ref().map(|rx| rx.try_recv()) {
+            Some(Ok(m)) => Ok(Some(m)),
+            Some(Err(std::sync::mpsc::TryRecvError::Empty)) => Ok(None),
+            Some(Err(e)) => Err(e),
+            None => Err(std::sync::mpsc::TryRecvError::Disconnected),
+        }
+    }
+
+    /// Empties the wake-up socket.
+    pub fn drain_wake(&self) {
+        let mut buf = [0u8; 64];
+        while matches!(std::io::Read::read(&mut &self.wake, &mut buf), Ok(n) if n > 0) {}
+    }
+
+    pub fn wake_fd(&self) -> c_int {
+        self.wake.as_raw_fd()
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        // No PostgreSQL API here: this runs while an ERROR unwinds.
+        self.shared.stop.store(true, Ordering::SeqCst);
+        drop(self.rx.take());
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        if !self.shared.cancel.0.is_null() {
+            unsafe { pq::PQfreeCancel(self.shared.cancel.0) };
+        }
+    }
+}
+
+/// Blocks every signal in the calling thread (they are the backend's).
+pub fn block_signals() {
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+fn send(tx: &SyncSender<Msg>, notify: &UnixStream, m: Msg) -> bool {
+    if tx.send(m).is_err() {
+        return false;
+    }
+    let _ = (&*notify).write(&[1]);
+    true
+}
+
+fn cstr(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+/// The failure a result (or, when `res` is null, the connection) reports.
+fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure {
+    unsafe {
+        if res.is_null() {
+            return Failure {
+                sqlstate: String::new(),
+                message: cstr(pq::PQerrorMessage(conn)),
+                detail: String::new(),
+                hint: String::new(),
+                severity: String::new(),
+                lost: true,
+            };
+        }
+        let field = |f: u8| cstr(pq::PQresultErrorField(res, f as c_int));
+        let mut message = field(pq::PG_DIAG_MESSAGE_PRIMARY);
+        if message.is_empty() {
+            message = cstr(pq::PQerrorMessage(conn));
+        }
+        Failure {
+            sqlstate: field(pq::PG_DIAG_SQLSTATE),
+            message,
+            detail: field(pq::PG_DIAG_MESSAGE_DETAIL),
+            hint: field(pq::PG_DIAG_MESSAGE_HINT),
+            severity: field(pq::PG_DIAG_SEVERITY_NONLOCALIZED),
+            lost: false,
+        }
+    }
+}
+
+/// Waits up to [`POLL_MS`] for the socket (`events`: POLLIN and/or POLLOUT).
+fn poll(conn: *mut pq::PGconn, events: i16) {
+    let mut fds = libc::pollfd {
+        fd: unsafe { pq::PQsocket(conn) },
+        events,
+        revents: 0,
+    };
+    unsafe { libc::poll(&mut fds, 1, POLL_MS) };
+}
+
+/// COPY text format: backslash, tab, newline and carriage return escaped.
+pub fn escape_into(buf: &mut Vec<u8>, v: &[u8]) {
+    // Most values need no escape: a branch-free scan (vectorised) finds out first.
+    let special = v.iter().fold(false, |acc, &c| {
+        acc | (c == b'\\') | (c == b'\t') | (c == b'\n') | (c == b'\r')
+    });
+    if !special {
+        buf.extend_from_slice(v);
+        return;
+    }
+    let mut start = 0;
+    for (i, &c) in v.iter().enumerate() {
+        let esc = match c {
+            b'\\' => b'\\',
+            b'\t' => b't',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            _ => continue,
+        };
+        buf.extend_from_slice(&v[start..i]);
+        buf.push(b'\\');
+        buf.push(esc);
+        start = i + 1;
+    }
+    buf.extend_from_slice(&v[start..]);
+}
+
+/// A field of `res` (row 0): None for NULL.
+unsafe fn field<'a>(res: *mut pq::PGresult, i: usize) -> Option<&'a [u8]> {
+    unsafe {
+        if pq::PQgetisnull(res, 0, i as c_int) != 0 {
+            return None;
+        }
+        let p = pq::PQgetvalue(res, 0, i as c_int) as *const u8;
+        let len = pq::PQgetlength(res, 0, i as c_int) as usize;
+        Some(std::slice::from_raw_parts(p, len))
+    }
+}
+
+fn run(
+    conn: *mut pq::PGconn,
+    job: &Job,
+    tx: &SyncSender<Msg>,
+    notify: &UnixStream,
+    shared: &Shared,
+) {
+    let stopped = || shared.stop.load(Ordering::SeqCst);
+    let fail = |f: Failure| {
+        send(tx, notify, Msg::Failed(f));
+    };
+    let mut fetched = 0i64;
+    let mut types_sent = false;
+    let mut chunk = Chunk {
+        data: Vec::with_capacity(CHUNK_BYTES + 4096),
+        rows: Vec::new(),
+    };
+    let mut record = Vec::with_capacity(4096);
+    for sql in &job.queries {
+        let Ok(q) = CString::new(sql.as_str()) else {
+            return fail(Failure {
+                sqlstate: "22021".into(),
+                message: "a remote statement contains a NUL byte".into(),
+                detail: String::new(),
+                hint: String::new(),
+                severity: String::new(),
+                lost: false,
+            });
+        };
+        shared.running.store(true, Ordering::SeqCst);
+        unsafe {
+            if pq::PQsendQuery(conn, q.as_ptr()) != 1 {
+                return fail(failure(conn, std::ptr::null_mut()));
+            }
+            pq::PQsetSingleRowMode(conn);
+            loop {
+                match pq::PQflush(conn) {
+                    0 => break,
+                    1 => {
+                        if stopped() {
+                            return;
+                        }
+                        poll(conn, libc::POLLIN | libc::POLLOUT);
+                        if pq::PQconsumeInput(conn) == 0 {
+                            return fail(failure(conn, std::ptr::null_mut()));
+                        }
+                    }
+                    _ => return fail(failure(conn, std::ptr::null_mut())),
+                }
+            }
+        }
+        'rows: loop {
+            if stopped() {
+                return;
+            }
+            while unsafe { pq::PQisBusy(conn) } == 0 {
+                let res = unsafe { pq::PQgetResult(conn) };
+                if res.is_null() {
+                    break 'rows;
+                }
+                match unsafe { pq::PQresultStatus(res) } {
+                    pq::ExecStatusType::PGRES_SINGLE_TUPLE => {
+                        let n = unsafe { pq::PQnfields(res) } as usize;
+                        if !types_sent {
+                            let types = (0..n)
+                                .map(|i| unsafe {
+                                    (pq::PQftype(res, i as c_int), pq::PQfmod(res, i as c_int))
+                                })
+                                .collect();
+                            types_sent = true;
+                            if !send(tx, notify, Msg::Types(types)) {
+                                unsafe { pq::PQclear(res) };
+                                return;
+                            }
+                        }
+                        if n != job.ncols {
+                            unsafe { pq::PQclear(res) };
+                            return fail(Failure {
+                                sqlstate: "42804".into(),
+                                message: format!(
+                                    "the warehouse returned {n} columns where {} were asked for",
+                                    job.ncols
+                                ),
+                                detail: String::new(),
+                                hint: String::new(),
+                                severity: String::new(),
+                                lost: false,
+                            });
+                        }
+                        let start = chunk.data.len();
+                        for i in 0..n {
+                            if i > 0 {
+                                chunk.data.push(b'\t');
+                            }
+                            match unsafe { field(res, i) } {
+                                None => chunk.data.extend_from_slice(b"\\N"),
+                                Some(v) => escape_into(&mut chunk.data, v),
+                            }
+                        }
+                        match &job.hash {
+                            None => chunk.data.extend_from_slice(&job.tail),
+                            Some((key, compared)) => {
+                                let rec = |positions: &[usize], buf: &mut Vec<u8>| {
+                                    buf.clear();
+                                    buf.push(b'(');
+                                    for (k, &i) in positions.iter().enumerate() {
+                                        if k > 0 {
+                                            buf.push(b',');
+                                        }
+                                        record_field(buf, unsafe { field(res, i) });
+                                    }
+                                    buf.push(b')');
+                                };
+                                rec(key, &mut record);
+                                let k = ((hash(&record, 0) as u128) << 64)
+                                    | hash(&record, 1) as u128;
+                                let r = if compared.is_empty() {
+                                    0
+                                } else {
+                                    rec(compared, &mut record);
+                                    hash(&record, 0)
+                                };
+                                chunk.rows.push(RowMeta {
+                                    start: start as u32,
+                                    end: chunk.data.len() as u32,
+                                    key: k,
+                                    row: r,
+                                });
+                            }
+                        }
+                        unsafe { pq::PQclear(res) };
+                        fetched += 1;
+                        if chunk.data.len() >= CHUNK_BYTES {
+                            let full = std::mem::replace(
+                                &mut chunk,
+                                Chunk {
+                                    data: Vec::with_capacity(CHUNK_BYTES + 4096),
+                                    rows: Vec::new(),
+                                },
+                            );
+                            if !send(tx, notify, Msg::Chunk(full)) {
+                                return;
+                            }
+                        }
+                    }
+                    pq::ExecStatusType::PGRES_TUPLES_OK | pq::ExecStatusType::PGRES_COMMAND_OK => {
+                        unsafe { pq::PQclear(res) };
+                    }
+                    _ => {
+                        let f = failure(conn, res);
+                        unsafe { pq::PQclear(res) };
+                        shared.running.store(false, Ordering::SeqCst);
+                        return fail(f);
+                    }
+                }
+            }
+            // Nothing more for now: hand over what is ready, then wait for the socket.
+            if !chunk.data.is_empty() {
+                let part = std::mem::replace(
+                    &mut chunk,
+                    Chunk {
+                        data: Vec::with_capacity(CHUNK_BYTES + 4096),
+                        rows: Vec::new(),
+                    },
+                );
+                if !send(tx, notify, Msg::Chunk(part)) {
+                    return;
+                }
+            }
+            poll(conn, libc::POLLIN);
+            if unsafe { pq::PQconsumeInput(conn) } == 0 {
+                return fail(failure(conn, std::ptr::null_mut()));
+            }
+        }
+        shared.running.store(false, Ordering::SeqCst);
+    }
+    if !chunk.data.is_empty() && !send(tx, notify, Msg::Chunk(chunk)) {
+        return;
+    }
+    send(tx, notify, Msg::End(fetched));
+}
