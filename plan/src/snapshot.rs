@@ -82,8 +82,10 @@ pub struct Column {
     pub generated: bool,
     pub identity: bool,
     pub not_null: bool,
-    /// Has default btree equality: compared as is; otherwise compared as text.
-    pub comparable: bool,
+    /// The type's output function (schema, name): upsert fingerprints the column's text as
+    /// that function prints it. None (older snapshots, tests): the `text` cast.
+    #[serde(default)]
+    pub output: Option<(String, String)>,
 }
 
 /// A unique index (or the primary key) without expressions or predicate.

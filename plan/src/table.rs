@@ -46,8 +46,8 @@ pub enum LoadSql {
         key_positions: Vec<usize>,
         /// Positions in [`StreamPlan::columns`] of the compared (non-key) columns, in order.
         compared_positions: Vec<usize>,
-        /// Returns `tableoid, ctid, key hash (seed 0), key hash (seed 1), row hash`: each hash
-        /// is `hashtextextended` of the record text of the key / compared columns.
+        /// Returns `tableoid, ctid, key hash 0, key hash 1, row hash`: each hash XORs the
+        /// `hashtextextended` of each column's text ([`fingerprint_seed`], [`null_hash`]).
         fingerprints: String,
         create_stage: String,
         copy: String,
@@ -56,6 +56,29 @@ pub enum LoadSql {
         update: Option<String>,
         insert: String,
     },
+}
+
+/// The hashes of a row's fingerprint: the key (two, 128 bits) and the compared columns.
+#[derive(Debug, Clone, Copy)]
+pub enum Part {
+    Key0,
+    Key1,
+    Row,
+}
+
+/// The `hashtextextended` seed of the `j`-th column of a fingerprint part.
+pub fn fingerprint_seed(part: Part, j: usize) -> u64 {
+    let base: u64 = match part {
+        Part::Key0 => 0x100_0000,
+        Part::Key1 => 0x200_0000,
+        Part::Row => 0x300_0000,
+    };
+    base + j as u64
+}
+
+/// What a NULL contributes to a fingerprint hash for `seed` (no text hashes to it in practice).
+pub fn null_hash(seed: u64) -> u64 {
+    (seed ^ 0x2545_f491_4f6c_dd1d).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Name of the stage's column holding the target row's tableoid (NULL: a new row).
@@ -307,25 +330,40 @@ pub fn plan_table(
             let compared_positions: Vec<usize> = (0..columns.len())
                 .filter(|i| !key_positions.contains(i))
                 .collect();
-            let record = |positions: &[usize]| {
-                format!(
-                    "ROW({})::pg_catalog.text",
-                    positions
-                        .iter()
-                        .map(|&i| format!("m.{}", cols[i]))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            // Each column's text as its type's output function prints it (what the warehouse
+            // sends when the types agree), hashed with a seed per position; the hashes are
+            // XORed (a NULL counts as null_hash(seed)). See [`fingerprint_seed`].
+            let text_of =
+                |i: usize| match mart.column(&columns[i].mart).and_then(|c| c.output.clone()) {
+                    Some((schema, name)) => format!(
+                        "pg_catalog.textin({}(m.{}))",
+                        quote::qualified(&schema, &name),
+                        cols[i]
+                    ),
+                    None => format!("m.{}::pg_catalog.text", cols[i]),
+                };
+            let combined = |positions: &[usize], seed_of: &dyn Fn(usize) -> u64| {
+                if positions.is_empty() {
+                    return "0::pg_catalog.int8".to_string();
+                }
+                positions
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &i)| {
+                        let seed = seed_of(j);
+                        format!(
+                            "COALESCE(pg_catalog.hashtextextended({}, {}), {}::pg_catalog.int8)",
+                            text_of(i),
+                            seed as i64,
+                            quote::local_literal(&(null_hash(seed) as i64).to_string())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(&format!(" {} ", op("#")))
             };
-            let row_hash = if compared_positions.is_empty() {
-                "0::pg_catalog.int8".to_string()
-            } else {
-                format!(
-                    "pg_catalog.hashtextextended({}, 0)",
-                    record(&compared_positions)
-                )
-            };
-            let key_record = record(&key_positions);
+            let key_hash0 = combined(&key_positions, &|j| fingerprint_seed(Part::Key0, j));
+            let key_hash1 = combined(&key_positions, &|j| fingerprint_seed(Part::Key1, j));
+            let row_hash = combined(&compared_positions, &|j| fingerprint_seed(Part::Row, j));
             let key_list = key
                 .iter()
                 .map(|k| quote::ident(k))
@@ -368,7 +406,7 @@ pub fn plan_table(
             };
             LoadSql::Upsert {
                 fingerprints: format!(
-                    "SELECT m.tableoid, m.ctid, pg_catalog.hashtextextended({key_record}, 0), pg_catalog.hashtextextended({key_record}, 1), {row_hash} FROM {target} AS m WHERE {}",
+                    "SELECT m.tableoid, m.ctid, {key_hash0}, {key_hash1}, {row_hash} FROM {target} AS m WHERE {}",
                     local_window("m")
                 ),
                 create_stage: format!(

@@ -58,7 +58,7 @@ fn col(name: &str, type_sql: &str) -> Column {
         generated: false,
         identity: false,
         not_null: true,
-        comparable: true,
+        output: None,
     }
 }
 

@@ -14,14 +14,12 @@ SELECT json_build_object(
                    'generated', a.attgenerated <> '',
                    'identity',  a.attidentity <> '',
                    'not_null',  a.attnotnull,
-                   -- a default btree operator class means "=" / IS DISTINCT FROM work on it
-                   'comparable', EXISTS (
-                        SELECT 1 FROM pg_type t
-                        JOIN pg_opclass o ON o.opcdefault
-                        JOIN pg_am am ON am.oid = o.opcmethod AND am.amname = 'btree'
-                        WHERE t.oid = a.atttypid
-                          AND o.opcintype IN (t.oid, t.typbasetype, t.typelem,
-                                              CASE WHEN t.typelem <> 0 THEN 'anyarray'::regtype END)))
+                   -- the output function: upsert fingerprints the text it prints
+                   'output',    (SELECT json_build_array(pn.nspname, p.proname)
+                                   FROM pg_type t
+                                   JOIN pg_proc p ON p.oid = t.typoutput
+                                   JOIN pg_namespace pn ON pn.oid = p.pronamespace
+                                  WHERE t.oid = a.atttypid))
                ORDER BY a.attnum)
         FROM pg_attribute a
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]'::json),

@@ -14,7 +14,7 @@
 //! when it stops with a query running it cancels it on the warehouse (`PQcancel`, given up
 //! after a second), and it always closes the connection.
 
-use crate::exec::upsert::{hash, record_field};
+use crate::exec::upsert::fingerprint;
 use pq_sys as pq;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::io::Write;
@@ -279,23 +279,23 @@ fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure {
     }
 }
 
-/// Waits up to [`POLL_MS`] for the socket (`events`: POLLIN and/or POLLOUT).
-fn poll(conn: *mut pq::PGconn, events: i16) {
+/// Waits up to `ms` for the socket (`events`: POLLIN and/or POLLOUT); whether it is ready.
+fn poll(conn: *mut pq::PGconn, events: i16, ms: c_int) -> bool {
     let mut fds = libc::pollfd {
         fd: unsafe { pq::PQsocket(conn) },
         events,
         revents: 0,
     };
-    unsafe { libc::poll(&mut fds, 1, POLL_MS) };
+    unsafe { libc::poll(&mut fds, 1, ms) > 0 }
 }
 
 /// COPY text format: backslash, tab, newline and carriage return escaped.
 pub fn escape_into(buf: &mut Vec<u8>, v: &[u8]) {
     // Most values need no escape: a branch-free scan (vectorised) finds out first.
-    let special = v.iter().fold(false, |acc, &c| {
-        acc | (c == b'\\') | (c == b'\t') | (c == b'\n') | (c == b'\r')
+    let special = v.iter().fold(0u8, |acc, &c| {
+        acc | (c == b'\\') as u8 | (c == b'\t') as u8 | (c == b'\n') as u8 | (c == b'\r') as u8
     });
-    if !special {
+    if special == 0 {
         buf.extend_from_slice(v);
         return;
     }
@@ -345,7 +345,6 @@ fn run(
         data: Vec::with_capacity(CHUNK_BYTES + 4096),
         rows: Vec::new(),
     };
-    let mut record = Vec::with_capacity(4096);
     for sql in &job.queries {
         let Ok(q) = CString::new(sql.as_str()) else {
             return fail(Failure {
@@ -370,7 +369,7 @@ fn run(
                         if stopped() {
                             return;
                         }
-                        poll(conn, libc::POLLIN | libc::POLLOUT);
+                        poll(conn, libc::POLLIN | libc::POLLOUT, POLL_MS);
                         if pq::PQconsumeInput(conn) == 0 {
                             return fail(failure(conn, std::ptr::null_mut()));
                         }
@@ -430,26 +429,8 @@ fn run(
                         match &job.hash {
                             None => chunk.data.extend_from_slice(&job.tail),
                             Some((key, compared)) => {
-                                let rec = |positions: &[usize], buf: &mut Vec<u8>| {
-                                    buf.clear();
-                                    buf.push(b'(');
-                                    for (k, &i) in positions.iter().enumerate() {
-                                        if k > 0 {
-                                            buf.push(b',');
-                                        }
-                                        record_field(buf, unsafe { field(res, i) });
-                                    }
-                                    buf.push(b')');
-                                };
-                                rec(key, &mut record);
-                                let k = ((hash(&record, 0) as u128) << 64)
-                                    | hash(&record, 1) as u128;
-                                let r = if compared.is_empty() {
-                                    0
-                                } else {
-                                    rec(compared, &mut record);
-                                    hash(&record, 0)
-                                };
+                                let (k, r) =
+                                    fingerprint(&|i| unsafe { field(res, i) }, key, compared);
                                 chunk.rows.push(RowMeta {
                                     start: start as u32,
                                     end: chunk.data.len() as u32,
@@ -484,8 +465,10 @@ fn run(
                     }
                 }
             }
-            // Nothing more for now: hand over what is ready, then wait for the socket.
-            if !chunk.data.is_empty() {
+            // Nothing more for now. Rows keep coming while the socket turns readable within a
+            // couple of milliseconds; otherwise hand over what is ready (so a slow warehouse's
+            // rows reach the mart at once), then wait for the socket.
+            if !chunk.data.is_empty() && !poll(conn, libc::POLLIN, 2) {
                 let part = std::mem::replace(
                     &mut chunk,
                     Chunk {
@@ -497,7 +480,7 @@ fn run(
                     return;
                 }
             }
-            poll(conn, libc::POLLIN);
+            poll(conn, libc::POLLIN, POLL_MS);
             if unsafe { pq::PQconsumeInput(conn) } == 0 {
                 return fail(failure(conn, std::ptr::null_mut()));
             }

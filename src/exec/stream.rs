@@ -532,7 +532,10 @@ impl Feed {
                 detail: if f.sqlstate.is_empty() {
                     String::new()
                 } else {
-                    format!("The warehouse ended the session with SQLSTATE {}.", f.sqlstate)
+                    format!(
+                        "The warehouse ended the session with SQLSTATE {}.",
+                        f.sqlstate
+                    )
                 },
                 hint: self.mask(&f.hint),
             };
@@ -640,9 +643,7 @@ impl Feed {
             if !taken.is_empty() {
                 self.hist_bytes += taken.len();
                 self.hist.push_back(taken);
-                while self.hist.len() > 1
-                    && self.hist_bytes - self.hist[0].len() >= HISTORY_BYTES
-                {
+                while self.hist.len() > 1 && self.hist_bytes - self.hist[0].len() >= HISTORY_BYTES {
                     let old = self.hist.pop_front().unwrap_or_default();
                     self.hist_bytes -= old.len();
                 }
@@ -773,7 +774,10 @@ unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
     // producer and cancel the query, and let the process exit close the socket.
     let _ = FEED.try_with(|f| unsafe {
         if let Some(feed) = (*f.as_ptr()).as_ref() {
-            feed.producer.shared.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            feed.producer
+                .shared
+                .stop
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             feed.producer.shared.cancel_at_exit();
         }
     });
@@ -890,11 +894,7 @@ fn failing_column(row: &[Option<Vec<u8>>], types: &[(pg_sys::Oid, i32)]) -> Opti
 /// Streams the rows of `spec.queries` from `wh` into `spec.target_oid` through COPY FROM.
 /// The connection is closed when this returns or unwinds. A value COPY cannot store is
 /// reported naming the mart table, the column and the row's key.
-pub fn copy_into(
-    wh: Warehouse,
-    spec: &CopySpec,
-    matcher: Option<Matcher>,
-) -> DmResult<Streamed> {
+pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> DmResult<Streamed> {
     unsafe {
         if !EXIT_HOOKED {
             pg_sys::on_proc_exit(Some(close_on_exit), pg_sys::Datum::from(0usize));

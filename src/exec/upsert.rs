@@ -4,8 +4,8 @@
 //! tableoid and ctid of the row they replace); mart rows no fetched row matched are deleted.
 //!
 //! Hashes are PostgreSQL's `hash_bytes_extended` (what `hashtextextended` computes in the
-//! planner's fingerprint query) of the record text (`record_out`'s format) of the key columns
-//! (two seeds: 128 bits) and of the compared columns (64 bits). A fetched value is hashed as
+//! planner's fingerprint query) of each column's text with a seed per position, XORed: two
+//! for the key (128 bits), one for the compared columns (64 bits). A fetched value is hashed as
 //! the warehouse sent it when its text is already the mart type's output (same type and
 //! typmod, and for date/time types the same DateStyle, IntervalStyle and TimeZone on both
 //! sides); otherwise it is first read and printed by the mart column's type (its input and
@@ -14,6 +14,7 @@
 //! Memory: 32 bytes per mart row of the window (plus one bit), independent of row width.
 
 use crate::error::{DmError, DmResult, SpiContext};
+use pg_datamart_plan::table::{fingerprint_seed, null_hash, Part};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -30,34 +31,25 @@ pub fn hash(bytes: &[u8], seed: u64) -> u64 {
     unsafe { hash_bytes_extended(bytes.as_ptr(), bytes.len() as c_int, seed) }
 }
 
-/// Bytes that make `record_out` quote a field (its own list plus C `isspace`).
-const QUOTED: [bool; 256] = {
-    let mut t = [false; 256];
-    let special = b"\"\\(), \t\n\r\x0b\x0c";
-    let mut i = 0;
-    while i < special.len() {
-        t[special[i] as usize] = true;
-        i += 1;
-    }
-    t
-};
-
-/// Appends `v` (None: NULL) to `buf` as `record_out` writes one field.
-pub fn record_field(buf: &mut Vec<u8>, v: Option<&[u8]>) {
-    let Some(v) = v else { return };
-    let quote = v.is_empty() || v.iter().fold(false, |acc, &c| acc | QUOTED[c as usize]);
-    if !quote {
-        buf.extend_from_slice(v);
-        return;
-    }
-    buf.push(b'"');
-    for &c in v {
-        if c == b'"' || c == b'\\' {
-            buf.push(c);
-        }
-        buf.push(c);
-    }
-    buf.push(b'"');
+/// The fingerprint of a fetched row (`field(i)`: column i's text, None for NULL): the key's
+/// two hashes and the compared columns' hash, as the planner's fingerprint query computes
+/// them for the mart's rows.
+pub fn fingerprint<'a>(
+    field: &dyn Fn(usize) -> Option<&'a [u8]>,
+    key: &[usize],
+    compared: &[usize],
+) -> (u128, u64) {
+    let part = |positions: &[usize], p: Part| {
+        positions.iter().enumerate().fold(0u64, |acc, (j, &i)| {
+            let seed = fingerprint_seed(p, j);
+            acc ^ match field(i) {
+                Some(v) => hash(v, seed),
+                None => null_hash(seed),
+            }
+        })
+    };
+    let k = ((part(key, Part::Key0) as u128) << 64) | part(key, Part::Key1) as u128;
+    (k, part(compared, Part::Row))
 }
 
 #[derive(Clone, Copy)]
@@ -102,7 +94,6 @@ pub struct Matcher {
     mart_types: Vec<(pg_sys::Oid, i32)>,
     /// Date/time types compare as sent only when the sessions' settings agree.
     datetime_settings_equal: bool,
-    scratch: Vec<u8>,
     canon_scratch: Vec<Option<Vec<u8>>>,
     /// Keys the warehouse sent more than once, among those the mart holds: key -> (order of
     /// discovery, times sent); `duplicate_examples` has the first five keys' texts.
@@ -195,7 +186,6 @@ impl Matcher {
             canon: None,
             mart_types,
             datetime_settings_equal,
-            scratch: Vec::with_capacity(4096),
             canon_scratch: Vec::new(),
             duplicates: Default::default(),
             duplicate_examples: Vec::new(),
@@ -350,31 +340,15 @@ impl Matcher {
         for &i in &needs {
             self.canonical(i, field(i))?;
         }
-        let mut buf = std::mem::take(&mut self.scratch);
-        let record = |m: &Matcher, positions: &[usize], buf: &mut Vec<u8>| {
-            buf.clear();
-            buf.push(b'(');
-            for (n, &i) in positions.iter().enumerate() {
-                if n > 0 {
-                    buf.push(b',');
-                }
-                if needs.contains(&i) {
-                    record_field(buf, m.canon_scratch[i].as_deref());
-                } else {
-                    record_field(buf, field(i));
-                }
+        let canon = &self.canon_scratch;
+        let value = |i: usize| -> Option<&[u8]> {
+            if needs.contains(&i) {
+                canon[i].as_deref()
+            } else {
+                field(i)
             }
-            buf.push(b')');
         };
-        record(self, &self.key_positions.clone(), &mut buf);
-        let key = ((hash(&buf, 0) as u128) << 64) | hash(&buf, 1) as u128;
-        let row = if self.compared_positions.is_empty() {
-            0
-        } else {
-            record(self, &self.compared_positions.clone(), &mut buf);
-            hash(&buf, 0)
-        };
-        self.scratch = buf;
+        let (key, row) = fingerprint(&value, &self.key_positions, &self.compared_positions);
         self.lookup(key, row, key_text)
     }
 
