@@ -9,6 +9,7 @@ pub static TIMEZONE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>
 
 /// Account ids per remote statement; longer lists are split into several statements.
 pub static ACCOUNTS_PER_QUERY: GucSetting<i32> = GucSetting::<i32>::new(1000);
+pub static MAX_WAREHOUSE_QUERIES: GucSetting<i32> = GucSetting::<i32>::new(2);
 
 /// Foreign server (with a user mapping) for the loopback status connection. Empty: connect to
 /// this server over its Unix socket as the current user, without a password.
@@ -171,6 +172,21 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.max_warehouse_queries",
+        c"Most warehouse queries one sync runs at a time (1 or 2).",
+        c"2: the next table's query is sent while the current table loads (prefetch); 1: one table at a time.",
+        &MAX_WAREHOUSE_QUERIES,
+        1,
+        2,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// Whether the next table's warehouse query may run while the current table loads.
+pub fn prefetch() -> bool {
+    MAX_WAREHOUSE_QUERIES.get() >= 2
 }
 
 /// The configured time zone, or None for the session's.

@@ -162,3 +162,95 @@ async fn streamed_rows_carry_the_load_time() {
     assert_eq!(n, m.i64("SELECT count(*) FROM fb_campaign_dm").await);
     assert!(n > 0);
 }
+
+/// Prefetch (`pg_datamart.max_warehouse_queries` 2): the second table's warehouse query is
+/// sent while the first table is still loading, the result equals a one-at-a-time sync, and no
+/// warehouse session is left behind, also when the first table fails. With 1 it is sent only
+/// after the first table is done.
+#[tokio::test]
+async fn the_next_tables_query_starts_while_the_current_one_loads() {
+    let ctx = setup("it_prefetch").await;
+    ctx.wh
+        .exec(
+            "CREATE TABLE wh_starts (t text, at timestamptz);
+             CREATE FUNCTION wh_started(t text) RETURNS boolean LANGUAGE sql VOLATILE
+               AS $$ INSERT INTO wh_starts VALUES (t, clock_timestamp()); SELECT true $$;
+             -- table 1: its last row comes after 1.5 s, so its load lasts that long
+             CREATE VIEW pf_one AS
+               WITH s AS MATERIALIZED (SELECT wh_started('one')), z AS MATERIALIZED (SELECT pg_sleep(1.5))
+               SELECT c.* FROM fb_campaign c, s WHERE c.campaign_id <> '1001001'
+               UNION ALL
+               SELECT c.* FROM fb_campaign c, z WHERE c.campaign_id = '1001001';
+             CREATE VIEW pf_two AS
+               WITH s AS MATERIALIZED (SELECT wh_started('two'))
+               SELECT c.* FROM fb_campaign c, s;",
+        )
+        .await;
+    let m = &ctx.mart;
+    m.exec(
+        "CREATE TABLE pf_one_dm (LIKE fb_campaign_dm INCLUDING ALL);
+         CREATE TABLE pf_two_dm (LIKE fb_campaign_dm INCLUDING ALL);
+         SELECT dm_add_section('pf', 'account_id', 'fb_account_dm');
+         SELECT dm_add_table('pf', 'pf_one_dm', 'pf_one');
+         SELECT dm_add_table('pf', 'pf_two_dm', 'pf_two');",
+    )
+    .await;
+    let call = "CALL dm_sync('pf', '0', '2026-01-25', '2026-02-05')";
+    let started_before_one_finished = || async {
+        let one_done = m
+            .text("SELECT finished_at::text FROM dm.run_step WHERE run_id = (SELECT max(run_id) FROM dm.run) AND position = 1")
+            .await
+            .unwrap();
+        ctx.wh
+            .i64(&format!(
+                "SELECT count(*) FROM wh_starts WHERE t = 'two' AND at < '{one_done}'::timestamptz"
+            ))
+            .await
+    };
+    let no_session_left = || async {
+        wait_until(
+            &ctx.wh,
+            "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pg_datamart fetch'",
+            10,
+        )
+        .await;
+    };
+
+    m.exec("SET pg_datamart.max_warehouse_queries = 1").await;
+    m.exec(call).await;
+    assert_eq!(started_before_one_finished().await, 0, "one at a time");
+    let sequential = (
+        m.checksum("SELECT account_id, campaign_id, name, collected_at FROM pf_one_dm")
+            .await,
+        m.checksum("SELECT account_id, campaign_id, name, collected_at FROM pf_two_dm")
+            .await,
+    );
+    no_session_left().await;
+
+    ctx.wh.exec("TRUNCATE wh_starts").await;
+    m.exec("SET pg_datamart.max_warehouse_queries = 2").await;
+    m.exec(call).await;
+    assert_eq!(
+        started_before_one_finished().await,
+        1,
+        "table two's query was sent while table one was loading"
+    );
+    let prefetched = (
+        m.checksum("SELECT account_id, campaign_id, name, collected_at FROM pf_one_dm")
+            .await,
+        m.checksum("SELECT account_id, campaign_id, name, collected_at FROM pf_two_dm")
+            .await,
+    );
+    assert!(sequential.0 .0 > 0 && sequential.1 .0 > 0);
+    assert_eq!(prefetched, sequential);
+    no_session_left().await;
+
+    // Table one fails after table two's query was sent: that query is cancelled, its session
+    // closed, and table two untouched.
+    m.exec("ALTER TABLE pf_one_dm ADD CONSTRAINT short_name CHECK (length(name) < 5) NOT VALID")
+        .await;
+    let before = m.checksum("SELECT * FROM pf_two_dm").await;
+    m.fails(call).await;
+    no_session_left().await;
+    assert_eq!(m.checksum("SELECT * FROM pf_two_dm").await, before);
+}

@@ -236,6 +236,7 @@ fn run_begin(
 ) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_sync")?;
+        crate::exec::load::drop_prefetched();
         let s = catalog::section(section)?;
         let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
@@ -286,6 +287,7 @@ fn run_begin(
 fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_resume")?;
+        crate::exec::load::drop_prefetched();
         status::open_link()?;
         status::housekeeping()?; // a run whose backend died becomes 'failed' first
         let old = Run::load(run_id)?;
@@ -403,6 +405,35 @@ fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
     .execute()
 }
 
+/// The next table to load after `position` and its plan, when its warehouse query may be sent
+/// early (`pg_datamart.max_warehouse_queries` 2). A table that cannot be planned now is
+/// left to its own step, which reports why.
+fn next_plan(
+    run: &Run,
+    position: i32,
+    section: &Section,
+    schemas: &Schemas,
+) -> Option<(i32, TablePlan)> {
+    if !crate::gucs::prefetch() {
+        return None;
+    }
+    let next = run.step(position + 1).ok()?;
+    if matches!(next.status, StepStatus::Succeeded | StepStatus::Skipped) {
+        return None;
+    }
+    let plan = plan_one(
+        schemas,
+        section,
+        next.mart_oid,
+        &next.mart_table,
+        &run.accounts,
+        &run.window(),
+        run.mode,
+    )
+    .ok()?;
+    Some((position + 1, plan))
+}
+
 fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
     let step = run.step(position)?;
     let schemas = catalog::schemas()?;
@@ -424,7 +455,14 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
             if let Some(n) = &note {
                 status::step_note(run, step, n)?;
             }
-            let counts = load_table(&plan, &busy, |pid| status::step_remote_pid(run, step, pid))?;
+            let next = next_plan(run, position, section, &schemas);
+            let counts = load_table(
+                &plan,
+                &busy,
+                Some((run.run_id, position)),
+                next.as_ref().map(|(p, plan)| (run.run_id, *p, plan)),
+                |pid| status::step_remote_pid(run, step, pid),
+            )?;
             StepResult::Loaded {
                 counts,
                 seconds: started.elapsed().as_secs_f64(),
@@ -499,6 +537,8 @@ fn step_failed(
     sqlstate: &str,
     message: &str,
 ) -> Result<String, ErrorReport> {
+    // The tables after it are not loaded: a prefetched query is cancelled.
+    crate::exec::load::drop_prefetched();
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
@@ -534,6 +574,7 @@ fn step_failed(
 #[pg_extern(schema = "dm", name = "_step_cancelled")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
+    crate::exec::load::drop_prefetched();
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
@@ -561,6 +602,7 @@ fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
 #[pg_extern(schema = "dm", name = "_run_finish")]
 #[search_path(pg_catalog, pg_temp)]
 fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
+    crate::exec::load::drop_prefetched();
     report(|| {
         let run = Run::load(run_id)?;
         status::run_finished(&run, RunStatus::Succeeded, None)?;

@@ -23,9 +23,13 @@ fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
 /// analyzes what it wrote to when that is at least `pg_datamart.analyze_threshold` rows.
 /// Partitions in `busy` (being vacuumed) keep their storage parameters and are not analyzed:
 /// both would wait for the VACUUM.
+/// `step` is (run id, position) of the table being loaded; `next`, the next table's (run id,
+/// position, plan) when its warehouse query should be sent once this table's is running.
 pub fn load_table(
     plan: &TablePlan,
     busy: &[String],
+    step: Option<(i64, i32)>,
+    next: Option<(i64, i32, &TablePlan)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
     Spi::connect_mut(|client| {
@@ -40,8 +44,10 @@ pub fn load_table(
         Ok::<_, DmError>(())
     })?;
     let counts = match &plan.load {
-        LoadSql::DeleteInsert { delete, .. } => stream_delete_insert(plan, delete, on_remote_pid)?,
-        LoadSql::Upsert { .. } => stream_upsert(plan, on_remote_pid)?,
+        LoadSql::DeleteInsert { delete, .. } => {
+            stream_delete_insert(plan, delete, step, next, on_remote_pid)?
+        }
+        LoadSql::Upsert { .. } => stream_upsert(plan, step, next, on_remote_pid)?,
     };
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
@@ -52,13 +58,87 @@ pub fn load_table(
     Ok(counts)
 }
 
-/// Connects to the warehouse (libpq, single-row mode) and sends the first query at once, so
-/// the warehouse works on it while the mart prepares.
+/// A table's warehouse connection opened ahead of its step (prefetch): its first query is
+/// already running on the warehouse.
+struct Prefetched {
+    run_id: i64,
+    position: i32,
+    remote_sqls: Vec<String>,
+    stream: pg_datamart_plan::table::StreamPlan,
+    wh: Warehouse,
+}
+
+thread_local! {
+    static PREFETCHED: std::cell::RefCell<Option<Prefetched>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Drops a prefetched connection (cancelling its query on the warehouse), if any.
+pub fn drop_prefetched() {
+    let p = PREFETCHED
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
+        .ok()
+        .flatten();
+    drop(p);
+}
+
+/// Opens table `position` of run `run_id`'s connection now and sends its first query, so the
+/// warehouse works on it while the current table loads (`pg_datamart.max_warehouse_queries`
+/// 2). A prefetch the step does not use is dropped (and its query cancelled) by the next
+/// step, a failure or the end of the run.
+pub fn prefetch(run_id: i64, position: i32, plan: &TablePlan) -> DmResult<()> {
+    drop_prefetched();
+    let Some(first) = plan.remote_sqls.first() else {
+        return Ok(());
+    };
+    let mut wh = Warehouse::connect(&plan.stream)?;
+    wh.start(first)?;
+    PREFETCHED.with(|p| {
+        *p.borrow_mut() = Some(Prefetched {
+            run_id,
+            position,
+            remote_sqls: plan.remote_sqls.clone(),
+            stream: plan.stream.clone(),
+            wh,
+        })
+    });
+    Ok(())
+}
+
+/// Prefetches the next table; a failure there is the next step's to report (it connects
+/// again), so it does not fail this one.
+fn prefetch_next(next: Option<(i64, i32, &TablePlan)>) {
+    if let Some((run_id, position, plan)) = next {
+        if prefetch(run_id, position, plan).is_err() {
+            drop_prefetched();
+        }
+    }
+}
+
+/// The step's warehouse connection with its first query sent: the prefetched one when it was
+/// opened for this very plan, else a new one.
 fn open_warehouse(
     plan: &TablePlan,
+    step: Option<(i64, i32)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<Warehouse> {
-    let wh = Warehouse::connect(&plan.stream)?;
+    let ready = PREFETCHED.with(|p| p.borrow_mut().take());
+    let wh = match ready {
+        Some(p)
+            if Some((p.run_id, p.position)) == step
+                && p.remote_sqls == plan.remote_sqls
+                && p.stream == plan.stream =>
+        {
+            p.wh
+        }
+        other => {
+            drop(other);
+            let mut wh = Warehouse::connect(&plan.stream)?;
+            if let Some(first) = plan.remote_sqls.first() {
+                wh.start(first)?;
+            }
+            wh
+        }
+    };
     on_remote_pid(wh.backend_pid())?;
     Ok(wh)
 }
@@ -68,9 +148,12 @@ fn open_warehouse(
 fn stream_delete_insert(
     plan: &TablePlan,
     delete: &str,
+    step: Option<(i64, i32)>,
+    next: Option<(i64, i32, &TablePlan)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    let wh = open_warehouse(plan, on_remote_pid)?;
+    let wh = open_warehouse(plan, step, on_remote_pid)?;
+    prefetch_next(next);
     let stamp = Spi::get_one::<String>("SELECT pg_catalog.now()::pg_catalog.text")
         .doing("reading the load's timestamp")?
         .unwrap_or_default();
@@ -105,6 +188,8 @@ const DELETE_BATCH: usize = 50_000;
 /// rows, update the changed ones and insert the new ones.
 fn stream_upsert(
     plan: &TablePlan,
+    step: Option<(i64, i32)>,
+    next: Option<(i64, i32, &TablePlan)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
     let LoadSql::Upsert {
@@ -122,7 +207,8 @@ fn stream_upsert(
     else {
         unreachable!("upsert plans")
     };
-    let wh = open_warehouse(plan, on_remote_pid)?;
+    let wh = open_warehouse(plan, step, on_remote_pid)?;
+    prefetch_next(next);
     let types = column_types(plan.mart_oid, &plan.stream.columns)?;
     let matcher = Matcher::read(
         fingerprints,

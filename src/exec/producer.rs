@@ -69,6 +69,8 @@ pub enum Msg {
 /// What the producer reads and how it writes it.
 pub struct Job {
     pub queries: Vec<String>,
+    /// The first query was already sent (single-row mode) by the backend.
+    pub first_sent: bool,
     pub ncols: usize,
     /// Appended to each row's line in delete_insert (`\t<stamp>`... then `\n`).
     pub tail: Vec<u8>,
@@ -328,6 +330,36 @@ unsafe fn field<'a>(res: *mut pq::PGresult, i: usize) -> Option<&'a [u8]> {
     }
 }
 
+/// Sends one query (non-blocking, flushed), single-row mode; false when libpq failed (or the
+/// producer was stopped while flushing).
+fn send_query(conn: *mut pq::PGconn, sql: &str, shared: &Shared) -> bool {
+    let Ok(q) = CString::new(sql) else {
+        return false;
+    };
+    shared.running.store(true, Ordering::SeqCst);
+    unsafe {
+        if pq::PQsendQuery(conn, q.as_ptr()) != 1 {
+            return false;
+        }
+        pq::PQsetSingleRowMode(conn);
+        loop {
+            match pq::PQflush(conn) {
+                0 => return true,
+                1 => {
+                    if shared.stop.load(Ordering::SeqCst) {
+                        return false;
+                    }
+                    poll(conn, libc::POLLIN | libc::POLLOUT, POLL_MS);
+                    if pq::PQconsumeInput(conn) == 0 {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
 fn run(
     conn: *mut pq::PGconn,
     job: &Job,
@@ -345,38 +377,14 @@ fn run(
         data: Vec::with_capacity(CHUNK_BYTES + 4096),
         rows: Vec::new(),
     };
-    for sql in &job.queries {
-        let Ok(q) = CString::new(sql.as_str()) else {
-            return fail(Failure {
-                sqlstate: "22021".into(),
-                message: "a remote statement contains a NUL byte".into(),
-                detail: String::new(),
-                hint: String::new(),
-                severity: String::new(),
-                lost: false,
-            });
-        };
-        shared.running.store(true, Ordering::SeqCst);
-        unsafe {
-            if pq::PQsendQuery(conn, q.as_ptr()) != 1 {
-                return fail(failure(conn, std::ptr::null_mut()));
-            }
-            pq::PQsetSingleRowMode(conn);
-            loop {
-                match pq::PQflush(conn) {
-                    0 => break,
-                    1 => {
-                        if stopped() {
-                            return;
-                        }
-                        poll(conn, libc::POLLIN | libc::POLLOUT, POLL_MS);
-                        if pq::PQconsumeInput(conn) == 0 {
-                            return fail(failure(conn, std::ptr::null_mut()));
-                        }
-                    }
-                    _ => return fail(failure(conn, std::ptr::null_mut())),
-                }
-            }
+    for (n, sql) in job.queries.iter().enumerate() {
+        if n == 0 && job.first_sent {
+            shared.running.store(true, Ordering::SeqCst);
+        } else if !send_query(conn, sql, shared) {
+            return fail(failure(conn, std::ptr::null_mut()));
+        }
+        if stopped() {
+            return;
         }
         'rows: loop {
             if stopped() {

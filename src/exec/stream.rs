@@ -312,6 +312,13 @@ impl Warehouse {
         Ok(wh)
     }
 
+    /// Sends the first query at once (single-row mode), so the warehouse works on it while the
+    /// mart prepares (deletes the window, reads fingerprints, loads the previous table); its
+    /// rows wait in the socket buffers until the reader thread takes over.
+    pub fn start(&mut self, sql: &str) -> DmResult<()> {
+        self.send(sql)
+    }
+
     /// Hands the connection to a producer thread that runs `job` (see [`crate::exec::producer`]);
     /// returns it with what messages need: the server's name, the secrets to mask and the
     /// warehouse session's date/time settings.
@@ -772,6 +779,7 @@ unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
     // FATAL may come from CHECK_FOR_INTERRUPTS inside the COPY callback, whose frame holds the
     // slot's borrow and will never resume: read the slot through its raw pointer, stop the
     // producer and cancel the query, and let the process exit close the socket.
+    crate::exec::load::drop_prefetched();
     let _ = FEED.try_with(|f| unsafe {
         if let Some(feed) = (*f.as_ptr()).as_ref() {
             feed.producer
@@ -913,7 +921,9 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
         .as_ref()
         .map(|m| (m.key_positions().to_vec(), m.compared_positions().to_vec()));
     let guard = SlotGuard;
+    let first_sent = wh.in_query;
     let (producer, server, secrets, remote_settings) = wh.into_producer(Job {
+        first_sent,
         queries: spec.queries.to_vec(),
         ncols: spec.columns.len(),
         tail,
