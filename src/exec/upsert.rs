@@ -164,6 +164,9 @@ impl Matcher {
                         loc: (ti << 48) | (block << 16) | tid.ip_posid as u64,
                     });
                 }
+                // pgrx keeps every fetched tuple table until SPI ends: free each batch, so the
+                // scan holds one batch, not the window.
+                unsafe { pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable) };
             }
             Ok::<_, DmError>(())
         })?;
