@@ -4,20 +4,24 @@
 //!   link) built from the section's foreign server and the current user's user mapping exactly
 //!   as dblink builds it (`get_connect_string`: libpq keywords only, `user` and secrets only in
 //!   the mapping, no debug options, no client_encoding; USAGE on the server required; dblink's
-//!   password rule for non-superusers). It is non-blocking: every wait is `WaitLatchOrSocket`
-//!   on the backend's latch and the socket, followed by `CHECK_FOR_INTERRUPTS`, so a cancel,
-//!   terminate or statement_timeout stops it at once.
-//! - [`copy_into`] opens the mart table as `COPY ... FROM` would (INSERT privilege on the
-//!   columns, row-level security refused), and runs `BeginCopyFrom` / `CopyFrom` /
-//!   `EndCopyFrom` with a data-source callback that reads the warehouse's rows in single-row
-//!   mode and hands them over as COPY text. Memory: one row's PGresult plus one COPY buffer.
-//! - Closing: the connection lives in a thread-local slot for the callback; a guard owned by
-//!   the Rust frame that calls `CopyFrom` empties the slot when it is dropped, and dropping the
-//!   connection cancels a running warehouse query (`PQcancel`) and closes it (`PQfinish`). A
+//!   password rule for non-superusers). Connecting and the setup statements are non-blocking:
+//!   every wait is `WaitLatchOrSocket` on the backend's latch and the socket, followed by
+//!   `CHECK_FOR_INTERRUPTS`. [`Warehouse::start`] sends the first query at once.
+//! - [`copy_into`] hands the connection to the reader thread ([`crate::exec::producer`]), opens
+//!   the target table as `COPY ... FROM` would (INSERT privilege on the columns, row-level
+//!   security refused), and runs `BeginCopyFrom` / `CopyFrom` / `EndCopyFrom` with a
+//!   data-source callback that passes the thread's chunks of COPY text on (upsert: only the
+//!   staged rows, compared by [`crate::exec::upsert::Matcher`]). The callback waits for chunks
+//!   with `WaitLatchOrSocket` on the thread's wake-up socket and `CHECK_FOR_INTERRUPTS`.
+//!   Memory: the channel's chunks (at most ~2 MB) plus ~192 kB of recent COPY text, kept to
+//!   name the row and column of a value COPY refuses.
+//! - Closing: the feed lives in a thread-local slot for the callback; a guard owned by the Rust
+//!   frame that calls `CopyFrom` empties the slot when it is dropped, which stops the thread
+//!   (it cancels a running warehouse query with `PQcancel` and closes the connection). A
 //!   PostgreSQL ERROR raised anywhere below (in the callback, in `CopyFrom`, by an interrupt) is
 //!   turned by pgrx's FFI boundary into a Rust panic that unwinds through that frame, so the
 //!   guard runs on every error path. A FATAL (pg_terminate_backend) exits without unwinding:
-//!   an `on_proc_exit` callback empties the slot then.
+//!   an `on_proc_exit` callback stops the thread and cancels the query then.
 
 use crate::error::{DmError, DmResult};
 use crate::exec::producer::{escape_into, Chunk, Failure, Job, Msg, Producer};

@@ -211,11 +211,6 @@ impl Matcher {
         &self.compared_positions
     }
 
-    /// Whether [`Matcher::prepare`] has run.
-    pub fn prepared(&self) -> bool {
-        self.canon.is_some()
-    }
-
     /// Sets, from the warehouse's column types and session settings, which columns are
     /// hashed as sent.
     pub fn prepare(
