@@ -52,6 +52,10 @@ pub enum DmError {
         hint: String,
     },
 
+    /// The calling role lacks a privilege the request needs (checked before any data moves).
+    #[error("{message}")]
+    Privilege { message: String, hint: String },
+
     /// Registering something that is already registered.
     #[error("{message}")]
     Duplicate { message: String, hint: String },
@@ -122,6 +126,7 @@ impl DmError {
             DmError::UndefinedObject { code, .. } => *code,
             DmError::InvalidDefinition { .. } => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
             DmError::Duplicate { .. } => PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
+            DmError::Privilege { .. } => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
             DmError::Conflict { code, .. } => *code,
             DmError::InTransactionBlock { .. } => PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
             DmError::Plan(p) => match p.code {
@@ -164,6 +169,7 @@ impl From<DmError> for ErrorReport {
             DmError::InvalidArgument { hint, .. }
             | DmError::UndefinedObject { hint, .. }
             | DmError::Duplicate { hint, .. }
+            | DmError::Privilege { hint, .. }
             | DmError::InTransactionBlock { hint, .. } => report.set_hint(hint),
             DmError::Remote { detail, hint, .. } => {
                 let report = if detail.is_empty() {

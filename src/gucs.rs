@@ -63,7 +63,7 @@ pub fn init() {
         &LOCK_ACCOUNTS_MAX,
         0,
         100_000,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_float_guc(
@@ -73,7 +73,7 @@ pub fn init() {
         &WARN_FACTOR,
         1.0,
         1000.0,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_float_guc(
@@ -83,7 +83,7 @@ pub fn init() {
         &KILL_FACTOR,
         1.0,
         1000.0,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
@@ -93,7 +93,7 @@ pub fn init() {
         &WATCHDOG_MIN_S,
         0,
         86_400,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::UNIT_S,
     );
     GucRegistry::define_int_guc(
@@ -103,7 +103,7 @@ pub fn init() {
         &MAX_FAILURES,
         0,
         1000,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
@@ -113,7 +113,7 @@ pub fn init() {
         &BAN_MINUTES,
         0,
         10_080,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::UNIT_MIN,
     );
     GucRegistry::define_int_guc(
@@ -151,7 +151,7 @@ pub fn init() {
         &HISTORY_DAYS,
         0,
         36_500,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_string_guc(

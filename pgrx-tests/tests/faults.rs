@@ -662,6 +662,8 @@ async fn loader(ctx: &Ctx) -> Session {
              GRANT USAGE ON FOREIGN SERVER dm_loopback TO {LOADER};
              CREATE SERVER wh_nosu FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '{port}', dbname '{wh_db}');
              GRANT USAGE ON FOREIGN SERVER wh_nosu TO {LOADER};
+             -- protective settings are superuser-only; the DBA lifts the ban for this role
+             ALTER ROLE {LOADER} IN DATABASE {mart} SET pg_datamart.max_failures = 0;
              SELECT dm_add_section('nosu', 'account_id', 'fb_account_dm', server => 'wh_nosu');
              SELECT dm_add_table('nosu', 'fb_ad_dm', 'fb_ad');
              INSERT INTO fb_ad_dm (account_id, ad_id, collected_at) VALUES ('1001', 'old-1', '2026-01-11'), ('1002', 'other', '2026-01-11');",
@@ -675,7 +677,7 @@ async fn loader(ctx: &Ctx) -> Session {
     .await
     .expect("the loader logs in");
     // Several failures in a row are the point here: no ban.
-    s.exec("SET pg_datamart.status_server = 'dm_loopback'; SET pg_datamart.max_failures = 0")
+    s.exec("SET pg_datamart.status_server = 'dm_loopback'")
         .await;
     assert_eq!(
         s.text("SELECT current_setting('is_superuser')")
@@ -803,7 +805,72 @@ async fn non_superuser_needs_a_password_the_warehouse_uses() {
             "ALTER USER MAPPING FOR {LOADER} SERVER wh_nosu OPTIONS (SET password '{PW}')"
         ))
         .await;
+    // A missing table privilege is refused before any data moves, naming the table, the
+    // privilege and the GRANT to run.
+    let runs_before = ctx.mart.i64("SELECT count(*) FROM dm.run").await;
+    ctx.mart
+        .exec(&format!("REVOKE DELETE ON fb_ad_dm FROM {LOADER}"))
+        .await;
+    let e = s.fails(NOSU_SYNC).await;
+    assert_error(
+        &e,
+        SqlState::INSUFFICIENT_PRIVILEGE,
+        &[LOADER, "lacks DELETE on mart table public.fb_ad_dm"],
+    );
+    assert!(
+        e.hint().is_some_and(
+            |h| h.contains(&format!("GRANT DELETE ON public.fb_ad_dm TO \"{LOADER}\""))
+        ),
+        "{:?}",
+        e.hint()
+    );
+    ctx.mart
+        .exec(&format!(
+            "GRANT DELETE ON fb_ad_dm TO {LOADER}; REVOKE SELECT ON fb_account_dm FROM {LOADER}"
+        ))
+        .await;
+    let e = s.fails(NOSU_SYNC).await;
+    assert_error(
+        &e,
+        SqlState::INSUFFICIENT_PRIVILEGE,
+        &["lacks SELECT on account table public.fb_account_dm"],
+    );
+    ctx.mart
+        .exec(&format!("GRANT SELECT ON fb_account_dm TO {LOADER}"))
+        .await;
+    // Registration asks the same of the caller: no role registers a table it cannot write
+    // for someone else's sync to write.
+    ctx.mart
+        .exec("CREATE TABLE hr_secret (LIKE fb_ad_dm INCLUDING ALL)")
+        .await;
+    let e = s
+        .fails("SELECT dm_add_table('nosu', 'hr_secret', 'public.fb_ad')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::INSUFFICIENT_PRIVILEGE,
+        &["lacks SELECT, INSERT, DELETE on mart table public.hr_secret"],
+    );
+    assert_eq!(
+        ctx.mart.i64("SELECT count(*) FROM dm.run").await,
+        runs_before,
+        "refused before a run is recorded"
+    );
     s.exec(NOSU_SYNC).await;
+    // Settings that protect other people's work are not the loader's to change (the library
+    // is loaded now, so the setting is no longer a placeholder).
+    let e = s.fails("SET pg_datamart.max_failures = 3").await;
+    assert_eq!(
+        e.code(),
+        &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE
+    );
+    assert_eq!(
+        s.text("SELECT current_setting('pg_datamart.max_failures')")
+            .await
+            .unwrap(),
+        "0",
+        "the DBA's per-role setting holds"
+    );
     let (wh, mart) = nosu_window(&ctx).await;
     assert!(wh.0 > 0);
     assert_eq!(mart, wh, "the mart holds exactly the warehouse's rows");

@@ -103,3 +103,13 @@ pub fn cron_command(schemas: &Schemas, section: &str, account_ids: &str) -> Stri
         quote::local_literal(account_ids)
     )
 }
+
+/// The statement a DBA runs to give `role` the table privileges a sync lacks: `GRANT SELECT,
+/// INSERT ON "schema"."table" TO "role"` (`table` is already a quoted qualified name).
+pub fn grant_statement(privileges: &[&str], table_sql: &str, role: &str) -> String {
+    format!(
+        "GRANT {} ON {table_sql} TO {}",
+        privileges.join(", "),
+        crate::quote::ident(role)
+    )
+}

@@ -128,6 +128,10 @@ fn add_section(
         check_mode(mode)?;
         check_server(server)?;
         check_column(account_table, account_column, "account_column")?;
+        crate::control::privileges::check_account_table(
+            account_table.to_u32(),
+            &regclass_name(account_table)?,
+        )?;
         not_empty("date_column", Some(date_column), DATE_COLUMN_HINT)?;
         let exists = crate::catalog::exists(
             "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section = $1)",
@@ -204,6 +208,9 @@ fn alter_section(
             account_column.unwrap_or(&current.account_column),
             "account_column",
         )?;
+        if let Some(t) = account_table {
+            crate::control::privileges::check_account_table(t.to_u32(), &regclass_name(t)?)?;
+        }
         not_empty("date_column", date_column, DATE_COLUMN_HINT)?;
         Spi::run_with_args(
             "UPDATE dm.section SET
@@ -287,6 +294,7 @@ fn add_table(
         if s.mode == Mode::Upsert {
             check_upsert_table(mart_table.to_u32(), &mart_name)?;
         }
+        crate::control::privileges::check_mart_table(mart_table.to_u32(), &mart_name, s.mode)?;
         let (remote_schema, remote_name) = match remote_table {
             Some(r) => parse_remote_table(r)?,
             None => {

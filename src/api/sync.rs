@@ -240,6 +240,7 @@ fn run_begin(
         let s = catalog::section(section)?;
         let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
+        crate::control::privileges::check_sync(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
         crate::exec::fetch::check_source(&s.server)?;
@@ -654,6 +655,7 @@ fn preview(
         let s = catalog::section(section)?;
         let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
+        crate::control::privileges::check_sync(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
         let accounts = resolve_accounts(&s, account_ids)?;
         let rows: Vec<_> = plan_section(&schemas, &s, &accounts.ids, &window, mode)?

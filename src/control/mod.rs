@@ -1,5 +1,7 @@
 //! Job control around the load: (table, account) locks, pause switch, bans, VACUUM policy
-//! (`guard`), and the watchdog's checks (`watchdog`).
+//! (`guard`), the privileges a sync needs (`privileges`), and the watchdog's checks
+//! (`watchdog`).
 
 pub mod guard;
+pub mod privileges;
 pub mod watchdog;
