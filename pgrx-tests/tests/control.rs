@@ -508,3 +508,67 @@ async fn repeated_failures_ban_a_section_for_a_while() {
         "runs again once the ban is over"
     );
 }
+
+/// A run row naming a backend that does not run it (stale, or forged by whoever could write
+/// dm.run) is never acted on: the watchdog reports it `unverified` and the backend lives on.
+#[tokio::test]
+async fn the_watchdog_never_cancels_a_backend_that_does_not_run_the_run() {
+    let ctx = setup("it_wdforge").await;
+    let m = &ctx.mart;
+    m.exec(
+        "SELECT dm_add_section('forged', 'account_id', 'fb_account_dm');
+         SELECT dm_add_table('forged', 'fb_ad_dm');",
+    )
+    .await;
+    // An unrelated session, busy with its own work.
+    let victim = Session::connect(&ctx.mart_db).await;
+    let pid: i32 = victim
+        .client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let work = tokio::spawn(async move {
+        let r = victim.client.batch_execute("SELECT pg_sleep(4)").await;
+        r.map_err(|e| e.to_string())
+    });
+    wait_until(
+        m,
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {pid} AND state = 'active')"
+        ),
+        5,
+    )
+    .await;
+    // A 1 ms successful run, then a "running" one, started after the victim's backend (so it
+    // is not reconciled away), that has soon lasted far more than 5x that.
+    m.exec(&format!(
+        "INSERT INTO dm.run (section, accounts, start_date, end_date, mode, status, started_at, finished_at, pid)
+         VALUES ('forged', '{{1001}}', '2026-01-10', '2026-01-10', 'delete_insert', 'succeeded', now() - interval '1 hour', now() - interval '1 hour' + interval '1 millisecond', {pid});
+         INSERT INTO dm.run (section, accounts, start_date, end_date, mode, status, pid)
+         VALUES ('forged', '{{1001}}', '2026-01-10', '2026-01-10', 'delete_insert', 'running', {pid});
+         SET pg_datamart.watchdog_min_duration = 0;"
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows = m
+        .client
+        .query(
+            "SELECT action, detail FROM dm_watchdog() WHERE section = 'forged'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one action for the long run");
+    let (action, detail): (String, String) = (rows[0].get(0), rows[0].get(1));
+    assert_eq!(action, "unverified", "{detail}");
+    assert!(
+        detail.contains(&format!("backend {pid} is not running run")),
+        "{detail}"
+    );
+    assert_eq!(
+        work.await.unwrap(),
+        Ok(()),
+        "the unrelated backend was not cancelled"
+    );
+}

@@ -50,6 +50,29 @@ fn cancel_remote(r: &Running) -> DmResult<bool> {
     )
 }
 
+/// Whether backend `r.pid` really runs run `r.run_id`: it is in this database, it started
+/// before the run did, and it holds pg_datamart's session advisory lock on a table of the
+/// run's section (taken at the start of every run and held to its end). A run row naming any
+/// other backend (a stale or forged row) is never acted on.
+fn runs_it(r: &Running) -> DmResult<bool> {
+    crate::catalog::exists(
+        "SELECT EXISTS (
+             SELECT 1 FROM pg_catalog.pg_stat_activity a
+               JOIN pg_catalog.pg_locks l ON l.pid OPERATOR(pg_catalog.=) a.pid
+               JOIN dm.run r ON r.run_id OPERATOR(pg_catalog.=) $2::pg_catalog.int8
+              WHERE a.pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4
+                AND a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+                AND a.backend_start OPERATOR(pg_catalog.<=) r.started_at
+                AND l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+                AND l.objsubid OPERATOR(pg_catalog.=) 2
+                AND l.classid OPERATOR(pg_catalog.=) ANY (
+                      SELECT t.mart_table::pg_catalog.oid FROM dm.section_table t
+                       WHERE t.section OPERATOR(pg_catalog.=) r.section))",
+        &[r.pid.into(), r.run_id.into()],
+        "the run's backend",
+    )
+}
+
 fn check(r: &Running) -> DmResult<Option<Action>> {
     let Some(previous) = r.previous.filter(|p| *p > 0.0) else {
         return Ok(None);
@@ -72,6 +95,17 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
     .doing("reading the time")?
     .unwrap_or_default();
     if factor > crate::gucs::kill_factor() {
+        if !runs_it(r)? {
+            return Ok(Some((
+                Some(r.run_id),
+                r.section.clone(),
+                "unverified".into(),
+                format!(
+                    "not cancelled: backend {} is not running run {} (it holds none of the run's locks, or started after it, or is not visible to this role)",
+                    r.pid, r.run_id
+                ),
+            )));
+        }
         let remote = cancel_remote(r)?;
         if !remote {
             Spi::run_with_args(
