@@ -314,6 +314,7 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
             ));
         };
         let s = catalog::section(&old.section)?;
+        crate::control::privileges::check_sync(&s, old.mode)?;
         let schemas = catalog::schemas()?;
         let window = old.window();
         let steps: Vec<PlannedStep> = old.steps[first..]
