@@ -253,7 +253,7 @@ fn cstr(p: *const c_char) -> String {
 }
 
 /// The failure a result (or, when `res` is null, the connection) reports.
-fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure {
+pub(crate) fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure {
     unsafe {
         if res.is_null() {
             return Failure {

@@ -201,11 +201,7 @@ unsafe fn valid_option(
 
 impl Warehouse {
     fn mask(&self, text: &str) -> String {
-        let mut t = text.trim_end().to_string();
-        for s in &self.secrets {
-            t = t.replace(s.as_str(), "********");
-        }
-        t
+        mask(&self.secrets, text)
     }
 
     fn conn_error(&self, what: &str) -> DmError {
@@ -446,41 +442,9 @@ impl Warehouse {
                 | pq::ExecStatusType::PGRES_TUPLES_OK
                 | pq::ExecStatusType::PGRES_COMMAND_OK => Ok(Poll::Ready(Some(res))),
                 _ => {
-                    let field = |f: u8| cstr_lossy(pq::PQresultErrorField(res, f as c_int));
-                    let state = field(pq::PG_DIAG_SQLSTATE);
-                    let mut primary = field(pq::PG_DIAG_MESSAGE_PRIMARY);
-                    if primary.is_empty() {
-                        primary = cstr_lossy(pq::PQerrorMessage(self.conn));
-                    }
-                    let detail = field(pq::PG_DIAG_MESSAGE_DETAIL);
-                    let hint = field(pq::PG_DIAG_MESSAGE_HINT);
-                    let severity = field(pq::PG_DIAG_SEVERITY_NONLOCALIZED);
+                    let f = crate::exec::producer::failure(self.conn, res);
                     pq::PQclear(res);
-                    if severity == "FATAL" || severity == "PANIC" {
-                        // The warehouse ended the session (pg_terminate_backend, a shutdown):
-                        // a lost connection here, not a 57P01 that would say this session ends.
-                        return Err(DmError::Remote {
-                            code: PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
-                            message: format!(
-                                "lost the warehouse connection of foreign server \"{}\" while reading rows: {}",
-                                self.server,
-                                self.mask(&primary)
-                            ),
-                            detail: format!("The warehouse ended the session with SQLSTATE {state}."),
-                            hint: self.mask(&hint),
-                        });
-                    }
-                    Err(DmError::Remote {
-                        code: sqlstate_code(&state)
-                            .unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
-                        message: format!(
-                            "the warehouse query on foreign server \"{}\" failed: {}",
-                            self.server,
-                            self.mask(&primary)
-                        ),
-                        detail: self.mask(&detail),
-                        hint: self.mask(&hint),
-                    })
+                    Err(remote_error(&self.server, &self.secrets, f))
                 }
             }
         }
@@ -490,6 +454,51 @@ impl Warehouse {
 enum Poll {
     Ready(Option<*mut pq::PGresult>),
     Pending,
+}
+
+/// `text` with every secret replaced by `********`.
+fn mask(secrets: &[String], text: &str) -> String {
+    let mut t = text.trim_end().to_string();
+    for s in secrets {
+        t = t.replace(s.as_str(), "********");
+    }
+    t
+}
+
+/// The error for a failed warehouse query or a lost connection (passwords masked).
+fn remote_error(server: &str, secrets: &[String], f: Failure) -> DmError {
+    if f.lost || f.severity == "FATAL" || f.severity == "PANIC" {
+        // The warehouse ended the session (pg_terminate_backend, a shutdown) or the
+        // connection broke: a lost connection here, not a 57P01 that would say this
+        // session ends.
+        return DmError::Remote {
+            code: PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
+            message: format!(
+                "lost the warehouse connection of foreign server \"{}\" while reading rows: {}",
+                server,
+                mask(secrets, &f.message)
+            ),
+            detail: if f.sqlstate.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "The warehouse ended the session with SQLSTATE {}.",
+                    f.sqlstate
+                )
+            },
+            hint: mask(secrets, &f.hint),
+        };
+    }
+    DmError::Remote {
+        code: sqlstate_code(&f.sqlstate).unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
+        message: format!(
+            "the warehouse query on foreign server \"{}\" failed: {}",
+            server,
+            mask(secrets, &f.message)
+        ),
+        detail: mask(secrets, &f.detail),
+        hint: mask(secrets, &f.hint),
+    }
 }
 
 /// What the COPY callback reads from: the producer's chunks and the COPY text not yet handed
@@ -519,48 +528,9 @@ struct Feed {
 }
 
 impl Feed {
-    fn mask(&self, text: &str) -> String {
-        let mut t = text.trim_end().to_string();
-        for s in &self.secrets {
-            t = t.replace(s.as_str(), "********");
-        }
-        t
-    }
-
     /// The error for a producer's failure.
     fn remote_error(&self, f: Failure) -> DmError {
-        if f.lost || f.severity == "FATAL" || f.severity == "PANIC" {
-            // The warehouse ended the session (pg_terminate_backend, a shutdown) or the
-            // connection broke: a lost connection here, not a 57P01 that would say this
-            // session ends.
-            return DmError::Remote {
-                code: PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE,
-                message: format!(
-                    "lost the warehouse connection of foreign server \"{}\" while reading rows: {}",
-                    self.server,
-                    self.mask(&f.message)
-                ),
-                detail: if f.sqlstate.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "The warehouse ended the session with SQLSTATE {}.",
-                        f.sqlstate
-                    )
-                },
-                hint: self.mask(&f.hint),
-            };
-        }
-        DmError::Remote {
-            code: sqlstate_code(&f.sqlstate).unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
-            message: format!(
-                "the warehouse query on foreign server \"{}\" failed: {}",
-                self.server,
-                self.mask(&f.message)
-            ),
-            detail: self.mask(&f.detail),
-            hint: self.mask(&f.hint),
-        }
+        remote_error(&self.server, &self.secrets, f)
     }
 
     /// The next message from the producer, waiting for it interruptibly.
@@ -850,6 +820,22 @@ pub struct CopySpec<'a> {
     pub row_key: &'a [usize],
 }
 
+/// The live column `name` of a table's tuple descriptor.
+fn live_column<'a>(
+    tupdesc: &'a pgrx::PgTupleDesc<'a>,
+    name: &str,
+) -> DmResult<&'a pg_sys::FormData_pg_attribute> {
+    tupdesc
+        .iter()
+        .find(|a| !a.is_dropped() && a.name() == name)
+        .ok_or_else(|| DmError::Remote {
+            code: PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+            message: format!("column \"{name}\" of the mart table no longer exists"),
+            detail: String::new(),
+            hint: String::new(),
+        })
+}
+
 /// The mart table's type oid and typmod of each of `columns`.
 pub fn column_types(mart_oid: u32, columns: &[String]) -> DmResult<Vec<(pg_sys::Oid, i32)>> {
     unsafe {
@@ -860,15 +846,7 @@ pub fn column_types(mart_oid: u32, columns: &[String]) -> DmResult<Vec<(pg_sys::
         let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
         let mut out = Vec::with_capacity(columns.len());
         for name in columns {
-            let att = tupdesc
-                .iter()
-                .find(|a| !a.is_dropped() && a.name() == name.as_str())
-                .ok_or_else(|| DmError::Remote {
-                    code: PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
-                    message: format!("column \"{name}\" of the mart table no longer exists"),
-                    detail: String::new(),
-                    hint: String::new(),
-                })?;
+            let att = live_column(&tupdesc, name)?;
             out.push((att.atttypid, att.atttypmod));
         }
         drop(tupdesc);
@@ -1069,15 +1047,7 @@ unsafe fn copy_from(oid: u32, names: &[&String]) -> DmResult<i64> {
         let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
         let mut attnames: *mut pg_sys::List = std::ptr::null_mut();
         for name in names {
-            let att = tupdesc
-                .iter()
-                .find(|a| !a.is_dropped() && a.name() == name.as_str())
-                .ok_or_else(|| DmError::Remote {
-                    code: PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
-                    message: format!("column \"{name}\" of the mart table no longer exists"),
-                    detail: String::new(),
-                    hint: String::new(),
-                })?;
+            let att = live_column(&tupdesc, name)?;
             (*rte).insertedCols = pg_sys::bms_add_member(
                 (*rte).insertedCols,
                 att.attnum as c_int - pg_sys::FirstLowInvalidHeapAttributeNumber,

@@ -90,6 +90,8 @@ pub struct Matcher {
     /// Per fetched column: Some when its text must go through the mart type first. Filled
     /// from the first result's column types.
     canon: Option<Vec<Option<Canon>>>,
+    /// The columns with a `Canon` (set with it).
+    canon_cols: Vec<usize>,
     /// Per fetched column: the mart column's type oid and typmod.
     mart_types: Vec<(pg_sys::Oid, i32)>,
     /// Date/time types compare as sent only when the sessions' settings agree.
@@ -190,6 +192,7 @@ impl Matcher {
             mart_types,
             datetime_settings_equal,
             canon_scratch: Vec::new(),
+            canon_cols: Vec::new(),
             duplicates: Default::default(),
             duplicate_examples: Vec::new(),
             column_names,
@@ -229,7 +232,7 @@ impl Matcher {
         self.datetime_settings_equal = ["DateStyle", "IntervalStyle", "TimeZone"]
             .iter()
             .all(|s| remote_setting(s).is_some() && remote_setting(s) == local(s));
-        let canon = self
+        let canon: Vec<Option<Canon>> = self
             .mart_types
             .iter()
             .enumerate()
@@ -280,6 +283,13 @@ impl Matcher {
                 }
             })
             .collect();
+        self.canon_cols = canon
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        self.canon_scratch = vec![None; canon.len()];
         self.canon = Some(canon);
     }
 
@@ -327,16 +337,12 @@ impl Matcher {
         field: &dyn Fn(usize) -> Option<&'a [u8]>,
         key_text: &dyn Fn(bool) -> String,
     ) -> DmResult<Decision> {
-        let ncols = self.mart_types.len();
-        if self.canon_scratch.len() != ncols {
-            self.canon_scratch = vec![None; ncols];
-        }
-        let needs: Vec<usize> = match &self.canon {
-            Some(c) => (0..ncols).filter(|&i| c[i].is_some()).collect(),
-            None => Vec::new(),
-        };
+        let needs = std::mem::take(&mut self.canon_cols);
         for &i in &needs {
-            self.canonical(i, field(i))?;
+            if let Err(e) = self.canonical(i, field(i)) {
+                self.canon_cols = needs;
+                return Err(e);
+            }
         }
         let canon = &self.canon_scratch;
         let value = |i: usize| -> Option<&[u8]> {
@@ -347,6 +353,7 @@ impl Matcher {
             }
         };
         let (key, row) = fingerprint(&value, &self.key_positions, &self.compared_positions);
+        self.canon_cols = needs;
         self.lookup(key, row, key_text)
     }
 
