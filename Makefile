@@ -4,9 +4,12 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 IT_PORT ?= 28817
 PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
-# The integration server requires a scram password for role dm_pw (password-auth tests), and
-# runs pg_cron for database it_cron_mart (the scheduling test's mart).
-IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256
+# The integration server requires a scram password for role dm_pw and for members of dm_scram
+# (the non-superuser tests), over TCP and over the socket, and
+# runs pg_cron for database it_cron_mart (the scheduling test's mart) with jobs in background
+# workers, so a job runs as its role without a password (as in production with pg_cron).
+
+IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256|local all +dm_scram scram-sha-256|host all +dm_scram 127.0.0.1/32 scram-sha-256
 
 .PHONY: all deps build install install-release plantest pgtest it lint test demo demo-stop bench bless
 
@@ -40,7 +43,8 @@ pgtest: deps
 it: install
 	install -m 644 sql/released/*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
 	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" bash .ci/pg.sh start it $(IT_PORT) \
-	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it
+	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it \
+	  cron.use_background_workers=on max_worker_processes=32
 	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it --no-fail-fast -- --test-threads=2; \
 	  rc=$$?; bash .ci/pg.sh stop it; exit $$rc
 

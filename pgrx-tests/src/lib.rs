@@ -215,3 +215,48 @@ pub fn assert_error(e: &DbError, code: SqlState, parts: &[&str]) {
         );
     }
 }
+
+/// The Unix socket directory of the test server (`.ci/pg.sh` puts it in the cluster's
+/// directory; `DM_IT_SOCKET` overrides it for a cluster under another name).
+pub fn socket_dir() -> String {
+    std::env::var("DM_IT_SOCKET").unwrap_or_else(|_| "/tmp/pg_datamart-it".to_string())
+}
+
+/// Group role whose members must log in with a scram password, over TCP and over the socket
+/// (the Makefile's `IT_HBA`): the tests' non-superuser roles.
+pub const SCRAM_GROUP: &str = "dm_scram";
+
+/// Creates (or resets) login role `name` with scram password `password`, a member of
+/// [`SCRAM_GROUP`], with no other privilege. Roles are cluster-wide: tests use names of their
+/// own so that parallel tests do not share one.
+pub async fn scram_role(admin: &Session, name: &str, password: &str) {
+    admin
+        .exec(&format!(
+            "DO $$ BEGIN CREATE ROLE {SCRAM_GROUP} NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+             DO $$ BEGIN CREATE ROLE {name}; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+             SET password_encryption = 'scram-sha-256';
+             ALTER ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD '{password}';
+             GRANT {SCRAM_GROUP} TO {name};
+             RESET password_encryption;"
+        ))
+        .await;
+}
+
+/// Logs in as `user` with `password` to `db`, over TCP (`socket` false) or the Unix socket.
+pub async fn connect_as(
+    db: &str,
+    user: &str,
+    password: &str,
+    socket: bool,
+) -> Result<Session, tokio_postgres::Error> {
+    let host = if socket {
+        socket_dir()
+    } else {
+        "127.0.0.1".to_string()
+    };
+    Session::connect_dsn(&format!(
+        "host={host} port={} user={user} password={password} dbname={db}",
+        port()
+    ))
+    .await
+}
