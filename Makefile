@@ -8,7 +8,6 @@ PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
 # (the non-superuser tests), over TCP and over the socket, and
 # runs pg_cron for database it_cron_mart (the scheduling test's mart) with jobs in background
 # workers, so a job runs as its role without a password (as in production with pg_cron).
-
 IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256|local all +dm_scram scram-sha-256|host all +dm_scram 127.0.0.1/32 scram-sha-256
 
 .PHONY: all deps build install install-release plantest pgtest it lint test demo demo-stop bench bless
