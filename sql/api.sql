@@ -78,33 +78,11 @@ COMMENT ON FUNCTION @extschema@.dm_preview(text, text, date, date, text) IS
 
 -- Status path (see src/status.rs) ----------------------------------------------------------
 
--- Opens the loopback status connection; a failure becomes an error that says how to fix it.
-CREATE FUNCTION dm._status_connect(link text, connstr text, how text)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    v_dblink  name := (SELECT n.nspname FROM pg_catalog.pg_extension e
-                         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-                        WHERE e.extname OPERATOR(pg_catalog.=) 'dblink'::pg_catalog.name);
-    v_message text;
-    v_detail  text;
-BEGIN
-    EXECUTE pg_catalog.format('SELECT %I.dblink_connect($1, $2)', v_dblink) USING link, connstr;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
-    RAISE EXCEPTION USING
-        ERRCODE = 'sqlclient_unable_to_establish_sqlconnection',
-        MESSAGE = dm._scrub(pg_catalog.format(
-            'pg_datamart: cannot open the status connection %s: %s', how,
-            pg_catalog.concat_ws(': '::pg_catalog.text, v_message, NULLIF(v_detail, ''::pg_catalog.text)))),
-        DETAIL  = 'dm_sync records its progress through a second session on this server, so that status survives the sync''s errors; no data was touched.',
-        HINT    = 'Create a foreign server for this database (CREATE SERVER dm_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ''127.0.0.1'', port ''<port>'', dbname ''<database>'')) with a user mapping holding the password (CREATE USER MAPPING FOR CURRENT_USER SERVER dm_loopback OPTIONS (user ''<user>'', password ''<password>'')), and SET pg_datamart.status_server = ''dm_loopback'' (ALTER ROLE ... SET makes it permanent).';
-END
-$$;
-
 -- Runs still marked running whose backend is gone, or no longer active, become failed.
+-- SECURITY DEFINER, so that reading dm_status (which reconciles first) needs SELECT rights
+-- only; it writes nothing but that verdict, which any reader could see for itself.
 CREATE FUNCTION dm._reconcile()
-RETURNS integer LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+RETURNS integer LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 WITH gone AS (
     SELECT r.run_id, r.pid
@@ -134,6 +112,20 @@ SELECT ((SELECT pg_catalog.count(*) FROM runs) OPERATOR(pg_catalog.+) 0 OPERATOR
 $$;
 COMMENT ON FUNCTION dm._reconcile() IS
 'Marks failed the runs still recorded as running whose backend no longer exists or is no longer active; returns how many';
+
+-- The watchdog's note on a running run (what it did, and when it warned). SECURITY DEFINER so
+-- that an admin running dm_watchdog() needs no write access to the run history; it touches
+-- only those two columns of a run that is still running.
+CREATE FUNCTION dm._watchdog_note(p_run bigint, p_note text, p_warned boolean)
+RETURNS void LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+UPDATE dm.run
+   SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, p_note),
+       warned_at = CASE WHEN p_warned THEN pg_catalog.clock_timestamp() ELSE warned_at END
+ WHERE run_id OPERATOR(pg_catalog.=) p_run AND status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+$$;
+COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
+'Adds the watchdog''s note to a running run (and the time it warned)';
 
 CREATE FUNCTION dm._status_rows()
 RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,

@@ -74,6 +74,15 @@ pub enum DmError {
         hint: String,
     },
 
+    /// The sync's status writer failed to record an event, or could not be started or reached.
+    #[error("{message}")]
+    Status {
+        code: PgSqlErrorCode,
+        message: String,
+        detail: String,
+        hint: String,
+    },
+
     /// An SPI call failed in a way PostgreSQL did not already report (a bug in pg_datamart).
     #[error("internal error in pg_datamart while {doing}: {source}")]
     Spi {
@@ -136,7 +145,7 @@ impl DmError {
                 Code::InvalidColumnReference => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
                 Code::CheckViolation => PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
             },
-            DmError::Remote { code, .. } => *code,
+            DmError::Remote { code, .. } | DmError::Status { code, .. } => *code,
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }
     }
@@ -171,7 +180,7 @@ impl From<DmError> for ErrorReport {
             | DmError::Duplicate { hint, .. }
             | DmError::Privilege { hint, .. }
             | DmError::InTransactionBlock { hint, .. } => report.set_hint(hint),
-            DmError::Remote { detail, hint, .. } => {
+            DmError::Remote { detail, hint, .. } | DmError::Status { detail, hint, .. } => {
                 let report = if detail.is_empty() {
                     report
                 } else {

@@ -138,8 +138,8 @@ pub fn init() {
     );
     GucRegistry::define_string_guc(
         c"pg_datamart.status_server",
-        c"Foreign server used to write run status from a separate session.",
-        c"Needed where the Unix-socket loopback without a password is refused (password authentication, non-superusers): CREATE SERVER ... FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host, port, dbname) plus a user mapping with the password.",
+        c"No longer used: status is written by a background worker (since 0.3.0).",
+        c"Kept so that settings made for the old loopback status session (ALTER ROLE ... SET) still load; its value is ignored.",
         &STATUS_SERVER,
         GucContext::Userset,
         GucFlags::default(),
@@ -192,15 +192,6 @@ pub fn prefetch() -> bool {
 /// The configured time zone, or None for the session's.
 pub fn timezone() -> Option<String> {
     TIMEZONE
-        .get()
-        .and_then(|c| c.into_string().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-/// The configured loopback status server, or None for the Unix-socket default.
-pub fn status_server() -> Option<String> {
-    STATUS_SERVER
         .get()
         .and_then(|c| c.into_string().ok())
         .map(|s| s.trim().to_string())

@@ -2,7 +2,7 @@
 //! notifications delivered while the sync runs, truthful rows after errors, cancellation and
 //! termination, resume, history pruning, password authentication on the status path.
 
-use pg_datamart_it::{assert_error, dsn, port, setup, wait_until, Ctx, Session};
+use pg_datamart_it::{assert_error, dsn, setup, wait_until, Ctx, Session};
 use std::time::Duration;
 use tokio_postgres::error::SqlState;
 
@@ -377,7 +377,7 @@ async fn old_history_is_pruned_when_a_sync_starts() {
 
 /// The test server requires scram passwords for role dm_pw (Makefile: PG_HBA_PREPEND).
 #[tokio::test]
-async fn status_path_works_with_password_authentication_and_never_leaks_it() {
+async fn status_needs_no_password_nor_loopback_and_never_leaks_it() {
     let ctx = setup("it_password").await;
     let admin = Session::connect("postgres").await;
     admin
@@ -396,55 +396,9 @@ async fn status_path_works_with_password_authentication_and_never_leaks_it() {
     s.exec("CREATE USER MAPPING FOR dm_pw SERVER redshift_prd OPTIONS (user 'postgres')")
         .await;
 
-    // The default status path (Unix socket, no password) is refused: a clear error, no data touched.
-    let e = s
-        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
-        .await;
-    assert_error(
-        &e,
-        SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
-        &["cannot open the status connection"],
-    );
-    assert!(
-        e.hint().unwrap().contains("pg_datamart.status_server"),
-        "{:?}",
-        e.hint()
-    );
-    assert_eq!(s.i64("SELECT count(*) FROM dm.run").await, 0);
-    assert_eq!(s.i64("SELECT count(*) FROM fb_campaign_dm").await, 0);
-
-    // A loopback server with a wrong password: refused, and the password is nowhere.
-    s.exec(&format!(
-        "CREATE SERVER dm_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '{}', dbname '{}');
-         CREATE USER MAPPING FOR dm_pw SERVER dm_loopback OPTIONS (user 'dm_pw', password 'Wrong-Pw-777');",
-        port(),
-        ctx.mart_db
-    ))
-    .await;
-    s.exec("SET pg_datamart.status_server = 'dm_loopback'")
-        .await;
-    let e = s
-        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
-        .await;
-    assert_error(
-        &e,
-        SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
-        &["dm_loopback", "password authentication failed"],
-    );
-    let text = format!(
-        "{} {:?} {:?} {}",
-        e.message(),
-        e.detail(),
-        e.hint(),
-        s.take_notices().join(" ")
-    );
-    assert!(
-        !text.contains("Wrong-Pw-777") && !text.contains("Pw-S3cret-9"),
-        "{text}"
-    );
-
-    // With the right password the sync runs and records its status.
-    s.exec("ALTER USER MAPPING FOR dm_pw SERVER dm_loopback OPTIONS (SET password 'Pw-S3cret-9')")
+    // Status needs no password and no connection: the sync's status writer is a background
+    // worker. A setting left from the old loopback status session is ignored.
+    s.exec("SET pg_datamart.status_server = 'no_such_loopback'")
         .await;
     s.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
         .await;
@@ -452,7 +406,92 @@ async fn status_path_works_with_password_authentication_and_never_leaks_it() {
         s.text("SELECT status FROM dm.run").await.unwrap(),
         "succeeded"
     );
+    assert_eq!(
+        s.text("SELECT string_agg(status, ',' ORDER BY position) FROM dm.run_step")
+            .await
+            .unwrap(),
+        "succeeded,succeeded"
+    );
     assert_eq!(s.i64("SELECT count(*) FROM fb_campaign_dm").await, 2);
+    let notices = s.take_notices().join(" ");
+    assert!(!notices.contains("Pw-S3cret-9"), "{notices}");
+    // The writer is gone once the sync ended.
+    wait_until(
+        &s,
+        "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_datamart status writer'",
+        10,
+    )
+    .await;
+    // The sync's steps cannot be called to rewrite a run: not one that ended, not a step
+    // that was not just loaded.
+    let run_id = s.i64("SELECT max(run_id) FROM dm.run").await;
+    let recorded = s.checksum("SELECT * FROM dm.run_step").await;
+    for call in [
+        format!("SELECT dm._run_finish({run_id})"),
+        format!(
+            "SELECT dm._step_done({run_id}, 1, '{{\"loaded\": {{\"counts\": {{\"fetched\": 9, \"deleted\": 0, \"inserted\": 9, \"updated\": 0}}, \"seconds\": 1.0, \"note\": null}}}}')"
+        ),
+        format!("SELECT dm._step_failed({run_id}, 1, '22000', 'forged')"),
+    ] {
+        let e = s.fails(&call).await;
+        assert_error(&e, SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE, &[&run_id.to_string()]);
+    }
+    assert_eq!(
+        s.text("SELECT status || ' ' || COALESCE(error, '') FROM dm.run")
+            .await
+            .unwrap(),
+        "succeeded "
+    );
+    assert_eq!(s.checksum("SELECT * FROM dm.run_step").await, recorded);
     let all = s.text("SELECT string_agg(concat_ws(' ', r.*::text, s.*::text), ' ') FROM dm.run r JOIN dm.run_step s USING (run_id)").await.unwrap();
     assert!(!all.contains("Pw-S3cret-9"));
+}
+
+/// The status writer is a background worker of the sync: terminated in the middle of a run,
+/// it is replaced at the next event, and the run is recorded in full.
+#[tokio::test]
+async fn a_terminated_status_writer_is_replaced_and_the_run_recorded() {
+    let ctx = setup("it_writer_kill").await;
+    slow_section(&ctx, 3).await;
+    let syncer = Session::connect(&ctx.mart_db).await;
+    let sync = tokio::spawn(async move {
+        syncer
+            .client
+            .batch_execute(SLOW_CALL)
+            .await
+            .map_err(|e| pg_datamart_it::describe(&e))
+    });
+    let observer = &ctx.mart;
+    wait_until(
+        observer,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE position = 2 AND status = 'running')",
+        10,
+    )
+    .await;
+    const WRITER: &str = "FROM pg_stat_activity WHERE backend_type = 'pg_datamart status writer' AND datname = current_database()";
+    assert_eq!(observer.i64(&format!("SELECT count(*) {WRITER}")).await, 1);
+    observer
+        .exec(&format!("SELECT pg_terminate_backend(pid) {WRITER}"))
+        .await;
+    sync.await
+        .unwrap()
+        .expect("the sync goes on with a new writer");
+    assert_eq!(
+        steps(observer, 1).await,
+        vec![
+            (1, "succeeded".into()),
+            (2, "succeeded".into()),
+            (3, "succeeded".into())
+        ]
+    );
+    assert_eq!(
+        observer.text("SELECT status FROM dm.run").await.unwrap(),
+        "succeeded"
+    );
+    assert_eq!(
+        observer
+            .i64("SELECT rows_fetched FROM dm.run_step WHERE position = 2")
+            .await,
+        observer.i64("SELECT count(*) FROM fb_ad_dm WHERE collected_at BETWEEN '2026-01-10' AND '2026-01-12'").await
+    );
 }

@@ -37,11 +37,23 @@ async fn members(s: &Session) -> Vec<String> {
         .collect()
 }
 
+/// The version a fresh install gets (the control file's default_version).
+const CURRENT: &str = "0.3.0";
+
 #[tokio::test]
 async fn update_from_0_1_0_equals_a_fresh_install_and_keeps_working() {
+    update_from("0.1.0", "it_upgrade").await;
+}
+
+#[tokio::test]
+async fn update_from_0_2_0_equals_a_fresh_install_and_keeps_working() {
+    update_from("0.2.0", "it_upgrade2").await;
+}
+
+async fn update_from(version: &str, name: &str) {
     let old = setup_with(
-        "it_upgrade",
-        "CREATE EXTENSION pg_datamart VERSION '0.1.0' CASCADE",
+        name,
+        &format!("CREATE EXTENSION pg_datamart VERSION '{version}' CASCADE"),
     )
     .await;
     let m = &old.mart;
@@ -49,9 +61,9 @@ async fn update_from_0_1_0_equals_a_fresh_install_and_keeps_working() {
         m.text("SELECT extversion FROM pg_extension WHERE extname = 'pg_datamart'")
             .await
             .as_deref(),
-        Some("0.1.0")
+        Some(version)
     );
-    // History and a pause recorded under 0.1.0.
+    // History and a pause recorded under the old version.
     m.exec(
         "INSERT INTO dm.run (section, account_ids, accounts, start_date, end_date, mode, status, finished_at, error, pid)
          VALUES ('fb', '1001', '{1001}', '2026-01-01', '2026-01-02', 'delete_insert', 'failed', now(), 'old failure', 1);
@@ -69,10 +81,10 @@ async fn update_from_0_1_0_equals_a_fresh_install_and_keeps_working() {
         m.text("SELECT extversion FROM pg_extension WHERE extname = 'pg_datamart'")
             .await
             .as_deref(),
-        Some("0.2.0")
+        Some(CURRENT)
     );
 
-    let fresh = pg_datamart_it::setup("it_upgrade_fresh").await;
+    let fresh = pg_datamart_it::setup(&format!("{name}_fresh")).await;
     let (upgraded, installed) = (members(m).await, members(&fresh.mart).await);
     let only = |a: &[String], b: &[String]| -> Vec<String> {
         a.iter().filter(|x| !b.contains(x)).cloned().collect()

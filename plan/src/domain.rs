@@ -137,7 +137,8 @@ impl RunStatus {
 }
 
 /// How a step that did not load ended: the step's status and its run's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Failure {
     Failed,
     Cancelled,

@@ -1,21 +1,14 @@
-//! Status statements: run and step rows (`dm.run`, `dm.run_step`), `pg_notify('dm_status', json)`
-//! events and housekeeping, as run in the loopback status session (which the extension opens
-//! and pins to `search_path = pg_catalog, pg_temp` before anything else: [`SESSION_SETUP`]).
-//! Also the typed result a table's load hands to the PL/pgSQL driver and back.
+//! Status: the typed events a sync sends its status writer ([`Event`], answered by a
+//! [`Reply`]), and the statements the writer runs for them: run and step rows (`dm.run`,
+//! `dm.run_step`), `pg_notify('dm_status', json)` events and housekeeping. The writer runs under
+//! `search_path = pg_catalog, pg_temp`. Also the typed result a table's load hands to the
+//! PL/pgSQL driver and back.
 
 use crate::domain::{Closed, Failure, Mode, RunStatus, StepStatus};
 use crate::quote::{local_literal as lit, local_literal_opt, local_text_array};
-use crate::snapshot::Schemas;
 use crate::window::{Accounts, Window};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-/// dblink name of the loopback status connection.
-pub const LINK: &str = "pg_datamart_status";
-
-/// The first statement of the status session: nothing it runs resolves through a schema a
-/// user can create in.
-pub const SESSION_SETUP: &str = "SET search_path = pg_catalog, pg_temp";
 
 /// Rows a table's load fetched and wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,60 +56,6 @@ pub struct StepRef<'a> {
     pub mart_table: &'a str,
 }
 
-/// The statements that reach the status session through dblink.
-pub struct StatusSql<'a> {
-    pub schemas: &'a Schemas,
-}
-
-impl StatusSql<'_> {
-    /// Runs `$2` (statements ending in a one-column SELECT) on connection `$1`.
-    pub fn exec(&self) -> String {
-        format!(
-            "SELECT pg_catalog.count(*) FROM {}($1, $2) AS t(result pg_catalog.text)",
-            self.schemas.dblink_fn("dblink")
-        )
-    }
-
-    /// Runs `$2` on connection `$1` and returns its one bigint.
-    pub fn exec_bigint(&self) -> String {
-        format!(
-            "SELECT v FROM {}($1, $2) AS t(v pg_catalog.int8)",
-            self.schemas.dblink_fn("dblink")
-        )
-    }
-
-    /// Whether connection `$1` is open in this session.
-    pub fn is_open(&self) -> String {
-        format!(
-            "SELECT $1 OPERATOR(pg_catalog.=) ANY (COALESCE({}(), '{{}}'::pg_catalog.text[]))",
-            self.schemas.dblink_fn("dblink_get_connections")
-        )
-    }
-
-    /// Opens connection `$1` with conninfo or server `$2`; `$3` says how (for the error).
-    pub fn connect(&self) -> String {
-        "SELECT dm._status_connect($1, $2, $3)".to_string()
-    }
-
-    /// Pins the search_path of connection `$1`.
-    pub fn setup(&self) -> String {
-        format!(
-            "SELECT {}($1, {})",
-            self.schemas.dblink_fn("dblink_exec"),
-            lit(SESSION_SETUP)
-        )
-    }
-
-    /// Closes connection `$1` when it is open.
-    pub fn close(&self) -> String {
-        format!(
-            "SELECT {}($1) WHERE {}",
-            self.schemas.dblink_fn("dblink_disconnect"),
-            self.is_open().trim_start_matches("SELECT ")
-        )
-    }
-}
-
 /// `SELECT pg_notify('dm_status', ...)` for an event, stamped with the time it is sent.
 pub fn notify(event: serde_json::Value) -> String {
     format!(
@@ -151,6 +90,7 @@ pub fn housekeeping(history_days: i32) -> String {
 }
 
 /// A table a run will load: its position, oid and display name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedStep {
     pub position: i32,
     pub mart_oid: u32,
@@ -353,15 +293,238 @@ pub fn watchdog_event(run_id: i64, section: &str, action: &str, detail: &str) ->
     }))
 }
 
-/// The libpq conninfo of the default loopback: this server's socket as the current user.
-pub fn loopback_conninfo(host: &str, port: &str, dbname: &str, user: &str) -> String {
-    use crate::quote::conninfo_value as v;
-    format!(
-        "host={} port={} dbname={} user={} application_name={}",
-        v(host),
-        v(port),
-        v(dbname),
-        v(user),
-        v("pg_datamart status")
-    )
+// ---------------------------------------------------------------------------------------------
+// Events: what a sync asks its status writer to record
+
+/// A new run as the sync describes it; the writer adds the sync's pid itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub section: String,
+    pub account_ids: Option<String>,
+    pub accounts: Accounts,
+    pub window: Window,
+    pub mode: Mode,
+    pub steps: Vec<PlannedStep>,
+    pub resumed_from: Option<i64>,
 }
+
+impl RunRecord {
+    pub fn of(r: &NewRun) -> RunRecord {
+        RunRecord {
+            section: r.section.to_string(),
+            account_ids: r.account_ids.map(str::to_string),
+            accounts: r.accounts.clone(),
+            window: *r.window,
+            mode: r.mode,
+            steps: r.steps.to_vec(),
+            resumed_from: r.resumed_from,
+        }
+    }
+
+    /// The run as recorded for the backend `pid` that asked for it.
+    pub fn as_new(&self, pid: i32) -> NewRun<'_> {
+        NewRun {
+            section: &self.section,
+            account_ids: self.account_ids.as_deref(),
+            accounts: &self.accounts,
+            window: &self.window,
+            mode: self.mode,
+            steps: &self.steps,
+            resumed_from: self.resumed_from,
+            pid,
+        }
+    }
+}
+
+/// One status event. Events other than [`Event::Housekeeping`] and [`Event::CreateRun`] name a
+/// run, which the writer first checks belongs to the session it serves ([`OWNED_RUN`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Runs whose backend is gone become failed; old history is deleted.
+    Housekeeping {
+        history_days: i32,
+    },
+    /// A new run and its pending steps; answered with the run id.
+    CreateRun {
+        run: RunRecord,
+    },
+    StepStarted {
+        run_id: i64,
+        position: i32,
+    },
+    /// A loaded (and committed) table.
+    StepSucceeded {
+        run_id: i64,
+        position: i32,
+        counts: LoadCounts,
+        seconds: f64,
+    },
+    /// A step that ended without loading (rolled back), and its run ending the same way.
+    StepEnded {
+        run_id: i64,
+        position: i32,
+        how: Failure,
+        sqlstate: String,
+        error: String,
+        run_error: String,
+    },
+    RunFinished {
+        run_id: i64,
+        status: RunStatus,
+        error: Option<String>,
+    },
+    /// A run that did not start (paused, banned, busy).
+    RunSkipped {
+        run_id: i64,
+        note: String,
+    },
+    /// A table skipped by the VACUUM policy.
+    StepSkipped {
+        run_id: i64,
+        position: i32,
+        note: String,
+    },
+    /// The warehouse backend a table is being pulled by (for the watchdog).
+    StepRemotePid {
+        run_id: i64,
+        position: i32,
+        pid: i32,
+    },
+    /// What the VACUUM policy did.
+    StepNote {
+        run_id: i64,
+        position: i32,
+        note: String,
+    },
+}
+
+impl Event {
+    /// The event's name (shown in the writer's pg_stat_activity row).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Housekeeping { .. } => "housekeeping",
+            Event::CreateRun { .. } => "create_run",
+            Event::StepStarted { .. } => "step_started",
+            Event::StepSucceeded { .. } => "step_succeeded",
+            Event::StepEnded { .. } => "step_ended",
+            Event::RunFinished { .. } => "run_finished",
+            Event::RunSkipped { .. } => "run_skipped",
+            Event::StepSkipped { .. } => "step_skipped",
+            Event::StepRemotePid { .. } => "step_remote_pid",
+            Event::StepNote { .. } => "step_note",
+        }
+    }
+
+    /// The run (and step position) an event is about; None for housekeeping and a new run.
+    pub fn run_and_position(&self) -> Option<(i64, Option<i32>)> {
+        match self {
+            Event::Housekeeping { .. } | Event::CreateRun { .. } => None,
+            Event::RunFinished { run_id, .. } | Event::RunSkipped { run_id, .. } => {
+                Some((*run_id, None))
+            }
+            Event::StepStarted { run_id, position }
+            | Event::StepSucceeded {
+                run_id, position, ..
+            }
+            | Event::StepEnded {
+                run_id, position, ..
+            }
+            | Event::StepSkipped {
+                run_id, position, ..
+            }
+            | Event::StepRemotePid {
+                run_id, position, ..
+            }
+            | Event::StepNote {
+                run_id, position, ..
+            } => Some((*run_id, Some(*position))),
+        }
+    }
+
+    /// The statements recording an event about an existing run (`run`, `step`: as recorded).
+    /// None for housekeeping and a new run, which the writer handles itself.
+    pub fn statements(&self, run: RunRef, step: StepRef) -> Option<String> {
+        Some(match self {
+            Event::Housekeeping { .. } | Event::CreateRun { .. } => return None,
+            Event::StepStarted { .. } => step_started(run, step),
+            Event::StepSucceeded {
+                counts, seconds, ..
+            } => step_succeeded(run, step, counts, *seconds),
+            Event::StepEnded {
+                how,
+                sqlstate,
+                error,
+                run_error,
+                ..
+            } => format!(
+                "{}; {}",
+                step_ended_badly(run, step, *how, sqlstate, error),
+                run_finished(run, how.run(), Some(run_error))
+            ),
+            Event::RunFinished { status, error, .. } => {
+                run_finished(run, *status, error.as_deref())
+            }
+            Event::RunSkipped { note, .. } => run_skipped(run.run_id, run.section, note),
+            Event::StepSkipped { note, .. } => step_skipped(run, step, note),
+            Event::StepRemotePid { pid, .. } => step_remote_pid(run, step, *pid),
+            Event::StepNote { note, .. } => step_note(run, step, note),
+        })
+    }
+}
+
+/// An event with its sequence number (answers carry it back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// An error the writer met, as PostgreSQL reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriterError {
+    pub sqlstate: String,
+    pub message: String,
+    pub detail: String,
+    pub hint: String,
+}
+
+/// The writer's messages to its sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    /// First message: the database the writer is connected to, and the sync's token.
+    Ready {
+        token: u64,
+        database: u32,
+    },
+    /// Event `seq` is recorded (and committed); a new run's id.
+    Done {
+        seq: u64,
+        run_id: Option<i64>,
+    },
+    Failed {
+        seq: u64,
+        error: WriterError,
+    },
+}
+
+impl Reply {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Reply::Ready { .. } => 0,
+            Reply::Done { seq, .. } | Reply::Failed { seq, .. } => *seq,
+        }
+    }
+}
+
+/// A run of the session the writer serves: its section, its number of tables and the name of
+/// the table at position `$4`, when run `$1` was started by backend `$2` after that backend
+/// started (`$3`, its backend start). No row for anyone else's run.
+pub const OWNED_RUN: &str = "SELECT r.section,
+        (SELECT pg_catalog.max(s.position) FROM dm.run_step s WHERE s.run_id OPERATOR(pg_catalog.=) r.run_id),
+        (SELECT s.mart_table FROM dm.run_step s WHERE s.run_id OPERATOR(pg_catalog.=) r.run_id AND s.position OPERATOR(pg_catalog.=) $4::pg_catalog.int4)
+   FROM dm.run r
+  WHERE r.run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8
+    AND r.pid OPERATOR(pg_catalog.=) $2::pg_catalog.int4
+    AND r.started_at OPERATOR(pg_catalog.>=) $3::pg_catalog.timestamptz";

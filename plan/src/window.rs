@@ -8,7 +8,7 @@ use chrono::{Days, NaiveDate};
 use std::collections::{HashMap, HashSet};
 
 /// The inclusive `date_column` range to (re)load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     pub start: NaiveDate,
     pub end: NaiveDate,
@@ -46,7 +46,7 @@ impl Window {
 }
 
 /// The accounts of one sync: the requested ids present in the account table, and the rest.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Accounts {
     pub ids: Vec<String>,
     pub missing: Vec<String>,

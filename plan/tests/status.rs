@@ -9,7 +9,7 @@ use common::*;
 use pg_datamart_plan::control::{self, LockKey};
 use pg_datamart_plan::snapshot::{Schemas, Section, SectionTable};
 use pg_datamart_plan::status::{
-    self, LoadCounts, NewRun, PlannedStep, RunRef, StatusSql, StepRef, StepResult,
+    self, Envelope, Event, LoadCounts, NewRun, PlannedStep, RunRecord, RunRef, StepRef, StepResult,
 };
 use pg_datamart_plan::window::{Accounts, Window};
 use pg_datamart_plan::{Closed, Failure, Mode, RunStatus, StepStatus, VacuumPolicy};
@@ -349,24 +349,9 @@ fn short_cuts_at_character_boundaries() {
     });
 }
 
-/// Status-session plumbing: dblink calls qualified by dblink's schema, the session's
-/// search_path pinned by a literal, housekeeping only prunes when asked to.
+/// Housekeeping only prunes when asked to.
 #[test]
-fn status_session_statements() {
-    cases("status session", 100, |rng| {
-        let schemas = Schemas {
-            ours: name(rng),
-            dblink: name(rng),
-        };
-        let s = StatusSql { schemas: &schemas };
-        let dblink = pg_datamart_plan::quote::ident(&schemas.dblink);
-        for sql in [s.exec(), s.exec_bigint(), s.is_open(), s.setup(), s.close()] {
-            let t = toks(&sql);
-            assert!(idents(&t).iter().all(|i| i == &schemas.dblink), "{sql}");
-            assert!(sql.contains(&format!("{dblink}.dblink")), "{sql}");
-        }
-        assert_eq!(lits(&s.setup()), [status::SESSION_SETUP]);
-    });
+fn housekeeping_statements() {
     assert_eq!(
         status::housekeeping(0),
         "SELECT dm._reconcile()::pg_catalog.text"
@@ -378,32 +363,109 @@ fn status_session_statements() {
     );
 }
 
-/// The loopback conninfo reads back through libpq's quoting, whatever the host, database and
-/// user names hold.
+/// Events survive the JSON trip to the status writer, the writer records a new run with the
+/// pid it serves (not one an event could carry), and an event about a run turns into the
+/// same statements the run's own builders give.
 #[test]
-fn loopback_conninfo_round_trips() {
-    cases("conninfo", 200, |rng| {
-        let vals = [text(rng, 20), text(rng, 6), text(rng, 20), text(rng, 20)];
-        let c = status::loopback_conninfo(&vals[0], &vals[1], &vals[2], &vals[3]);
-        let mut rest = c.as_str();
-        let mut got = Vec::new();
-        for key in ["host", "port", "dbname", "user", "application_name"] {
-            rest = rest
-                .strip_prefix(&format!("{key}="))
-                .unwrap_or_else(|| panic!("{key} in {c}"));
-            // the value runs to the first unescaped closing quote
-            let b: Vec<char> = rest.chars().collect();
-            let mut i = 1;
-            while b[i] != '\'' {
-                i += if b[i] == '\\' { 2 } else { 1 };
-            }
-            let quoted: String = b[..=i].iter().collect();
-            got.push(parse_conninfo_value(&quoted).unwrap());
-            rest = rest[quoted.len()..].trim_start_matches(' ');
+fn events_round_trip_and_build_the_run_statements() {
+    cases("events", 100, |rng| {
+        let section = name(rng);
+        let r = run(rng, &section);
+        let step = StepRef {
+            position: r.tables,
+            mart_table: "public.t",
+        };
+        let record = RunRecord {
+            section: section.clone(),
+            account_ids: Some(text(rng, 10)),
+            accounts: Accounts {
+                ids: account_ids_vec(rng),
+                missing: account_ids_vec(rng),
+            },
+            window: Window {
+                start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                end: chrono::NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+            },
+            mode: Mode::Upsert,
+            steps: vec![PlannedStep {
+                position: 1,
+                mart_oid: 16384,
+                mart_table: text(rng, 12),
+            }],
+            resumed_from: Some(7),
+        };
+        let error = text(rng, 40);
+        let events = [
+            Event::Housekeeping { history_days: 3 },
+            Event::CreateRun {
+                run: record.clone(),
+            },
+            Event::StepStarted {
+                run_id: r.run_id,
+                position: step.position,
+            },
+            Event::StepEnded {
+                run_id: r.run_id,
+                position: step.position,
+                how: Failure::Cancelled,
+                sqlstate: "57014".into(),
+                error: error.clone(),
+                run_error: error.clone(),
+            },
+            Event::RunSkipped {
+                run_id: r.run_id,
+                note: error.clone(),
+            },
+        ];
+        for e in &events {
+            let json = serde_json::to_string(&Envelope {
+                seq: 9,
+                event: e.clone(),
+            })
+            .unwrap();
+            let back: Envelope = serde_json::from_str(&json).unwrap();
+            assert_eq!((back.seq, &back.event), (9, e));
         }
-        assert_eq!(got[..4], vals);
-        assert_eq!(got[4], "pg_datamart status");
+        let new = record.as_new(4242);
+        assert_eq!(new.pid, 4242);
+        assert_eq!(
+            status::create_run(&new),
+            status::create_run(&NewRun {
+                pid: 4242,
+                ..record.as_new(1)
+            })
+        );
+        assert_eq!(events[1].statements(r, step), None);
+        assert_eq!(
+            events[2].statements(r, step).as_deref(),
+            Some(status::step_started(r, step).as_str())
+        );
+        assert_eq!(
+            events[3].statements(r, step).unwrap(),
+            format!(
+                "{}; {}",
+                status::step_ended_badly(r, step, Failure::Cancelled, "57014", &error),
+                status::run_finished(r, RunStatus::Cancelled, Some(&error))
+            )
+        );
+        assert_eq!(events[4].run_and_position(), Some((r.run_id, None)));
+        assert_eq!(
+            events[2].run_and_position(),
+            Some((r.run_id, Some(step.position)))
+        );
     });
+}
+
+/// Only the writer's own session's runs: the query filters on run id, pid and backend start.
+#[test]
+fn owned_run_filters_on_pid_and_backend_start() {
+    for part in [
+        "r.run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+        "r.pid OPERATOR(pg_catalog.=) $2::pg_catalog.int4",
+        "r.started_at OPERATOR(pg_catalog.>=) $3::pg_catalog.timestamptz",
+    ] {
+        assert!(status::OWNED_RUN.contains(part), "{part}");
+    }
 }
 
 /// Step results survive the JSON trip through the PL/pgSQL driver.

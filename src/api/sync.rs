@@ -363,6 +363,9 @@ struct CancelReason(i64, i32, String);
 
 thread_local! {
     static CANCELLED: std::cell::RefCell<Option<CancelReason>> = const { std::cell::RefCell::new(None) };
+    /// What the last `dm._sync_step` of this session loaded (run, position, result), for
+    /// `dm._step_done` to record after the driver's COMMIT: only a real load is recorded.
+    static LOADED: std::cell::RefCell<Option<(i64, i32, StepResult)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Loads one table of a run in the caller's transaction; returns its counts and seconds for
@@ -385,6 +388,7 @@ fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
         );
         Ok((run, section, loading))
     })?;
+    LOADED.with(|l| *l.borrow_mut() = None);
     PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
         report(|| load_step(&run, position, &section))
     }))
@@ -472,6 +476,7 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
             }
         }
     };
+    LOADED.with(|l| *l.borrow_mut() = Some((run.run_id, position, result.clone())));
     Ok(JsonB(serde_json::to_value(result).map_err(|e| {
         DmError::invalid_definition(
             "a step's result could not be written",
@@ -481,20 +486,27 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
     })?))
 }
 
-/// Records a committed table and reports it.
+/// Records a committed table and reports it. `result` is what `dm._sync_step` returned (kept
+/// for the driver's signature); the result recorded is the one this session's `dm._sync_step`
+/// kept, so a hand-made one is never recorded.
 #[pg_extern(schema = "dm", name = "_step_done")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorReport> {
+    drop(result);
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
-        let result: StepResult = serde_json::from_value(result.0).map_err(|e| {
-            DmError::invalid_definition(
-                format!("the result of step {position} of run {run_id} could not be read"),
-                e.to_string(),
-                "dm._step_done takes what dm._sync_step returned; call dm_sync, not the helpers.",
-            )
-        })?;
+        let result = match LOADED.with(|l| l.borrow_mut().take()) {
+            Some((r, p, loaded)) if r == run_id && p == position => loaded,
+            _ => {
+                return Err(DmError::Conflict {
+                    code: PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    message: format!("step {position} of run {run_id} was not just loaded by this session"),
+                    detail: "dm._step_done records what dm._sync_step loaded, after the driver's COMMIT.".into(),
+                    hint: "Use CALL dm_sync(...) or CALL dm_resume(...); the dm._* functions are its steps.".into(),
+                })
+            }
+        };
         match result {
             StepResult::Skipped { why } => {
                 status::step_skipped(&run, step, &why)?;
@@ -607,6 +619,24 @@ fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
     crate::exec::load::drop_prefetched();
     report(|| {
         let run = Run::load(run_id)?;
+        if let Some(open) = run
+            .steps
+            .iter()
+            .find(|s| !matches!(s.status, StepStatus::Succeeded | StepStatus::Skipped))
+        {
+            return Err(DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                message: format!(
+                    "run {run_id} cannot succeed: table {} ({} of {}) is {}",
+                    open.mart_table,
+                    open.position,
+                    run.total_tables(),
+                    open.status
+                ),
+                detail: "A run succeeds when every one of its tables was loaded or skipped.".into(),
+                hint: "Use CALL dm_sync(...) or CALL dm_resume(...); the dm._* functions are its steps.".into(),
+            });
+        }
         status::run_finished(&run, RunStatus::Succeeded, None)?;
         status::close_link()?;
         guard::release_all()?;

@@ -27,9 +27,7 @@ pub type Action = (Option<i64>, String, String, String);
 
 fn note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
     Spi::run_with_args(
-        "UPDATE dm.run SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, $2::pg_catalog.text),
-                warned_at = CASE WHEN $3 THEN pg_catalog.clock_timestamp() ELSE warned_at END
-          WHERE run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+        "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)",
         &[run_id.into(), text.into(), warned.into()],
     )
     .doing("noting a watchdog action")

@@ -99,7 +99,7 @@ fn cstr_lossy(p: *const c_char) -> String {
 }
 
 /// MAKE_SQLSTATE of a five-character SQLSTATE.
-fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
+pub(crate) fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
     let b = s.as_bytes();
     if b.len() != 5 {
         return None;
@@ -958,7 +958,7 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
 }
 
 /// SQLSTATE text of an error code.
-fn sqlstate_text(code: PgSqlErrorCode) -> String {
+pub(crate) fn sqlstate_text(code: PgSqlErrorCode) -> String {
     unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
         .to_string_lossy()
         .into_owned()

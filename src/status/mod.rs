@@ -1,21 +1,20 @@
 //! Status: run and step rows (`dm.run`, `dm.run_step`), `pg_notify('dm_status', json)` events
 //! and progress notices.
 //!
-//! Every status write goes through a loopback connection: a second session on this server,
-//! opened with dblink at the start of a run (a foreign server named by
-//! `pg_datamart.status_server`, or this server's Unix socket as the current user) and pinned to
-//! `search_path = pg_catalog, pg_temp` before it runs anything. Its writes commit at once and
-//! independently of the loading transaction, so other sessions see progress live,
-//! notifications are delivered immediately, and the rows survive errors, rollbacks,
+//! Every status write is an event sent to the sync's status writer ([`writer`]), a background
+//! worker that records it in its own transaction as the extension's owner: other sessions see
+//! progress live, notifications are delivered at once, and the rows survive errors, rollbacks,
 //! cancellation and termination of the syncing session. The sync itself never writes these
-//! tables. The statements come from `pg_datamart_plan::status`; every error text stored or
-//! shown passes through [`scrub_secrets`].
+//! tables, and no other role may. Every error text stored or shown passes through
+//! [`scrub_secrets`].
 
-use crate::catalog::{read_json, schemas};
+pub mod writer;
+
+use crate::catalog::read_json;
 use crate::error::{DmError, DmResult, SpiContext};
 use chrono::NaiveDate;
 use pg_datamart_plan::domain::{Failure, Mode, RunStatus, StepStatus};
-use pg_datamart_plan::status::{self as sql, LoadCounts, NewRun, RunRef, StatusSql, StepRef, LINK};
+use pg_datamart_plan::status::{self as sql, Event, LoadCounts, NewRun, RunRecord};
 use pg_datamart_plan::window::Window;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -44,15 +43,6 @@ pub struct Step {
     pub status: StepStatus,
 }
 
-impl Step {
-    pub fn r(&self) -> StepRef<'_> {
-        StepRef {
-            position: self.position,
-            mart_table: &self.mart_table,
-        }
-    }
-}
-
 impl Run {
     pub fn window(&self) -> Window {
         Window {
@@ -64,14 +54,6 @@ impl Run {
     /// Tables of the section when the run started (a resumed run holds only the later ones).
     pub fn total_tables(&self) -> i32 {
         self.steps.iter().map(|s| s.position).max().unwrap_or(0)
-    }
-
-    pub fn r(&self) -> RunRef<'_> {
-        RunRef {
-            run_id: self.run_id,
-            section: &self.section,
-            tables: self.total_tables(),
-        }
     }
 
     pub fn step(&self, position: i32) -> DmResult<&Step> {
@@ -104,115 +86,60 @@ impl Run {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The loopback connection
-
-/// Opens the loopback status connection for a run (replacing one left over in this session)
-/// and pins its search_path. Fails before any data is touched, saying how to fix it.
-pub fn open_link() -> DmResult<()> {
-    let schemas = schemas()?;
-    let st = StatusSql { schemas: &schemas };
-    let (connstr, how) = match crate::gucs::status_server() {
-        Some(server) => {
-            crate::exec::fetch::check_source(&server).map_err(|e| match e {
-                DmError::UndefinedObject {
-                    code,
-                    message,
-                    hint,
-                } => DmError::UndefinedObject {
-                    code,
-                    message: format!("pg_datamart.status_server: {message}"),
-                    hint,
-                },
-                other => other,
-            })?;
-            (
-                server.clone(),
-                format!("through foreign server {server} (pg_datamart.status_server)"),
-            )
-        }
-        None => {
-            let row = Spi::get_three::<String, String, String>(
-                "SELECT COALESCE(NULLIF(pg_catalog.btrim(pg_catalog.split_part(pg_catalog.current_setting('unix_socket_directories'), ',', 1)), ''), 'localhost'),
-                        pg_catalog.current_setting('port'), pg_catalog.current_database()::pg_catalog.text",
-            )
-            .doing("reading the server's socket and port")?;
-            let (host, port, db) = (
-                row.0.unwrap_or_default(),
-                row.1.unwrap_or_default(),
-                row.2.unwrap_or_default(),
-            );
-            let user = Spi::get_one::<String>("SELECT CURRENT_USER::pg_catalog.text")
-                .doing("reading the current user")?
-                .unwrap_or_default();
-            (
-                sql::loopback_conninfo(&host, &port, &db, &user),
-                format!("as {user} over the Unix socket {host}, port {port}, without a password"),
-            )
-        }
-    };
-    let open = Spi::get_one_with_args::<bool>(&st.is_open(), &[LINK.into()])
-        .doing("listing dblink connections")?
-        .unwrap_or(false);
-    if open {
-        Spi::run_with_args(&st.close(), &[LINK.into()])
-            .doing("closing the old status connection")?;
-    }
-    Spi::run_with_args(
-        &st.connect(),
-        &[LINK.into(), connstr.as_str().into(), how.as_str().into()],
-    )
-    .doing("opening the status connection")?;
-    Spi::run_with_args(&st.setup(), &[LINK.into()])
-        .doing("pinning the status session's search_path")
-}
-
-/// Closes the status connection (end of a run).
-pub fn close_link() -> DmResult<()> {
-    let schemas = schemas()?;
-    Spi::run_with_args(&StatusSql { schemas: &schemas }.close(), &[LINK.into()])
-        .doing("closing the status connection")
-}
-
-/// Runs `statements` in the status session, where they commit at once. The last one must be a
-/// one-column SELECT (a notification, a reconcile), since dblink returns the last result.
-fn remote_exec(statements: &str) -> DmResult<()> {
-    let schemas = schemas()?;
-    Spi::run_with_args(
-        &StatusSql { schemas: &schemas }.exec(),
-        &[LINK.into(), statements.into()],
-    )
-    .doing("writing status through the loopback connection")
-}
-
-// ---------------------------------------------------------------------------------------------
 // Events of a run
+
+/// Starts the sync's status writer (before any data is touched).
+pub fn open_link() -> DmResult<()> {
+    writer::open()
+}
+
+/// Stops the status writer (end of a run).
+pub fn close_link() -> DmResult<()> {
+    writer::close();
+    Ok(())
+}
+
+fn record(event: Event) -> DmResult<()> {
+    writer::request(event).map(|_| ())
+}
 
 /// Housekeeping before a run: runs whose backend is gone are marked failed (`dm._reconcile`),
 /// and finished runs older than `pg_datamart.history_days` are deleted.
 pub fn housekeeping() -> DmResult<()> {
-    remote_exec(&sql::housekeeping(crate::gucs::history_days()))
+    record(Event::Housekeeping {
+        history_days: crate::gucs::history_days(),
+    })
 }
 
-/// Records a new run and its pending steps (one remote transaction); returns the run id.
+/// Records a new run and its pending steps (one transaction of the writer); returns the run id.
 pub fn create_run(r: &NewRun) -> DmResult<i64> {
-    let schemas = schemas()?;
-    let run_id = Spi::get_one_with_args::<i64>(
-        &StatusSql { schemas: &schemas }.exec_bigint(),
-        &[LINK.into(), sql::create_run(r).as_str().into()],
-    )
-    .doing("recording the run")?
-    .unwrap_or_default();
-    remote_exec(&sql::run_started(run_id, r))?;
-    Ok(run_id)
+    writer::request(Event::CreateRun {
+        run: RunRecord::of(r),
+    })?
+    .ok_or_else(|| {
+        DmError::invalid_definition(
+            "the status writer recorded the run but returned no run id",
+            "",
+            "This is a bug in pg_datamart; please report it.",
+        )
+    })
 }
 
 pub fn step_started(run: &Run, step: &Step) -> DmResult<()> {
-    remote_exec(&sql::step_started(run.r(), step.r()))
+    record(Event::StepStarted {
+        run_id: run.run_id,
+        position: step.position,
+    })
 }
 
 /// Records a loaded (and committed) table.
 pub fn step_succeeded(run: &Run, step: &Step, c: &LoadCounts, seconds: f64) -> DmResult<()> {
-    remote_exec(&sql::step_succeeded(run.r(), step.r(), c, seconds))
+    record(Event::StepSucceeded {
+        run_id: run.run_id,
+        position: step.position,
+        counts: *c,
+        seconds,
+    })
 }
 
 /// Records a step that ended without loading (its changes were rolled back) and ends the run
@@ -225,38 +152,57 @@ pub fn step_ended_badly(
     error: &str,
     run_error: &str,
 ) -> DmResult<()> {
-    remote_exec(&sql::step_ended_badly(
-        run.r(),
-        step.r(),
+    record(Event::StepEnded {
+        run_id: run.run_id,
+        position: step.position,
         how,
-        sqlstate,
-        error,
-    ))?;
-    run_finished(run, how.run(), Some(run_error))
+        sqlstate: sqlstate.to_string(),
+        error: error.to_string(),
+        run_error: run_error.to_string(),
+    })
 }
 
 pub fn run_finished(run: &Run, status: RunStatus, error: Option<&str>) -> DmResult<()> {
-    remote_exec(&sql::run_finished(run.r(), status, error))
+    record(Event::RunFinished {
+        run_id: run.run_id,
+        status,
+        error: error.map(str::to_string),
+    })
 }
 
 /// Records a run that did not start (paused, banned, busy) and why.
-pub fn run_skipped(run_id: i64, section: &str, note: &str) -> DmResult<()> {
-    remote_exec(&sql::run_skipped(run_id, section, note))
+pub fn run_skipped(run_id: i64, _section: &str, note: &str) -> DmResult<()> {
+    record(Event::RunSkipped {
+        run_id,
+        note: note.to_string(),
+    })
 }
 
 /// Records a table skipped by the VACUUM policy.
 pub fn step_skipped(run: &Run, step: &Step, note: &str) -> DmResult<()> {
-    remote_exec(&sql::step_skipped(run.r(), step.r(), note))
+    record(Event::StepSkipped {
+        run_id: run.run_id,
+        position: step.position,
+        note: note.to_string(),
+    })
 }
 
 /// Records the warehouse backend a table is being pulled by (for the watchdog to cancel).
 pub fn step_remote_pid(run: &Run, step: &Step, pid: i32) -> DmResult<()> {
-    remote_exec(&sql::step_remote_pid(run.r(), step.r(), pid))
+    record(Event::StepRemotePid {
+        run_id: run.run_id,
+        position: step.position,
+        pid,
+    })
 }
 
 /// Adds a note to a step (what the VACUUM policy did).
 pub fn step_note(run: &Run, step: &Step, note: &str) -> DmResult<()> {
-    remote_exec(&sql::step_note(run.r(), step.r(), note))
+    record(Event::StepNote {
+        run_id: run.run_id,
+        position: step.position,
+        note: note.to_string(),
+    })
 }
 
 /// A watchdog event, sent from the watchdog's own session (it commits when the call ends;
