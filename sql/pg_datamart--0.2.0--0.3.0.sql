@@ -24,4 +24,7 @@ COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
 'Adds the watchdog''s note to a running run (and the time it warned)';
 
 REVOKE ALL ON FUNCTION dm._watchdog_note(bigint, text, boolean) FROM PUBLIC;
+-- Who ran each run (the watchdog checks it, with the pid and the backend start).
+ALTER TABLE dm.run ADD COLUMN run_by name;
+COMMENT ON COLUMN dm.run.run_by IS 'the role that ran the sync (recorded by its status writer; NULL for runs before 0.3.0)';
 -- <<< status writer

@@ -63,6 +63,7 @@ CREATE TABLE dm.run (
     resumed_from     bigint REFERENCES dm.run ON DELETE SET NULL,
     note             text,
     warned_at        timestamptz,
+    run_by           name,
     CHECK (start_date <= end_date)
 );
 CREATE INDEX ON dm.run (section, started_at DESC);
@@ -71,6 +72,7 @@ COMMENT ON COLUMN dm.run.account_ids IS 'account_ids exactly as passed to dm_syn
 COMMENT ON COLUMN dm.run.accounts IS 'the accounts loaded: requested ids present in the section''s account table';
 COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''s account table (not loaded)';
 COMMENT ON COLUMN dm.run.pid IS 'backend process of the syncing session';
+COMMENT ON COLUMN dm.run.run_by IS 'the role that ran the sync (recorded by its status writer; NULL for runs before 0.3.0)';
 COMMENT ON COLUMN dm.run.note IS 'why a run was skipped (paused, banned, busy), and what the watchdog did';
 COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume)';
 CREATE INDEX ON dm.run (status) WHERE status = 'running';

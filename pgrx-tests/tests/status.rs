@@ -403,8 +403,10 @@ async fn status_needs_no_password_nor_loopback_and_never_leaks_it() {
     s.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
         .await;
     assert_eq!(
-        s.text("SELECT status FROM dm.run").await.unwrap(),
-        "succeeded"
+        s.text("SELECT status || ' by ' || run_by FROM dm.run")
+            .await
+            .unwrap(),
+        "succeeded by dm_pw"
     );
     assert_eq!(
         s.text("SELECT string_agg(status, ',' ORDER BY position) FROM dm.run_step")

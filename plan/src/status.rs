@@ -106,7 +106,9 @@ pub struct NewRun<'a> {
     pub mode: Mode,
     pub steps: &'a [PlannedStep],
     pub resumed_from: Option<i64>,
+    /// The backend that runs it, and its role (recorded by the status writer, which knows them).
     pub pid: i32,
+    pub run_by: &'a str,
 }
 
 /// Records a new run and its pending steps in one statement; returns the run id.
@@ -126,8 +128,8 @@ pub fn create_run(r: &NewRun) -> String {
         .join(", ");
     format!(
         "WITH run AS (
-            INSERT INTO dm.run (section, account_ids, accounts, missing_accounts, start_date, end_date, mode, status, pid, resumed_from)
-            VALUES ({}, {}, {}, {}, {}::pg_catalog.date, {}::pg_catalog.date, {}, 'running', {}, {})
+            INSERT INTO dm.run (section, account_ids, accounts, missing_accounts, start_date, end_date, mode, status, pid, resumed_from, run_by)
+            VALUES ({}, {}, {}, {}, {}::pg_catalog.date, {}::pg_catalog.date, {}, 'running', {}, {}, {}::pg_catalog.name)
             RETURNING run_id),
          steps AS (
             INSERT INTO dm.run_step (run_id, position, mart_oid, mart_table)
@@ -145,6 +147,7 @@ pub fn create_run(r: &NewRun) -> String {
         r.resumed_from
             .map(|id| id.to_string())
             .unwrap_or_else(|| "NULL".into()),
+        lit(r.run_by),
     )
 }
 
@@ -296,7 +299,7 @@ pub fn watchdog_event(run_id: i64, section: &str, action: &str, detail: &str) ->
 // ---------------------------------------------------------------------------------------------
 // Events: what a sync asks its status writer to record
 
-/// A new run as the sync describes it; the writer adds the sync's pid itself.
+/// A new run as the sync describes it; the writer adds the sync's pid and role itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub section: String,
@@ -321,8 +324,8 @@ impl RunRecord {
         }
     }
 
-    /// The run as recorded for the backend `pid` that asked for it.
-    pub fn as_new(&self, pid: i32) -> NewRun<'_> {
+    /// The run as recorded for the backend `pid`, logged in as `run_by`, that asked for it.
+    pub fn as_new<'a>(&'a self, pid: i32, run_by: &'a str) -> NewRun<'a> {
         NewRun {
             section: &self.section,
             account_ids: self.account_ids.as_deref(),
@@ -332,6 +335,7 @@ impl RunRecord {
             steps: &self.steps,
             resumed_from: self.resumed_from,
             pid,
+            run_by,
         }
     }
 }

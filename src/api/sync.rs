@@ -276,6 +276,7 @@ fn run_begin(
                 steps: &steps,
                 resumed_from: None,
                 pid: backend_pid(),
+                run_by: "",
             },
         )
     })
@@ -352,6 +353,7 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
                 steps: &steps,
                 resumed_from: Some(run_id),
                 pid: backend_pid(),
+                run_by: "",
             },
         )
     })

@@ -49,7 +49,7 @@ fn cancel_remote(r: &Running) -> DmResult<bool> {
 }
 
 /// Whether backend `r.pid` really runs run `r.run_id`: it is in this database, it started
-/// before the run did, and it holds pg_datamart's session advisory lock on a table of the
+/// before the run did, it is logged in as the role that ran it, and it holds pg_datamart's session advisory lock on a table of the
 /// run's section (taken at the start of every run and held to its end). A run row naming any
 /// other backend (a stale or forged row) is never acted on.
 fn runs_it(r: &Running) -> DmResult<bool> {
@@ -61,6 +61,7 @@ fn runs_it(r: &Running) -> DmResult<bool> {
               WHERE a.pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4
                 AND a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
                 AND a.backend_start OPERATOR(pg_catalog.<=) r.started_at
+                AND a.usename OPERATOR(pg_catalog.=) r.run_by
                 AND l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
                 AND l.objsubid OPERATOR(pg_catalog.=) 2
                 AND l.classid OPERATOR(pg_catalog.=) ANY (

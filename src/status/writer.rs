@@ -45,6 +45,8 @@ struct Header {
     owner: pg_sys::Oid,
     launcher_pid: i32,
     launcher_start: pg_sys::TimestampTz,
+    /// The role that runs the sync (recorded as the run's `run_by`).
+    launcher_role: pg_sys::Oid,
 }
 
 /// The sync's end of the link to its writer.
@@ -136,6 +138,7 @@ fn start() -> DmResult<()> {
             owner,
             launcher_pid: pg_sys::MyProcPid,
             launcher_start: pg_sys::MyStartTimestamp,
+            launcher_role: pg_sys::GetUserId(),
         };
         std::ptr::write(base.cast::<Header>(), header);
         let q_in = pg_sys::shm_mq_create(base.add(HEADER).cast(), QUEUE);
@@ -614,7 +617,16 @@ impl Writer {
         match event {
             Event::Housekeeping { history_days } => exec(&sql::housekeeping(*history_days))?,
             Event::CreateRun { run } => {
-                let new = run.as_new(self.header.launcher_pid);
+                // SAFETY: the role's name from the syscache (the role exists: it runs the sync).
+                let role = unsafe {
+                    std::ffi::CStr::from_ptr(pg_sys::GetUserNameFromId(
+                        self.header.launcher_role,
+                        false,
+                    ))
+                    .to_string_lossy()
+                    .into_owned()
+                };
+                let new = run.as_new(self.header.launcher_pid, &role);
                 let run_id = Spi::get_one::<i64>(&sql::create_run(&new))
                     .map_err(|e| spi("recording the run", e))?
                     .unwrap_or_default();
