@@ -445,6 +445,15 @@ async fn status_needs_no_password_nor_loopback_and_never_leaks_it() {
         "succeeded "
     );
     assert_eq!(s.checksum("SELECT * FROM dm.run_step").await, recorded);
+    // A CALL that fails after its writer started leaves no worker behind in the idle session.
+    let e = s.fails(&format!("CALL dm_resume({run_id})")).await;
+    assert_error(&e, SqlState::INVALID_PARAMETER_VALUE, &["succeeded"]);
+    wait_until(
+        &s,
+        "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_datamart status writer' AND datname = current_database()",
+        10,
+    )
+    .await;
     let all = s.text("SELECT string_agg(concat_ws(' ', r.*::text, s.*::text), ' ') FROM dm.run r JOIN dm.run_step s USING (run_id)").await.unwrap();
     assert!(!all.contains("Pw-S3cret-9"));
 }

@@ -121,6 +121,7 @@ pub fn open() -> DmResult<()> {
 /// middle of a run).
 fn start() -> DmResult<()> {
     detach();
+    watch_aborts();
     let owner = extension_owner()?;
     // SAFETY: the segment, queues and handle are created and attached here, in
     // TopMemoryContext and pinned to the session, since a sync spans many transactions. Both
@@ -253,6 +254,26 @@ unsafe fn register_in_context(
         );
         pg_sys::ResetLatch(pg_sys::MyLatch);
         pg_sys::check_for_interrupts!();
+    }
+}
+
+/// A sync's transactions end with COMMIT while it runs; when one aborts instead, the CALL is
+/// over (an error outside a table's own block), so the writer is stopped then: an idle session
+/// never keeps a background worker slot.
+fn watch_aborts() {
+    thread_local! {
+        static REGISTERED: Cell<bool> = const { Cell::new(false) };
+    }
+    if !REGISTERED.with(|r| r.replace(true)) {
+        // SAFETY: registers a callback for the life of the backend.
+        unsafe { pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut()) };
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    if event == pg_sys::XactEvent::XACT_EVENT_ABORT {
+        close();
     }
 }
 
