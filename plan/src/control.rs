@@ -113,3 +113,22 @@ pub fn grant_statement(privileges: &[&str], table_sql: &str, role: &str) -> Stri
         crate::quote::ident(role)
     )
 }
+
+/// The statement a DBA runs to give `role` privileges on a schema: `GRANT USAGE, CREATE ON
+/// SCHEMA "schema" TO "role"` (`schema` and `role` are plain names, quoted here).
+pub fn grant_schema_statement(privileges: &[&str], schema: &str, role: &str) -> String {
+    format!(
+        "GRANT {} ON SCHEMA {} TO {}",
+        privileges.join(", "),
+        crate::quote::ident(schema),
+        crate::quote::ident(role)
+    )
+}
+
+/// `ALTER TABLE <table> OWNER TO "role"` (`table_sql` is already a quoted qualified name).
+pub fn owner_statement(table_sql: &str, role: &str) -> String {
+    format!(
+        "ALTER TABLE {table_sql} OWNER TO {}",
+        crate::quote::ident(role)
+    )
+}

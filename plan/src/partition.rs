@@ -152,6 +152,9 @@ pub fn plan(
     storage: &[String],
     window: &Window,
 ) -> PlanResult<PartitionPlan> {
+    // The storage parameters end up in DDL that runs as the table's owner: checked again here,
+    // whoever wrote them into dm.section.
+    crate::config::check_storage(storage)?;
     let on_date = mart.partition_strategy.as_deref() == Some("r")
         && mart.partition_key.as_deref() == Some(std::slice::from_ref(&date_column.to_string()));
     if !on_date {

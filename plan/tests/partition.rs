@@ -448,3 +448,35 @@ fn other_tables_get_no_partition_ddl() {
         assert_eq!(plan.touched, ["\"s\".\"t\""]);
     }
 }
+
+/// Storage parameters go into DDL that runs as the table's owner: the planner refuses any
+/// that registration would have refused, whoever wrote them into dm.section.
+#[test]
+fn storage_parameters_are_checked_again_when_planning() {
+    let w = Window {
+        start: ymd(2026, 1, 10),
+        end: ymd(2026, 2, 3),
+    };
+    let mart = partitioned("s", "t_dm", "collected_at", vec![]);
+    for bad in [
+        "fillfactor=90) WITH (x=1",
+        "fillfactor=90; DROP TABLE t_dm",
+        "fillfactor='90'",
+        "fillfactor",
+        "FillFactor=90",
+    ] {
+        let e = partition::plan(&mart, "collected_at", &[bad.to_string()], &w).unwrap_err();
+        assert_eq!(
+            e.code,
+            pg_datamart_plan::Code::InvalidParameterValue,
+            "{bad}"
+        );
+        assert!(
+            e.message.starts_with("storage_parameters: "),
+            "{}",
+            e.message
+        );
+    }
+    let good = partition::plan(&mart, "collected_at", &["fillfactor=90".to_string()], &w).unwrap();
+    assert_eq!(good.creates.len(), 2);
+}

@@ -635,6 +635,19 @@ fn control_statements_round_trip() {
             [server.clone(), format!("SELECT pg_cancel_backend({pid})")]
         );
 
+        // The statements hints tell a DBA to run: every name comes back as it was given.
+        let (schema, table, role) = (name(rng), name(rng), name(rng));
+        let grant = control::grant_schema_statement(&["USAGE", "CREATE"], &schema, &role);
+        assert_eq!(idents(&toks(&grant)), [schema.clone(), role.clone()]);
+        assert!(
+            grant.starts_with("GRANT USAGE, CREATE ON SCHEMA \""),
+            "{grant}"
+        );
+        let table_sql = pg_datamart_plan::quote::qualified(&schema, &table);
+        let owner = control::owner_statement(&table_sql, &role);
+        assert_eq!(idents(&toks(&owner)), [schema.clone(), table, role]);
+        assert!(owner.starts_with("ALTER TABLE \""), "{owner}");
+
         let (rs, rt) = (name(rng), name(rng));
         let sendable = |s: &str| !s.chars().any(|c| c == '\\' || c.is_control());
         match control::remote_columns_sql(&schemas, &server, &rs, &rt) {

@@ -18,9 +18,10 @@ fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
     Ok(client.update(sql, None, &[]).doing(doing)?.len() as i64)
 }
 
-/// Prepares the partitions, opens the fetch connection (its warehouse backend pid goes to
-/// `on_remote_pid`, for the watchdog), runs the plan's statements, closes the connection, and
-/// analyzes what it wrote to when that is at least `pg_datamart.analyze_threshold` rows.
+/// Prepares the partitions (as the table's owner, see `as_owner`), opens the fetch connection
+/// (its warehouse backend pid goes to `on_remote_pid`, for the watchdog), runs the plan's
+/// statements, closes the connection, and analyzes what it wrote to (as its owner) when that
+/// is at least `pg_datamart.analyze_threshold` rows.
 /// Partitions in `busy` (being vacuumed) keep their storage parameters and are not analyzed:
 /// both would wait for the VACUUM.
 /// `step` is (run id, position) of the table being loaded; `next`, the next table's (run id,
@@ -32,17 +33,7 @@ pub fn load_table(
     next: Option<(i64, i32, &TablePlan)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    Spi::connect_mut(|client| {
-        for (target, sql) in &plan.partitions.alters {
-            if !busy.contains(target) {
-                run(client, sql, "setting partition storage parameters")?;
-            }
-        }
-        for sql in &plan.partitions.creates {
-            run(client, sql, "creating a partition")?;
-        }
-        Ok::<_, DmError>(())
-    })?;
+    crate::exec::as_owner::prepare_partitions(plan, busy)?;
     let counts = match &plan.load {
         LoadSql::DeleteInsert { delete, .. } => {
             stream_delete_insert(plan, delete, step, next, on_remote_pid)?
@@ -51,9 +42,7 @@ pub fn load_table(
     };
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
-        for (_, sql) in plan.analyze.iter().filter(|(t, _)| !busy.contains(t)) {
-            Spi::run(sql).doing("analyzing the loaded partitions")?;
-        }
+        crate::exec::as_owner::analyze(plan, busy)?;
     }
     Ok(counts)
 }

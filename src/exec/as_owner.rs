@@ -1,0 +1,290 @@
+//! The planner's partition DDL and ANALYZE, run as the table's owner.
+//!
+//! A loader needs SELECT, INSERT and DELETE (UPDATE in upsert) on a mart table, and nothing
+//! more (`crate::control::privileges`). Three statements of a load need more than that:
+//! `CREATE TABLE ... PARTITION OF` (owning the parent, CREATE on its schema), `ALTER TABLE ...
+//! SET (storage parameters)` and `ANALYZE` (owning the partition). PostgreSQL runs its own
+//! maintenance of a table as the table's owner: `vacuum_rel` and `do_analyze_rel` (commands/
+//! vacuum.c, analyze.c) and `RefreshMatViewByOid` (commands/matview.c) save the user id and
+//! security context with `GetUserIdAndSecContext`, switch with `SetUserIdAndSecContext(owner,
+//! saved | SECURITY_RESTRICTED_OPERATION)` inside a new GUC nest level, and restore both
+//! afterwards. This module does the same, for exactly those statements:
+//!
+//! - only the planner's fixed statements (`pg_datamart_plan::partition`, names quoted by
+//!   `plan/src/quote.rs`, storage parameters re-validated by the planner), for a table
+//!   registered as a mart table, after the caller's own privileges on it were checked again;
+//! - as the owner of the relation the statement is about (the parent for `CREATE`, so the new
+//!   partition belongs to the parent's owner; the partition for `ALTER` and `ANALYZE`, as
+//!   PostgreSQL's own ANALYZE does for each relation), never as a superuser on behalf of a
+//!   role that is not one;
+//! - with `SECURITY_LOCAL_USERID_CHANGE` (no `SET ROLE` in between) and
+//!   `SECURITY_RESTRICTED_OPERATION` (no temporary objects, no `SET ROLE` / `SET SESSION
+//!   AUTHORIZATION`, no `LISTEN`, no cursors WITH HOLD: nothing that outlives the statement
+//!   with the owner's rights); a permanent `CREATE TABLE` is allowed under it;
+//! - restored on every path: a guard's `Drop` puts the saved user id and context back, also
+//!   while an ERROR unwinds through pgrx as a Rust panic (the (sub)transaction abort that
+//!   follows restores them once more, and pops the GUC nest level).
+
+use crate::control::privileges::check_mart_table;
+use crate::error::{DmError, DmResult, SpiContext};
+use pg_datamart_plan::control::{grant_schema_statement, owner_statement};
+use pg_datamart_plan::table::TablePlan;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use std::ffi::{CStr, CString};
+
+/// While alive, the backend runs as another role; dropping it switches back.
+struct Switched {
+    saved_user: pg_sys::Oid,
+    saved_context: i32,
+    nest_level: i32,
+}
+
+impl Switched {
+    /// Becomes `role` for the statements run until the guard is dropped.
+    fn to(role: pg_sys::Oid) -> Switched {
+        let mut saved_user = pg_sys::InvalidOid;
+        let mut saved_context = 0;
+        unsafe {
+            pg_sys::GetUserIdAndSecContext(&mut saved_user, &mut saved_context);
+            pg_sys::SetUserIdAndSecContext(
+                role,
+                saved_context
+                    | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32
+                    | pg_sys::SECURITY_RESTRICTED_OPERATION as i32,
+            );
+        }
+        // Settings changed meanwhile (by an event trigger, say) end with the statement.
+        let nest_level = unsafe { pg_sys::NewGUCNestLevel() };
+        Switched {
+            saved_user,
+            saved_context,
+            nest_level,
+        }
+    }
+}
+
+impl Drop for Switched {
+    fn drop(&mut self) {
+        unsafe {
+            // On an ERROR the abort that follows pops the nest level; popping it here, in the
+            // middle of the error's unwinding, would run GUC code PostgreSQL does not expect.
+            if !std::thread::panicking() {
+                pg_sys::AtEOXact_GUC(false, self.nest_level);
+            }
+            pg_sys::SetUserIdAndSecContext(self.saved_user, self.saved_context);
+        }
+    }
+}
+
+/// Runs `f` as `role`, and is back to the caller's identity when it returns or fails.
+fn as_role<T>(role: pg_sys::Oid, f: impl FnOnce() -> T) -> T {
+    let _switched = Switched::to(role);
+    f()
+}
+
+/// A relation's owner and schema, from the syscache.
+#[derive(Clone, Copy)]
+struct Rel {
+    owner: pg_sys::Oid,
+    namespace: pg_sys::Oid,
+}
+
+fn rel(oid: pg_sys::Oid, display: &str) -> DmResult<Rel> {
+    unsafe {
+        let tuple = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::RELOID as i32,
+            pg_sys::Datum::from(oid),
+        );
+        if tuple.is_null() {
+            return Err(DmError::undefined(
+                PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE,
+                format!("{display} (oid {oid:?}) no longer exists"),
+                "It was dropped while the sync ran; sync again.",
+            ));
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_class>(tuple);
+        let found = Rel {
+            owner: (*form).relowner,
+            namespace: (*form).relnamespace,
+        };
+        pg_sys::ReleaseSysCache(tuple);
+        Ok(found)
+    }
+}
+
+/// The oid of `sql_name`, a quoted qualified name from the planner (`regclass` input, looked
+/// up as the caller).
+fn relation_oid(sql_name: &str) -> DmResult<pg_sys::Oid> {
+    let name = CString::new(sql_name).map_err(|_| {
+        DmError::invalid_definition(
+            format!("relation name {sql_name:?} holds a NUL byte"),
+            "",
+            "This is a bug in pg_datamart; please report it.",
+        )
+    })?;
+    let oid = unsafe {
+        pgrx::direct_function_call::<pg_sys::Oid>(
+            pg_sys::regclassin,
+            &[name.as_c_str().into_datum()],
+        )
+    };
+    Ok(oid.unwrap_or(pg_sys::InvalidOid))
+}
+
+fn owned_string(p: *mut std::ffi::c_char) -> String {
+    if p.is_null() {
+        return "?".into();
+    }
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+fn role_name(role: pg_sys::Oid) -> String {
+    owned_string(unsafe { pg_sys::GetUserNameFromId(role, true) })
+}
+
+fn schema_name(namespace: pg_sys::Oid) -> String {
+    owned_string(unsafe { pg_sys::get_namespace_name(namespace) })
+}
+
+/// The role a statement about relation `sql_name` (`what`: "partition", "mart table"; owned
+/// by `owner`) runs as: its owner, unless that is a superuser and the caller is not one.
+/// pg_datamart never acts as a superuser for a role that is not one, even for fixed
+/// statements.
+fn acting_owner(
+    owner: pg_sys::Oid,
+    what: &str,
+    sql_name: &str,
+    doing: &str,
+) -> DmResult<pg_sys::Oid> {
+    let caller_is_superuser = unsafe { pg_sys::superuser() };
+    if unsafe { pg_sys::superuser_arg(owner) } && !caller_is_superuser {
+        let caller = role_name(unsafe { pg_sys::GetUserId() });
+        return Err(DmError::Privilege {
+            message: format!(
+                "{what} {sql_name} is owned by superuser {}: pg_datamart {doing} as the owner, and does not act as a superuser for role {caller}",
+                role_name(owner)
+            ),
+            hint: format!(
+                "Give the mart table and its partitions an owner that is not a superuser and has CREATE on their schema, e.g. {}; or sync as a superuser.",
+                owner_statement(sql_name, "mart_owner")
+            ),
+        });
+    }
+    Ok(owner)
+}
+
+/// Refuses unless `owner` has `privileges` on schema `namespace` (USAGE to name the table,
+/// CREATE to create a partition in it).
+fn check_schema(
+    owner: pg_sys::Oid,
+    namespace: pg_sys::Oid,
+    privileges: &[(&'static str, u64)],
+    table: &str,
+    why: &str,
+) -> DmResult<()> {
+    let lacking: Vec<&str> = privileges
+        .iter()
+        .filter(|(_, mode)| unsafe {
+            pg_sys::pg_namespace_aclcheck(namespace, owner, *mode as pg_sys::AclMode)
+                != pg_sys::AclResult::ACLCHECK_OK
+        })
+        .map(|(name, _)| *name)
+        .collect();
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    let (owner, schema) = (role_name(owner), schema_name(namespace));
+    Err(DmError::Privilege {
+        message: format!(
+            "role {owner}, the owner of {table}, lacks {} on schema {schema}: {why}",
+            lacking.join(", ")
+        ),
+        hint: format!(
+            "The schema's owner or a superuser can run: {};",
+            grant_schema_statement(&lacking, &schema, &owner)
+        ),
+    })
+}
+
+const USAGE: (&str, u64) = ("USAGE", pg_sys::ACL_USAGE as u64);
+const CREATE: (&str, u64) = ("CREATE", pg_sys::ACL_CREATE as u64);
+
+/// Gives the window's existing partitions the section's storage parameters and creates its
+/// missing monthly partitions, each statement as the owner of what it changes (see the
+/// module's doc). Partitions in `busy` (being vacuumed) are left alone: the ALTER would wait
+/// for the VACUUM. Everything is checked before the first statement runs.
+pub fn prepare_partitions(plan: &TablePlan, busy: &[String]) -> DmResult<()> {
+    let parts = &plan.partitions;
+    let alters: Vec<&(String, String)> = parts
+        .alters
+        .iter()
+        .filter(|(target, _)| !busy.contains(target))
+        .collect();
+    if alters.is_empty() && parts.creates.is_empty() {
+        return Ok(());
+    }
+    // The caller's rights were checked when the run began; check them again right before
+    // acting as the owner, whoever calls this and whatever changed since.
+    check_mart_table(plan.mart_oid, &plan.mart_name, plan.mode)?;
+    let table = format!("mart table {}", plan.mart_name);
+    let mut owned = Vec::with_capacity(alters.len());
+    for (target, sql) in alters {
+        let part = rel(relation_oid(target)?, target)?;
+        let owner = acting_owner(part.owner, "partition", target, "sets storage parameters")?;
+        check_schema(
+            owner,
+            part.namespace,
+            &[USAGE],
+            target,
+            "storage parameters are set as the partition's owner",
+        )?;
+        owned.push((owner, sql));
+    }
+    let parent = rel(pg_sys::Oid::from(plan.mart_oid), &table)?;
+    if !parts.creates.is_empty() {
+        acting_owner(
+            parent.owner,
+            "mart table",
+            &plan.mart_name,
+            "creates monthly partitions",
+        )?;
+        check_schema(
+            parent.owner,
+            parent.namespace,
+            &[USAGE, CREATE],
+            &table,
+            &format!(
+                "the window needs {} new monthly partition(s), which are created as the table's owner and in its schema",
+                parts.creates.len()
+            ),
+        )?;
+    }
+    for (owner, sql) in owned {
+        as_role(owner, || Spi::run(sql)).doing("setting partition storage parameters")?;
+    }
+    for sql in &parts.creates {
+        // A partition created as the parent's owner belongs to it.
+        as_role(parent.owner, || Spi::run(sql)).doing("creating a partition")?;
+    }
+    Ok(())
+}
+
+/// ANALYZE of the partitions the load wrote to (not those in `busy`), each as its owner, as
+/// PostgreSQL's own ANALYZE switches to each relation's owner. One that only a superuser
+/// could analyze for this caller is skipped with a WARNING saying why, as ANALYZE itself
+/// skips a table its caller may not analyze: the rows are loaded, statistics can follow.
+pub fn analyze(plan: &TablePlan, busy: &[String]) -> DmResult<()> {
+    for (target, sql) in plan.analyze.iter().filter(|(t, _)| !busy.contains(t)) {
+        let part = rel(relation_oid(target)?, target)?;
+        match acting_owner(part.owner, "table", target, "analyzes what it loaded") {
+            Ok(owner) => {
+                as_role(owner, || Spi::run(sql)).doing("analyzing the loaded partitions")?
+            }
+            Err(refused) => {
+                pgrx::pg_sys::panic::ErrorReport::from(refused).report(PgLogLevel::WARNING)
+            }
+        }
+    }
+    Ok(())
+}
