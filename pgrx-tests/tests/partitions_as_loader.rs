@@ -6,7 +6,7 @@
 //! session is the loader again. Real roles, logged in with scram passwords over TCP and over
 //! the Unix socket.
 
-use pg_datamart_it::{assert_error, connect_as, port, scram_role, setup, wait_until, Ctx, Session};
+use pg_datamart_it::{assert_error, connect_as, scram_role, setup, wait_until, Ctx, Session};
 use tokio_postgres::error::SqlState;
 
 const COLS: &str =
@@ -74,26 +74,11 @@ async fn prepare(ctx: &Ctx, r: &Roles) {
         ))
         .await;
 
-    // STOPGAP(status worker): remove when the status worker lands.
-    // The status rows are written today through a loopback dblink session as the current user,
-    // which needs write access to the run history and a user mapping with the loader's password.
+    // The loader's access to pg_datamart itself: no write on the run history, no password
+    // anywhere (the status writer records the runs).
     ctx.mart
-        .exec(&format!(
-            "GRANT USAGE ON SCHEMA dm TO {loader};
-             GRANT SELECT ON ALL TABLES IN SCHEMA dm TO {loader};
-             GRANT INSERT, UPDATE, DELETE ON dm.run, dm.run_step TO {loader};
-             GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA dm TO {loader};
-             GRANT EXECUTE ON ALL ROUTINES IN SCHEMA dm TO {loader};
-             CREATE SERVER it_part_status FOREIGN DATA WRAPPER postgres_fdw
-                 OPTIONS (host '127.0.0.1', port '{port}', dbname '{mart}');
-             CREATE USER MAPPING FOR {loader} SERVER it_part_status OPTIONS (user '{loader}', password '{pw}');
-             GRANT USAGE ON FOREIGN SERVER it_part_status TO {loader};
-             ALTER ROLE {loader} IN DATABASE {mart} SET pg_datamart.status_server = 'it_part_status';",
-            port = port(),
-            mart = ctx.mart_db,
-        ))
+        .exec(&format!("SELECT dm_grant('{loader}', 'loader')"))
         .await;
-    // END STOPGAP(status worker)
 
     // What the loader is not: a superuser, the table's owner, a role with CREATE anywhere.
     let not = ctx
