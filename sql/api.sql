@@ -309,7 +309,73 @@ AS $$ SELECT w.run_id, w.section, w.action, w.detail FROM dm._watchdog() w $$;
 COMMENT ON FUNCTION @extschema@.dm_watchdog() IS
 'For pg_cron every minute: flags (once) a run longer than pg_datamart.watchdog_warn_factor x the previous successful run of its section, cancels one longer than watchdog_kill_factor x (its warehouse query, else its backend), lists banned sections; runs shorter than watchdog_min_duration are left alone. Returns the actions taken';
 
--- Private helpers ------------------------------------------------------------------------------
--- Everything in schema dm is pg_datamart's own: no role but the extension's owner (and
--- superusers) may run its helpers directly.
+-- Access -----------------------------------------------------------------------------------------
+-- dm_grant / dm_revoke give and take pg_datamart's own privileges by level (the levels are data:
+-- plan/src/access.rs). Every role may call them; they refuse anyone but a superuser or the
+-- extension's owner before anything else, with a hint, so that the refusal is not PostgreSQL's
+-- bare "permission denied for schema dm".
+
+CREATE FUNCTION @extschema@.dm_grant(role regrole, access text)
+RETURNS SETOF text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner name := (SELECT r.rolname FROM pg_catalog.pg_extension e
+                       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner
+                      WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name);
+BEGIN
+    IF NOT pg_catalog.pg_has_role(v_owner, 'USAGE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('pg_datamart: role %s may not grant pg_datamart access: only a superuser or the owner of extension pg_datamart (%s) may', CURRENT_USER, v_owner),
+            HINT    = pg_catalog.format('Ask %s or a superuser to run SELECT dm_grant(%L, %L);', v_owner, role, access);
+    END IF;
+    RETURN QUERY SELECT g FROM dm._grant(role::pg_catalog.oid, access) g;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dm_grant(regrole, text) IS
+'Gives a role pg_datamart access: monitor (reads dm_status, dm.run, dm.run_step and the configuration), loader (monitor, plus dm_sync, dm_resume, dm_preview and the generated procedures) or admin (loader, plus the configuration functions). Grants only pg_datamart''s own objects; the mart tables, the account tables, the foreign server and the user mapping are granted the usual way. Idempotent; returns one line per GRANT it ran. Superusers and the extension''s owner only';
+
+CREATE FUNCTION @extschema@.dm_revoke(role regrole, access text DEFAULT NULL)
+RETURNS SETOF text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner name := (SELECT r.rolname FROM pg_catalog.pg_extension e
+                       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner
+                      WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name);
+BEGIN
+    IF NOT pg_catalog.pg_has_role(v_owner, 'USAGE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('pg_datamart: role %s may not revoke pg_datamart access: only a superuser or the owner of extension pg_datamart (%s) may', CURRENT_USER, v_owner),
+            HINT    = pg_catalog.format('Ask %s or a superuser to run SELECT dm_revoke(%L, %L);', v_owner, role, access);
+    END IF;
+    RETURN QUERY SELECT g FROM dm._revoke(role::pg_catalog.oid, access) g;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dm_revoke(regrole, text) IS
+'Takes pg_datamart access back: the level named and the levels that include it (revoking loader from an admin leaves a monitor; revoking admin leaves a loader); NULL: every level. Idempotent; returns one line per REVOKE it ran. Superusers and the extension''s owner only';
+
+-- Nothing is executable by PUBLIC ---------------------------------------------------------------
+-- Everything in schema dm is pg_datamart's own, and so is the API: no role but the extension's
+-- owner (and superusers) may run any of it until dm_grant gives it a level. dm_grant and
+-- dm_revoke stay executable by every role: they check their caller themselves.
 REVOKE ALL ON ALL ROUTINES IN SCHEMA dm FROM PUBLIC;
+DO $$
+DECLARE
+    v_routine pg_catalog.regprocedure;
+BEGIN
+    FOR v_routine IN
+        SELECT d.objid::pg_catalog.regprocedure
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+         WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.char
+           AND d.objid OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.dm_grant(pg_catalog.regrole, pg_catalog.text)'::pg_catalog.regprocedure,
+                                                          '@extschema@.dm_revoke(pg_catalog.regrole, pg_catalog.text)'::pg_catalog.regprocedure]::pg_catalog.oid[])
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_routine);
+    END LOOP;
+END
+$$;

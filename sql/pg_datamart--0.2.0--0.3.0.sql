@@ -28,3 +28,125 @@ REVOKE ALL ON FUNCTION dm._watchdog_note(bigint, text, boolean) FROM PUBLIC;
 ALTER TABLE dm.run ADD COLUMN run_by name;
 COMMENT ON COLUMN dm.run.run_by IS 'the role that ran the sync (recorded by its status writer; NULL for runs before 0.3.0)';
 -- <<< status writer
+
+-- >>> access
+-- Issue 11: access levels (dm_grant / dm_revoke, recorded in dm.access), the owner of each
+-- section, generated procedures owned by the extension's owner, and nothing of pg_datamart
+-- executable by PUBLIC but dm_grant / dm_revoke (which check their caller). Sections registered
+-- before 0.3.0 get as owner the role that runs this update.
+
+ALTER TABLE dm.section ADD COLUMN owner regrole NOT NULL DEFAULT (CURRENT_USER)::text::regrole;
+COMMENT ON COLUMN dm.section.owner IS 'the role that registered the section (dm_add_section); it had, when it registered them, the privileges a sync needs on the section''s tables';
+
+CREATE TABLE dm.access (
+    role       regrole PRIMARY KEY,
+    access     text NOT NULL CHECK (access IN ('monitor', 'loader', 'admin')),
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    granted_by text NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE dm.access IS 'Who has which pg_datamart access (dm_grant, dm_revoke): monitor, loader (includes monitor) or admin (includes loader). Written only by dm_grant and dm_revoke; dm_generate_procedures grants its procedures to the loaders and admins listed here';
+
+SELECT pg_catalog.pg_extension_config_dump('dm.access', '');
+
+CREATE FUNCTION dm."_grant"(
+	"role" oid, /* Option < pg_sys :: Oid > */
+	"access" TEXT /* Option < & str > */
+) RETURNS SETOF TEXT /* String */
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'access_grant_wrapper';
+
+CREATE FUNCTION dm."_revoke"(
+	"role" oid, /* Option < pg_sys :: Oid > */
+	"access" TEXT /* Option < & str > */
+) RETURNS SETOF TEXT /* String */
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'access_revoke_wrapper';
+
+-- The generated procedures belong to the extension's owner: generated and dropped as the owner.
+CREATE FUNCTION dm."_drop_generated"(
+	"section" TEXT /* & str */
+) RETURNS TEXT /* Result < Option < String > , ErrorReport > */
+STRICT SECURITY DEFINER
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'drop_generated_of_removed_wrapper';
+ALTER FUNCTION dm._generate_procedures() SECURITY DEFINER;
+
+CREATE FUNCTION @extschema@.dm_grant(role regrole, access text)
+RETURNS SETOF text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner name := (SELECT r.rolname FROM pg_catalog.pg_extension e
+                       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner
+                      WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name);
+BEGIN
+    IF NOT pg_catalog.pg_has_role(v_owner, 'USAGE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('pg_datamart: role %s may not grant pg_datamart access: only a superuser or the owner of extension pg_datamart (%s) may', CURRENT_USER, v_owner),
+            HINT    = pg_catalog.format('Ask %s or a superuser to run SELECT dm_grant(%L, %L);', v_owner, role, access);
+    END IF;
+    RETURN QUERY SELECT g FROM dm._grant(role::pg_catalog.oid, access) g;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dm_grant(regrole, text) IS
+'Gives a role pg_datamart access: monitor (reads dm_status, dm.run, dm.run_step and the configuration), loader (monitor, plus dm_sync, dm_resume, dm_preview and the generated procedures) or admin (loader, plus the configuration functions). Grants only pg_datamart''s own objects; the mart tables, the account tables, the foreign server and the user mapping are granted the usual way. Idempotent; returns one line per GRANT it ran. Superusers and the extension''s owner only';
+
+CREATE FUNCTION @extschema@.dm_revoke(role regrole, access text DEFAULT NULL)
+RETURNS SETOF text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_owner name := (SELECT r.rolname FROM pg_catalog.pg_extension e
+                       JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) e.extowner
+                      WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name);
+BEGIN
+    IF NOT pg_catalog.pg_has_role(v_owner, 'USAGE') THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'insufficient_privilege',
+            MESSAGE = pg_catalog.format('pg_datamart: role %s may not revoke pg_datamart access: only a superuser or the owner of extension pg_datamart (%s) may', CURRENT_USER, v_owner),
+            HINT    = pg_catalog.format('Ask %s or a superuser to run SELECT dm_revoke(%L, %L);', v_owner, role, access);
+    END IF;
+    RETURN QUERY SELECT g FROM dm._revoke(role::pg_catalog.oid, access) g;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dm_revoke(regrole, text) IS
+'Takes pg_datamart access back: the level named and the levels that include it (revoking loader from an admin leaves a monitor; revoking admin leaves a loader); NULL: every level. Idempotent; returns one line per REVOKE it ran. Superusers and the extension''s owner only';
+
+-- Procedures generated by 0.2.0 were executable by PUBLIC; dm_grant gives them to loaders.
+DO $$
+DECLARE
+    v_procedure text;
+BEGIN
+    FOR v_procedure IN
+        SELECT g.procedure FROM dm.generated_procedure g
+         WHERE pg_catalog.to_regprocedure(g.procedure) IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON PROCEDURE %s FROM PUBLIC', v_procedure);
+    END LOOP;
+END
+$$;
+
+-- Nothing is executable by PUBLIC (as in sql/api.sql) ------------------------------------------
+REVOKE ALL ON ALL ROUTINES IN SCHEMA dm FROM PUBLIC;
+DO $$
+DECLARE
+    v_routine pg_catalog.regprocedure;
+BEGIN
+    FOR v_routine IN
+        SELECT d.objid::pg_catalog.regprocedure
+          FROM pg_catalog.pg_depend d
+          JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+         WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name
+           AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+           AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.char
+           AND d.objid OPERATOR(pg_catalog.<>) ALL (ARRAY['@extschema@.dm_grant(pg_catalog.regrole, pg_catalog.text)'::pg_catalog.regprocedure,
+                                                          '@extschema@.dm_revoke(pg_catalog.regrole, pg_catalog.text)'::pg_catalog.regprocedure]::pg_catalog.oid[])
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', v_routine);
+    END LOOP;
+END
+$$;
+-- <<< access

@@ -19,9 +19,11 @@ CREATE TABLE dm.section (
     storage_parameters text[] NOT NULL
                    DEFAULT '{autovacuum_vacuum_scale_factor=0,autovacuum_vacuum_threshold=200000,autovacuum_analyze_scale_factor=0}',
     created_at     timestamptz NOT NULL DEFAULT now(),
-    updated_at     timestamptz NOT NULL DEFAULT now()
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    owner          regrole NOT NULL DEFAULT (CURRENT_USER)::text::regrole
 );
 COMMENT ON TABLE dm.section IS 'A named group of mart tables synced together (dm_add_section)';
+COMMENT ON COLUMN dm.section.owner IS 'the role that registered the section (dm_add_section); it had, when it registered them, the privileges a sync needs on the section''s tables';
 COMMENT ON COLUMN dm.section.storage_parameters IS 'storage parameters of the monthly partitions pg_datamart creates, also applied to the window''s existing partitions';
 
 CREATE TABLE dm.section_table (
@@ -113,7 +115,16 @@ CREATE TABLE dm.generated_procedure (
 );
 COMMENT ON TABLE dm.generated_procedure IS 'Procedures created by dm_generate_procedures(), with a fingerprint of the section they describe';
 
+CREATE TABLE dm.access (
+    role       regrole PRIMARY KEY,
+    access     text NOT NULL CHECK (access IN ('monitor', 'loader', 'admin')),
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    granted_by text NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE dm.access IS 'Who has which pg_datamart access (dm_grant, dm_revoke): monitor, loader (includes monitor) or admin (includes loader). Written only by dm_grant and dm_revoke; dm_generate_procedures grants its procedures to the loaders and admins listed here';
+
 SELECT pg_catalog.pg_extension_config_dump('dm.section', '');
+SELECT pg_catalog.pg_extension_config_dump('dm.access', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.generated_procedure', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.pause', '');
 SELECT pg_catalog.pg_extension_config_dump('dm.section_table', '');

@@ -22,6 +22,13 @@ pub enum DmError {
         hint: String,
     },
 
+    /// A required argument is NULL (22004): which argument, what to pass.
+    #[error("{argument}: must not be NULL")]
+    NullArgument {
+        argument: &'static str,
+        hint: String,
+    },
+
     /// A named object (section, table, column, server) does not exist.
     #[error("{message}")]
     UndefinedObject {
@@ -132,6 +139,7 @@ impl DmError {
     pub fn sqlstate(&self) -> PgSqlErrorCode {
         match self {
             DmError::InvalidArgument { .. } => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            DmError::NullArgument { .. } => PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
             DmError::UndefinedObject { code, .. } => *code,
             DmError::InvalidDefinition { .. } => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
             DmError::Duplicate { .. } => PgSqlErrorCode::ERRCODE_DUPLICATE_OBJECT,
@@ -176,6 +184,7 @@ impl From<DmError> for ErrorReport {
         let report = ErrorReport::new(e.sqlstate(), format!("pg_datamart: {e}"), "pg_datamart");
         match e {
             DmError::InvalidArgument { hint, .. }
+            | DmError::NullArgument { hint, .. }
             | DmError::UndefinedObject { hint, .. }
             | DmError::Duplicate { hint, .. }
             | DmError::Privilege { hint, .. }

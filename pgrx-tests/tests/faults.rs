@@ -628,8 +628,8 @@ async fn warehouse_backend_terminated_mid_stream_fails_with_a_connection_error()
 // ---------------------------------------------------------------------------------------------
 // 4. dblink's password rule for non-superusers, and 5. row-level security
 
-/// A non-superuser loader in the mart: the login role (trust on the test server), the grants a
-/// sync needs today (issue 11 will turn them into dm_grant), a status path through a loopback
+/// A non-superuser loader in the mart: the login role (trust on the test server), admin access
+/// (it also registers a table below) plus the usual table grants, a status path through a loopback
 /// server with a password (a non-superuser's dblink needs one), and section `nosu` loading
 /// fb_ad_dm from fb_ad through foreign server `wh_nosu` (no user mapping yet).
 async fn loader(ctx: &Ctx) -> Session {
@@ -652,9 +652,7 @@ async fn loader(ctx: &Ctx) -> Session {
     let wh_db = ctx.mart_db.replace("_mart", "_wh");
     ctx.mart
         .exec(&format!(
-            "GRANT USAGE ON SCHEMA dm TO {LOADER};
-             GRANT EXECUTE ON ALL ROUTINES IN SCHEMA dm TO {LOADER};
-             GRANT SELECT ON ALL TABLES IN SCHEMA dm TO {LOADER};
+            "SELECT dm_grant('{LOADER}', 'admin');
              GRANT SELECT ON fb_account_dm TO {LOADER};
              GRANT SELECT, INSERT, DELETE ON fb_ad_dm TO {LOADER};
              CREATE SERVER dm_loopback FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', port '{port}', dbname '{mart}');

@@ -55,8 +55,22 @@ async fn every_function_pins_its_search_path_and_helpers_are_private() {
     assert_eq!(
         api,
         "dm_add_section,dm_add_table,dm_alter_section,dm_discover_columns,dm_drop_section,\
-         dm_generate_procedures,dm_map_column,dm_pause,dm_preview,dm_remove_table,dm_resume,\
-         dm_schedule,dm_sync,dm_unmap_column,dm_unpause,dm_unschedule,dm_watchdog"
+         dm_generate_procedures,dm_grant,dm_map_column,dm_pause,dm_preview,dm_remove_table,\
+         dm_resume,dm_revoke,dm_schedule,dm_sync,dm_unmap_column,dm_unpause,dm_unschedule,dm_watchdog"
+    );
+
+    // SECURITY DEFINER only where the work must be the owner's, each with a pinned search_path
+    // (checked above) and a narrow purpose: the generated procedures belong to the owner;
+    // stale runs are marked failed for readers of dm_status; the watchdog notes a running run.
+    let definers = m
+        .text(&format!(
+            "SELECT string_agg(nspname || '.' || proname, ',' ORDER BY proname) FROM ({routines}) r
+              WHERE (SELECT prosecdef FROM pg_proc WHERE oid = r.oid)"
+        ))
+        .await;
+    assert_eq!(
+        definers.as_deref(),
+        Some("dm._drop_generated,dm._generate_procedures,dm._reconcile,dm._watchdog_note")
     );
 
     // Generated procedures pin theirs too and call everything by schema.

@@ -425,8 +425,11 @@ async fn an_owner_without_create_on_the_schema_is_a_clear_refusal() {
         e.hint()
     );
     assert_identity(&tcp, &r).await;
-    // Within existing partitions it loads; ANALYZE, which only the superuser could run, is
-    // skipped with a warning saying why.
+    // Within existing partitions it loads; the storage parameters and ANALYZE, which only the
+    // superuser could set or run, are skipped with a warning saying why.
+    ctx.mart
+        .exec("ALTER TABLE it_part.su_dm_p202601 SET (autovacuum_vacuum_threshold = 5)")
+        .await;
     tcp.take_notices();
     tcp.exec("CALL dm_sync('part_su', '1001', '2026-01-20', '2026-01-22')")
         .await;
@@ -434,6 +437,17 @@ async fn an_owner_without_create_on_the_schema_is_a_clear_refusal() {
     assert!(
         notices.contains("table \"it_part\".\"su_dm_p202601\" is owned by superuser postgres"),
         "{notices}"
+    );
+    assert!(
+        notices.contains("partition \"it_part\".\"su_dm_p202601\" is owned by superuser postgres: pg_datamart sets storage parameters as the owner"),
+        "{notices}"
+    );
+    assert_eq!(
+        ctx.mart
+            .text("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'it_part.su_dm_p202601'::regclass")
+            .await
+            .unwrap(),
+        "autovacuum_vacuum_scale_factor=0,autovacuum_analyze_scale_factor=0,autovacuum_vacuum_threshold=5"
     );
     assert_eq!(
         ctx.mart

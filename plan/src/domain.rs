@@ -1,6 +1,7 @@
 //! The closed sets of pg_datamart: load modes, VACUUM policies, run and step statuses, column
-//! mapping sources. Each is defined once, here; `match`es on them are exhaustive, the SQL CHECK
-//! constraints of `sql/schema.sql` and the README's tables are tested against [`Closed::ALL`].
+//! mapping sources, access levels. Each is defined once, here; `match`es on them are
+//! exhaustive, the SQL CHECK constraints of `sql/schema.sql` and the README's tables are tested
+//! against [`Closed::ALL`].
 
 use crate::error::{PlanError, PlanResult};
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,38 @@ closed_set!(
         Discovered => "discovered",
     }
 );
+
+closed_set!(
+    /// What `dm_grant` gives a role (`dm.access.access`); each level includes the ones before it.
+    Access, "access", {
+        /// Reads dm_status, the run history and the configuration.
+        Monitor => "monitor",
+        /// Monitor, plus dm_sync, dm_resume, dm_preview and the generated procedures.
+        Loader => "loader",
+        /// Loader, plus every configuration function and writes to the configuration tables.
+        Admin => "admin",
+    }
+);
+
+impl Access {
+    /// The level's rank: monitor 0, loader 1, admin 2 (levels nest in this order).
+    pub fn rank(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|a| *a == self)
+            .expect("a member of ALL")
+    }
+
+    /// The level just below this one (none below monitor).
+    pub fn below(self) -> Option<Access> {
+        self.rank().checked_sub(1).map(|r| Self::ALL[r])
+    }
+
+    /// Whether this level includes `other` (admin includes loader includes monitor).
+    pub fn includes(self, other: Access) -> bool {
+        self.rank() >= other.rank()
+    }
+}
 
 impl RunStatus {
     /// A run that ended badly may be resumed.

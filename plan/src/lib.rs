@@ -9,6 +9,7 @@
 //! [`quote`] is the only place names and values become SQL text; [`domain`] holds the closed
 //! sets (modes, policies, statuses).
 
+pub mod access;
 pub mod config;
 pub mod control;
 pub mod discover;
@@ -22,5 +23,7 @@ pub mod status;
 pub mod table;
 pub mod window;
 
-pub use domain::{Closed, Failure, MappingSource, Mode, RunStatus, StepStatus, VacuumPolicy};
+pub use domain::{
+    Access, Closed, Failure, MappingSource, Mode, RunStatus, StepStatus, VacuumPolicy,
+};
 pub use error::{Code, PlanError, PlanResult};

@@ -46,7 +46,8 @@ impl PartitionPlan {
 /// A month whose rows must not sit in the DEFAULT partition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DefaultCheck {
-    /// `SELECT count(*) ...` of the month's rows in the DEFAULT partition.
+    /// `SELECT count(*) ...` of the month's rows in the DEFAULT partition (read through the
+    /// parent table).
     pub count_sql: String,
     default_name: String,
     table: String,
@@ -276,7 +277,14 @@ fn default_check(
         .collect::<Vec<_>>()
         .join(", ");
     DefaultCheck {
-        count_sql: format!("SELECT pg_catalog.count(*) FROM {default_name} WHERE {range}"),
+        // Read through the parent (pruned to the partitions the month's range reaches), so a
+        // loader with privileges on the mart table only needs none on its DEFAULT partition.
+        count_sql: format!(
+            "SELECT pg_catalog.count(*) FROM {} WHERE {range} AND tableoid {} {}::pg_catalog.regclass",
+            mart.sql_name(),
+            crate::table::op("="),
+            quote::local_literal(&default_name)
+        ),
         hint: format!(
             "Move the month out of the DEFAULT partition in one transaction: BEGIN; \
              CREATE TEMP TABLE moved ON COMMIT DROP AS SELECT * FROM {default_name} WHERE {range}; \

@@ -4,7 +4,7 @@
 mod common;
 
 use pg_datamart_plan::domain::Failure;
-use pg_datamart_plan::{Closed, MappingSource, Mode, RunStatus, StepStatus, VacuumPolicy};
+use pg_datamart_plan::{Access, Closed, MappingSource, Mode, RunStatus, StepStatus, VacuumPolicy};
 use serde::{de::DeserializeOwned, Serialize};
 use std::fmt::Display;
 
@@ -82,6 +82,11 @@ fn step_status_round_trips() {
 #[test]
 fn mapping_source_round_trips() {
     closed_set_round_trips::<MappingSource>(&["declared", "discovered"]);
+}
+
+#[test]
+fn access_round_trips() {
+    closed_set_round_trips::<Access>(&["monitor", "loader", "admin"]);
 }
 
 /// A failed or cancelled run may be resumed, nothing else; a failure's step and run statuses
@@ -189,6 +194,7 @@ fn schema_checks_match_the_closed_sets() {
             "source",
             MappingSource::check_sql("source"),
         ),
+        ("dm.access", "access", Access::check_sql("access")),
     ];
     for (table, column, check_sql) in expect {
         assert_eq!(

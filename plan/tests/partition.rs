@@ -224,15 +224,19 @@ fn plans_create_exactly_the_missing_months() {
             assert_eq!(
                 idents(&toks),
                 [
-                    d.schema.clone(),
-                    d.name.clone(),
+                    schema.clone(),
+                    table.clone(),
                     date_col.clone(),
                     date_col.clone()
                 ]
             );
             assert_eq!(
                 literals(&toks),
-                [m.to_string(), (*m + Months::new(1)).to_string()]
+                [
+                    m.to_string(),
+                    (*m + Months::new(1)).to_string(),
+                    pg_datamart_plan::quote::qualified(&d.schema, &d.name)
+                ]
             );
             let refusal = c.refusal(3);
             assert_eq!(refusal.code.sqlstate(), "23514");

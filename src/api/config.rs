@@ -127,6 +127,7 @@ fn add_section(
         check_days(days)?;
         check_mode(mode)?;
         check_server(server)?;
+        crate::control::privileges::check_server_usage(server)?;
         check_column(account_table, account_column, "account_column")?;
         crate::control::privileges::check_account_table(
             account_table.to_u32(),
@@ -164,8 +165,32 @@ fn add_section(
             ],
         )
         .doing("registering the section")?;
-        Ok(format!("section {section} registered"))
+        Ok(format!(
+            "section {section} registered (owner {})",
+            crate::control::privileges::current_user()
+        ))
     })
+}
+
+/// Altering a section registers it anew: the caller needs what a sync of the altered section
+/// needs (SELECT on its account table; SELECT, INSERT, DELETE, and UPDATE in upsert, on each of
+/// its tables), so no admin can make a sync reach tables it could not register itself.
+fn check_altered_privileges(
+    current: &pg_datamart_plan::snapshot::Section,
+    account_table: Option<pg_sys::Oid>,
+    mode: Mode,
+) -> DmResult<()> {
+    match account_table {
+        Some(t) => crate::control::privileges::check_account_table(t.to_u32(), &regclass_name(t)?)?,
+        None => crate::control::privileges::check_account_table(
+            current.account_table,
+            &current.account_table_name,
+        )?,
+    }
+    for t in &current.tables {
+        crate::control::privileges::check_mart_table(t.mart_table, &t.mart_table_name, mode)?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -189,11 +214,13 @@ fn alter_section(
         if let Some(p) = &storage_parameters {
             check_storage(p)?;
         }
-        if let Some(m) = mode {
-            if check_mode(m)? == Mode::Upsert {
-                for t in &current.tables {
-                    check_upsert_table(t.mart_table, &t.mart_table_name)?;
-                }
+        let new_mode = match mode {
+            Some(m) => check_mode(m)?,
+            None => current.mode,
+        };
+        if mode.is_some() && new_mode == Mode::Upsert {
+            for t in &current.tables {
+                check_upsert_table(t.mart_table, &t.mart_table_name)?;
             }
         }
         if let Some(d) = days {
@@ -201,6 +228,7 @@ fn alter_section(
         }
         if let Some(s) = server {
             check_server(s)?;
+            crate::control::privileges::check_server_usage(s)?;
         }
         let table = account_table.unwrap_or(pg_sys::Oid::from(current.account_table));
         check_column(
@@ -208,9 +236,7 @@ fn alter_section(
             account_column.unwrap_or(&current.account_column),
             "account_column",
         )?;
-        if let Some(t) = account_table {
-            crate::control::privileges::check_account_table(t.to_u32(), &regclass_name(t)?)?;
-        }
+        check_altered_privileges(&current, account_table, new_mode)?;
         not_empty("date_column", date_column, DATE_COLUMN_HINT)?;
         Spi::run_with_args(
             "UPDATE dm.section SET
@@ -253,7 +279,12 @@ fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorRepor
             &[section.into()],
         )
         .doing("removing the section")?;
-        let dropped = crate::api::procedures::drop_generated(section)?;
+        // The generated procedures belong to the extension's owner: dropped by its helper.
+        let dropped = Spi::get_one_with_args::<String>(
+            "SELECT dm._drop_generated($1::pg_catalog.text)",
+            &[section.into()],
+        )
+        .doing("dropping the section's generated procedure")?;
         Ok(format!(
             "section {section} removed ({} tables unregistered{}; mart tables and run history kept)",
             s.tables.len(),
@@ -376,6 +407,18 @@ fn remove_table(
     })
 }
 
+/// Declaring where a mart column comes from changes what syncs write into it: the caller needs
+/// what registering the table needs (as `dm_add_table` asks), in the strictest mode of the
+/// sections that load it.
+fn check_mapping_privileges(mart_table: pg_sys::Oid) -> DmResult<()> {
+    let mode = crate::control::privileges::mode_of_table(mart_table.to_u32())?;
+    crate::control::privileges::check_mart_table(
+        mart_table.to_u32(),
+        &regclass_name(mart_table)?,
+        mode,
+    )
+}
+
 #[pg_extern(schema = "dm", name = "_map_column")]
 #[search_path(pg_catalog, pg_temp)]
 fn map_column(
@@ -386,6 +429,7 @@ fn map_column(
     crate::error::report(|| {
         check_mart_table(mart_table)?;
         check_column(mart_table, mart_column, "mart_column")?;
+        check_mapping_privileges(mart_table)?;
         not_empty("remote_column", Some(remote_column), "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.")?;
         Spi::run_with_args(
             "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3)
@@ -409,6 +453,7 @@ fn unmap_column(
     mart_column: &str,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        check_mapping_privileges(mart_table)?;
         let n = Spi::get_one_with_args::<i64>(
             "WITH d AS (DELETE FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND mart_column OPERATOR(pg_catalog.=) $2::pg_catalog.text RETURNING 1)
              SELECT pg_catalog.count(*) FROM d",

@@ -3,6 +3,7 @@
 //! Each is created in schema `dm` as `dm._<name>`, runs with `search_path = pg_catalog,
 //! pg_temp`, and is wrapped by the public SQL API of `sql/api.sql`.
 
+pub mod access;
 pub mod config;
 pub mod discover;
 pub mod jobs;

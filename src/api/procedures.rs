@@ -5,12 +5,16 @@
 //! `pg_datamart_plan::procedures`. Each body carries a fingerprint of what it shows; a
 //! procedure whose section has changed since (columns added, dropped or retyped, mappings,
 //! tables, mode) refuses to run and says to regenerate, so it never loads with a stale column
-//! list behind a stale description.
+//! list behind a stale description. The procedures are created and dropped as the extension's
+//! owner (the two entry points that do it are SECURITY DEFINER) and are executable by the roles
+//! with loader access only.
 
 use crate::catalog::{self, read_json};
 use crate::error::{report, DmError, DmResult, SpiContext};
+use pg_datamart_plan::access::{self, Kind};
 use pg_datamart_plan::procedures::{create_sql, drop_sql, procedure_name, signature};
 use pg_datamart_plan::snapshot::{Schemas, Section};
+use pg_datamart_plan::Access;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -55,7 +59,7 @@ fn section_names() -> DmResult<Vec<String>> {
 }
 
 /// Drops a generated procedure and forgets it.
-pub fn drop_generated(section: &str) -> DmResult<Option<String>> {
+fn drop_generated(section: &str) -> DmResult<Option<String>> {
     let Some(g) = generated()?.into_iter().find(|g| g.section == section) else {
         return Ok(None);
     };
@@ -71,11 +75,24 @@ pub fn drop_generated(section: &str) -> DmResult<Option<String>> {
     Ok(Some(g.procedure))
 }
 
+/// Creates (or replaces) a section's procedure: executable by the roles with loader access
+/// (`dm.access`) and nobody else, like `dm_sync` itself.
 fn create(schemas: &Schemas, section: &Section, text: &str, fingerprint: &str) -> DmResult<String> {
     let (create, comment) = create_sql(schemas, &section.name, text, fingerprint);
     Spi::run(&create).doing("creating a generated procedure")?;
     Spi::run(&comment).doing("commenting a generated procedure")?;
     let signature = signature(schemas, &section.name);
+    Spi::run(&access::revoke_public_sql(Kind::Procedure, &signature))
+        .doing("revoking a generated procedure from PUBLIC")?;
+    for role in crate::api::access::roles_with(Access::Loader)? {
+        Spi::run(&access::grant_sql(
+            Kind::Procedure,
+            &signature,
+            &["EXECUTE"],
+            &role,
+        ))
+        .doing("granting a generated procedure to a loader")?;
+    }
     Spi::run_with_args(
         "INSERT INTO dm.generated_procedure (section, procedure, fingerprint, generated_at) VALUES ($1, $2, $3, pg_catalog.now())
          ON CONFLICT (section) DO UPDATE SET procedure = EXCLUDED.procedure, fingerprint = EXCLUDED.fingerprint, generated_at = pg_catalog.now()",
@@ -85,7 +102,12 @@ fn create(schemas: &Schemas, section: &Section, text: &str, fingerprint: &str) -
     Ok(signature)
 }
 
-#[pg_extern(schema = "dm", name = "_generate_procedures")]
+/// Runs as the extension's owner (SECURITY DEFINER, pinned search_path), so that an admin
+/// needs no CREATE on the extension's schema and the procedures belong to the owner, like the
+/// rest of the API. Its narrow work: procedure text from the planner, from the registered
+/// sections as they are now; it replaces only procedures it recorded in
+/// `dm.generated_procedure`, which no other role may write.
+#[pg_extern(schema = "dm", name = "_generate_procedures", security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn generate_procedures() -> Result<
     TableIterator<
@@ -146,6 +168,30 @@ fn generate_procedures() -> Result<
             rows.push((signature, name.clone(), action.to_string()));
         }
         Ok(TableIterator::new(rows))
+    })
+}
+
+/// Drops the generated procedure of a section that no longer exists (`dm_drop_section` calls
+/// it after removing the section); returns the procedure dropped, if any. Runs as the
+/// extension's owner, who owns the generated procedures; refuses a section that still exists.
+#[pg_extern(schema = "dm", name = "_drop_generated", security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn drop_generated_of_removed(section: &str) -> Result<Option<String>, ErrorReport> {
+    report(|| {
+        let exists = catalog::exists(
+            "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section OPERATOR(pg_catalog.=) $1::pg_catalog.text)",
+            &[section.into()],
+            "the section",
+        )?;
+        if exists {
+            return Err(DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                message: format!("section {section} still exists; only the procedure of a removed section is dropped"),
+                detail: String::new(),
+                hint: format!("Remove the section with SELECT dm_drop_section('{section}'); it drops its procedure too."),
+            });
+        }
+        drop_generated(section)
     })
 }
 

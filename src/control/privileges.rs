@@ -9,20 +9,31 @@ use pg_datamart_plan::domain::Mode;
 use pg_datamart_plan::snapshot::Section;
 use pgrx::pg_sys;
 
-/// Which of `privileges` the current user lacks on relation `oid`.
+/// Which of `privileges` the current user lacks on relation `oid`. A relation dropped since it
+/// was registered lacks nothing here: reading its catalog reports it (42P01, with its oid and
+/// what to do).
 fn missing(oid: u32, privileges: &[(&'static str, u64)]) -> Vec<&'static str> {
+    // SAFETY: reads the current user id; pg_class_aclcheck_ext only reads the catalog and
+    // reports a missing relation through `is_missing` instead of raising.
     let user = unsafe { pg_sys::GetUserId() };
     privileges
         .iter()
         .filter(|(_, mode)| unsafe {
-            pg_sys::pg_class_aclcheck(pg_sys::Oid::from(oid), user, *mode as pg_sys::AclMode)
-                != pg_sys::AclResult::ACLCHECK_OK
+            let mut is_missing = false;
+            let result = pg_sys::pg_class_aclcheck_ext(
+                pg_sys::Oid::from(oid),
+                user,
+                *mode as pg_sys::AclMode,
+                &mut is_missing,
+            );
+            !is_missing && result != pg_sys::AclResult::ACLCHECK_OK
         })
         .map(|(name, _)| *name)
         .collect()
 }
 
-fn current_user() -> String {
+/// The current user's name (for messages and the GRANTs hints suggest).
+pub fn current_user() -> String {
     unsafe {
         let name = pg_sys::GetUserNameFromId(pg_sys::GetUserId(), false);
         std::ffi::CStr::from_ptr(name)
@@ -75,6 +86,48 @@ pub fn check_mart_table(oid: u32, display: &str, mode: Mode) -> DmResult<()> {
     } else {
         Err(refuse("mart table", display, &lacking))
     }
+}
+
+/// USAGE on the foreign server the warehouse is reached through (what dblink requires of the
+/// syncing role; registration asks it of the caller). The server must exist.
+pub fn check_server_usage(server: &str) -> DmResult<()> {
+    let usable = crate::catalog::exists(
+        "SELECT pg_catalog.has_server_privilege($1::pg_catalog.text, 'USAGE')",
+        &[server.into()],
+        "the foreign server's privileges",
+    )?;
+    if usable {
+        return Ok(());
+    }
+    let role = current_user();
+    Err(DmError::Privilege {
+        message: format!("role {role} lacks USAGE on foreign server {server}"),
+        hint: format!(
+            "The server's owner or a superuser can run: {};",
+            grant_statement(
+                &["USAGE"],
+                &format!("FOREIGN SERVER {}", pg_datamart_plan::quote::ident(server)),
+                &role
+            )
+        ),
+    })
+}
+
+/// The mode a mart table is loaded in by the sections it belongs to: upsert if any of them
+/// loads it by upsert (it then needs UPDATE too), else delete_insert.
+pub fn mode_of_table(oid: u32) -> DmResult<Mode> {
+    let upsert = crate::catalog::exists(
+        "SELECT EXISTS (SELECT 1 FROM dm.section_table t JOIN dm.section s ON s.section OPERATOR(pg_catalog.=) t.section
+                         WHERE t.mart_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+                           AND s.mode OPERATOR(pg_catalog.=) 'upsert'::pg_catalog.text)",
+        &[pg_sys::Oid::from(oid).into()],
+        "the sections of a mart table",
+    )?;
+    Ok(if upsert {
+        Mode::Upsert
+    } else {
+        Mode::DeleteInsert
+    })
 }
 
 /// Checks the privileges a sync of `section` in `mode` needs. Registration checks the same of

@@ -824,7 +824,7 @@ pub const LOCAL_WORDS: &[&str] = &[
     // functions (check_local checks separately that each call is qualified)
     "dblink", "dblink_connect", "dblink_exec", "dblink_disconnect", "dblink_get_connections",
     "now", "count", "format", "concat_ws", "unnest", "int4", "hashtextextended", "COALESCE",
-    "oid", "tid", "int8",
+    "oid", "tid", "int8", "regclass",
     // words of declared types
     "text", "character", "varying", "bigint", "integer", "smallint", "numeric", "date",
     "timestamp", "without", "with", "time", "zone", "double", "precision", "boolean", "jsonb",

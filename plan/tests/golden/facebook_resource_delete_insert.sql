@@ -26,7 +26,7 @@ SELECT "account_id", "creative_id", "name", "title", "body", "user", "order", "e
 -- column_definitions:
 "account_id" character varying(32), "creative_id" character varying(32), "name" character varying(512), "title" character varying(1024), "body" character varying(65535), "user" character varying(64), "order" integer, "end" timestamp without time zone, "object_story_spec" jsonb, "asset_feed_spec" json, "status" character varying(32), "collected_at" date
 -- local_script:
-SELECT pg_catalog.count(*) FROM "public"."facebook_ad_creative_dm_default" WHERE "collected_at" OPERATOR(pg_catalog.>=) '2025-01-01' AND "collected_at" OPERATOR(pg_catalog.<) '2025-02-01' /* any row refuses the load */;
+SELECT pg_catalog.count(*) FROM "public"."facebook_ad_creative_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) '2025-01-01' AND "collected_at" OPERATOR(pg_catalog.<) '2025-02-01' AND tableoid OPERATOR(pg_catalog.=) '"public"."facebook_ad_creative_dm_default"'::pg_catalog.regclass /* any row refuses the load */;
 ALTER TABLE "public"."facebook_ad_creative_dm_p202412" SET (autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0);
 CREATE TABLE "public"."facebook_ad_creative_dm_p202501" PARTITION OF "public"."facebook_ad_creative_dm" FOR VALUES FROM ('2025-01-01') TO ('2025-02-01') WITH (autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0);
 DELETE FROM "public"."facebook_ad_creative_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) '2024-12-28' AND "collected_at" OPERATOR(pg_catalog.<) '2025-01-04' AND "account_id" OPERATOR(pg_catalog.=) ANY (ARRAY['100000001', '100000002', '100000003']::character varying(32)[]);

@@ -7,8 +7,8 @@ SELECT "account.id", "collected.at", "SELECT", "E'x'", "a::b", "$$", "--c", "/*x
 -- column_definitions:
 "Account ID" text, "collected.at" date, "select" text, "E'x'" text, "a::b" text, "$$" text, "--c" text, "/*x*/" text, "ANY(1)" text, "FORMAT" text, "IS DISTINCT FROM" text, "back\slash" text, "it's" text, "Ünïcödé 한국어 🔥" text, "a_column_name_of_exactly_sixty_three_bytes_for_the_limit_xxxxxx" numeric(18,2), "end" text, "user" text, "order" integer, "open" boolean, "tag" text
 -- local_script:
-SELECT pg_catalog.count(*) FROM "마트 ""스키마"""."광고_report_dm 📈_default" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-01-01' AND "collected.at" OPERATOR(pg_catalog.<) '2024-02-01' /* any row refuses the load */;
-SELECT pg_catalog.count(*) FROM "마트 ""스키마"""."광고_report_dm 📈_default" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-03-01' AND "collected.at" OPERATOR(pg_catalog.<) '2024-04-01' /* any row refuses the load */;
+SELECT pg_catalog.count(*) FROM "마트 ""스키마"""."광고_report_dm 📈" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-01-01' AND "collected.at" OPERATOR(pg_catalog.<) '2024-02-01' AND tableoid OPERATOR(pg_catalog.=) '"마트 ""스키마"""."광고_report_dm 📈_default"'::pg_catalog.regclass /* any row refuses the load */;
+SELECT pg_catalog.count(*) FROM "마트 ""스키마"""."광고_report_dm 📈" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-03-01' AND "collected.at" OPERATOR(pg_catalog.<) '2024-04-01' AND tableoid OPERATOR(pg_catalog.=) '"마트 ""스키마"""."광고_report_dm 📈_default"'::pg_catalog.regclass /* any row refuses the load */;
 CREATE TABLE "마트 ""스키마"""."광고_report_dm 📈_p202401" PARTITION OF "마트 ""스키마"""."광고_report_dm 📈" FOR VALUES FROM ('2024-01-01') TO ('2024-02-01') WITH (fillfactor=90);
 CREATE TABLE "마트 ""스키마"""."광고_report_dm 📈_p202403" PARTITION OF "마트 ""스키마"""."광고_report_dm 📈" FOR VALUES FROM ('2024-03-01') TO ('2024-04-01') WITH (fillfactor=90);
 DELETE FROM "마트 ""스키마"""."광고_report_dm 📈" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-01-31' AND "collected.at" OPERATOR(pg_catalog.<) '2024-03-02' AND "Account ID" OPERATOR(pg_catalog.=) ANY (ARRAY['A-1', 'b_2', 'C_3-x']::text[]);
