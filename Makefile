@@ -7,7 +7,8 @@ PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
 # The integration server requires a scram password for role dm_pw and for members of dm_scram
 # (the non-superuser tests), over TCP and over the socket, and
 # runs pg_cron for database it_cron_mart (the scheduling test's mart) with jobs in background
-# workers, so a job runs as its role without a password (as in production with pg_cron).
+# workers, so a job runs as its role without a password (as in production with pg_cron), and
+# RUST_BACKTRACE=1 in the server's environment (no error may carry a backtrace all the same).
 IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256|local all +dm_scram scram-sha-256|host all +dm_scram 127.0.0.1/32 scram-sha-256
 
 .PHONY: all deps build install install-release plantest pgtest it lint test demo demo-stop bench bless
@@ -41,7 +42,7 @@ pgtest: deps
 # installed: CALL with COMMIT, dblink over TCP loopback to warehouse databases, notices.
 it: install
 	install -m 644 sql/released/*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
-	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" bash .ci/pg.sh start it $(IT_PORT) \
+	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" PG_ENV="RUST_BACKTRACE=1" bash .ci/pg.sh start it $(IT_PORT) \
 	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it \
 	  cron.use_background_workers=on max_worker_processes=32
 	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it --no-fail-fast -- --test-threads=2; \

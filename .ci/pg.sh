@@ -7,7 +7,8 @@
 # run as root, so as root every server command runs as the OS user `postgres` (through sudo).
 # Clients connect over TCP to 127.0.0.1:PORT as database user `postgres` (trust auth).
 # Environment for `start`: PG_FRESH=1 wipes the cluster first; PG_HBA_PREPEND="line|line"
-# puts those pg_hba.conf lines before the trust lines (e.g. to require a password for a role).
+# puts those pg_hba.conf lines before the trust lines (e.g. to require a password for a role);
+# PG_ENV="NAME=value ..." adds to the server's environment.
 set -euo pipefail
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:?usage: pg.sh start|stop|dir NAME [PORT [options...] | MODE]}
@@ -46,7 +47,8 @@ start)
     else
         as_pg cp "$dir/data/pg_hba.conf.orig" "$dir/data/pg_hba.conf"
     fi
-    as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "${opts[*]}" start >/dev/null \
+    # PG_ENV="NAME=value ..." is the server's extra environment (e.g. RUST_BACKTRACE=1).
+    as_pg env ${PG_ENV:-} "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "${opts[*]}" start >/dev/null \
         || { tail -n 30 "$dir/server.log" >&2; exit 1; }
     ;;
 *) echo "pg.sh: unknown command $cmd" >&2; exit 2 ;;

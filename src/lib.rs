@@ -35,6 +35,11 @@ extension_sql_file!("../sql/api.sql", name = "api", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // A Rust backtrace never belongs in an error, a notice or a status row, whatever the
+    // server's environment says (RUST_BACKTRACE=1 would make pgrx append one to every error):
+    // RUST_LIB_BACKTRACE overrides it for the backtraces errors capture. Set before any thread
+    // of this backend exists, and before any backtrace is captured.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     gucs::init();
 }
 

@@ -506,3 +506,53 @@ async fn a_terminated_status_writer_is_replaced_and_the_run_recorded() {
         observer.i64("SELECT count(*) FROM fb_ad_dm WHERE collected_at BETWEEN '2026-01-10' AND '2026-01-12'").await
     );
 }
+
+/// With RUST_BACKTRACE=1 in the server's environment (the Makefile starts the test server so),
+/// no error, notice or stored error carries a Rust backtrace.
+#[tokio::test]
+async fn no_backtrace_reaches_an_error_or_a_status_row() {
+    let ctx = setup("it_no_backtrace").await;
+    let m = &ctx.mart;
+    let environ = m
+        .text("SELECT encode(pg_read_binary_file('/proc/' || split_part(pg_read_file('postmaster.pid'), E'\\n', 1) || '/environ'), 'escape')")
+        .await
+        .unwrap_or_default();
+    assert!(
+        environ.contains("RUST_BACKTRACE=1"),
+        "the test server must run with RUST_BACKTRACE=1 (start it through `make it`)"
+    );
+    let clean = |what: &str, text: &str| {
+        for frame in ["stack backtrace", "rust_begin_unwind", "core::", "pgrx::"] {
+            assert!(!text.contains(frame), "{what} carries a backtrace: {text}");
+        }
+    };
+    // An argument refused by the planner, and a table the warehouse does not have.
+    for call in [
+        "CALL dm_sync('fb', '1001', '2026-01-12', '2026-01-10')",
+        "CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')",
+    ] {
+        if call.contains("broken") {
+            m.exec(
+                "SELECT dm_add_section('broken', 'account_id', 'fb_account_dm');
+                 SELECT dm_add_table('broken', 'fb_campaign_dm', 'no_such_table');",
+            )
+            .await;
+        }
+        let e = m.fails(call).await;
+        assert_ne!(e.code(), &SqlState::INTERNAL_ERROR, "{}", e.message());
+        clean(
+            "the error",
+            &format!("{} {:?} {:?}", e.message(), e.detail(), e.hint()),
+        );
+        clean("a notice", &m.take_notices().join("\n"));
+    }
+    let stored = m
+        .text(
+            "SELECT concat_ws(' ', (SELECT string_agg(error, ' ') FROM dm.run), (SELECT string_agg(error, ' ') FROM dm.run_step),
+                              (SELECT string_agg(last_error, ' ') FROM dm_status))",
+        )
+        .await
+        .unwrap_or_default();
+    assert!(stored.contains("no_such_table"), "{stored}");
+    clean("a stored error", &stored);
+}
