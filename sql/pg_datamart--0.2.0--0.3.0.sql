@@ -150,3 +150,32 @@ BEGIN
 END
 $$;
 -- <<< access
+
+-- >>> unban
+-- dm_unban(section) lifts a ban: failures before it no longer count.
+ALTER TABLE dm.section ADD COLUMN unbanned_at timestamptz;
+COMMENT ON COLUMN dm.section.unbanned_at IS 'when dm_unban last lifted the section''s ban: earlier failures no longer count';
+CREATE FUNCTION @extschema@.dm_unban(section text)
+RETURNS text LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+            MESSAGE = 'pg_datamart: section must not be NULL',
+            HINT = 'Pass the banned section: SELECT dm_unban(''facebook_resource'');';
+    END IF;
+    UPDATE dm.section s SET unbanned_at = pg_catalog.clock_timestamp()
+     WHERE s.section OPERATOR(pg_catalog.=) $1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object',
+            MESSAGE = pg_catalog.format('pg_datamart: section %s does not exist', $1),
+            HINT = 'See dm.section for the registered sections.';
+    END IF;
+    RETURN pg_catalog.format('section %s unbanned: its failures before now no longer count towards a ban', $1);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dm_unban(text) IS
+'Lifts the ban of a section now (failures before this moment no longer count towards pg_datamart.max_failures)';
+
+REVOKE ALL ON FUNCTION @extschema@.dm_unban(text) FROM PUBLIC;
+-- <<< unban

@@ -20,8 +20,10 @@ CREATE TABLE dm.section (
                    DEFAULT '{autovacuum_vacuum_scale_factor=0,autovacuum_vacuum_threshold=200000,autovacuum_analyze_scale_factor=0}',
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now(),
-    owner          regrole NOT NULL DEFAULT (CURRENT_USER)::text::regrole
+    owner          regrole NOT NULL DEFAULT (CURRENT_USER)::text::regrole,
+    unbanned_at    timestamptz
 );
+COMMENT ON COLUMN dm.section.unbanned_at IS 'when dm_unban last lifted the section''s ban: earlier failures no longer count';
 COMMENT ON TABLE dm.section IS 'A named group of mart tables synced together (dm_add_section)';
 COMMENT ON COLUMN dm.section.owner IS 'the role that registered the section (dm_add_section); it had, when it registered them, the privileges a sync needs on the section''s tables';
 COMMENT ON COLUMN dm.section.storage_parameters IS 'storage parameters of the monthly partitions pg_datamart creates, also applied to the window''s existing partitions';

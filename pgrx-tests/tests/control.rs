@@ -482,8 +482,43 @@ async fn repeated_failures_ban_a_section_for_a_while() {
     let note: String = r.get(1);
     assert!(
         note.starts_with("banned until ")
-            && note.contains("after 3 consecutive failures (last: table public.fb_ad_dm"),
+            && note.contains("after 3 consecutive failures (last: table public.fb_ad_dm")
+            && note.ends_with("an admin lifts the ban with SELECT dm_unban('broken')"),
         "{note}"
+    );
+    // dm_unban lifts it: the next sync runs (and fails again, for the same cause); the ban
+    // comes back only after as many new failures.
+    assert_eq!(
+        m.text("SELECT dm_unban('broken')").await.as_deref(),
+        Some("section broken unbanned: its failures before now no longer count towards a ban")
+    );
+    let e = m
+        .fails("CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(e.code(), &SqlState::UNDEFINED_TABLE, "{}", e.message());
+    let e = m.fails("SELECT dm_unban('no_such_section')").await;
+    assert_error(
+        &e,
+        SqlState::UNDEFINED_OBJECT,
+        &["section no_such_section does not exist"],
+    );
+    let e = m.fails("SELECT dm_unban(NULL)").await;
+    assert_error(
+        &e,
+        SqlState::NULL_VALUE_NOT_ALLOWED,
+        &["section must not be NULL"],
+    );
+    for _ in 0..2 {
+        m.fails("CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')")
+            .await;
+    }
+    m.exec("CALL dm_sync('broken', '1001', '2026-01-10', '2026-01-10')")
+        .await; // banned again: skipped
+    assert_eq!(
+        m.text("SELECT status FROM dm.run ORDER BY run_id DESC LIMIT 1")
+            .await
+            .as_deref(),
+        Some("skipped")
     );
     let w = m
         .client

@@ -56,7 +56,8 @@ async fn every_function_pins_its_search_path_and_helpers_are_private() {
         api,
         "dm_add_section,dm_add_table,dm_alter_section,dm_discover_columns,dm_drop_section,\
          dm_generate_procedures,dm_grant,dm_map_column,dm_pause,dm_preview,dm_remove_table,\
-         dm_resume,dm_revoke,dm_schedule,dm_sync,dm_unmap_column,dm_unpause,dm_unschedule,dm_watchdog"
+         dm_resume,dm_revoke,dm_schedule,dm_sync,dm_unban,dm_unmap_column,dm_unpause,dm_unschedule,\
+         dm_watchdog"
     );
 
     // SECURITY DEFINER only where the work must be the owner's, each with a pinned search_path

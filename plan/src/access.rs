@@ -191,6 +191,7 @@ pub const ADMIN: &[Entry] = &[
     exec(our_fn("dm_discover_columns", "text")),
     exec(our_fn("dm_pause", "text")),
     exec(our_fn("dm_unpause", "text")),
+    exec(our_fn("dm_unban", "text")),
     exec(our_fn("dm_schedule", "text, text, text")),
     exec(our_fn("dm_unschedule", "text")),
     exec(our_fn("dm_generate_procedures", "")),

@@ -140,7 +140,7 @@ pub fn refusal(section: &str) -> DmResult<Option<String>> {
 }
 
 /// Why `section` is banned now (pg_datamart.max_failures consecutive failures less than
-/// pg_datamart.ban_duration ago), if it is.
+/// pg_datamart.ban_duration ago, none of them before its last `dm_unban`), if it is.
 pub fn ban(section: &str) -> DmResult<Option<String>> {
     let max = crate::gucs::max_failures();
     if max <= 0 {
@@ -150,10 +150,11 @@ pub fn ban(section: &str) -> DmResult<Option<String>> {
         "WITH recent AS (
              SELECT status, finished_at, error FROM dm.run
               WHERE section = $1 AND status IN ('succeeded', 'failed', 'cancelled')
+                AND finished_at > COALESCE((SELECT s.unbanned_at FROM dm.section s WHERE s.section = $1), '-infinity')
               ORDER BY run_id DESC LIMIT $2)
-         SELECT to_json(format('banned until %s after %s consecutive failures (last: %s)',
+         SELECT to_json(format('banned until %s after %s consecutive failures (last: %s); an admin lifts the ban with SELECT dm_unban(%L)',
                                to_char(max(finished_at) + make_interval(mins => $3), 'YYYY-MM-DD HH24:MI:SS'),
-                               count(*), left((array_agg(error ORDER BY finished_at DESC))[1], 300)))
+                               count(*), left((array_agg(error ORDER BY finished_at DESC))[1], 300), $1::text))
            FROM recent
          HAVING count(*) = $2 AND bool_and(status IN ('failed', 'cancelled'))
             AND max(finished_at) + make_interval(mins => $3) > now()",
