@@ -147,8 +147,12 @@ BEGIN
            pg_catalog.round(st.rows_fetched::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(pg_catalog.date_part('epoch', COALESCE(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at)::pg_catalog.numeric, 0::pg_catalog.numeric), 1),
            prev.duration, err.error, err.finished_at, r.pid
       FROM dm.section s
-      LEFT JOIN LATERAL (SELECT x.* FROM dm.run x WHERE x.section OPERATOR(pg_catalog.=) s.section
-                          ORDER BY x.run_id DESC LIMIT 1) r ON true
+      LEFT JOIN LATERAL (SELECT x.* FROM dm.run x
+                          WHERE x.section OPERATOR(pg_catalog.=) s.section AND x.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+                         UNION ALL
+                         (SELECT y.* FROM dm.run y
+                           WHERE y.section OPERATOR(pg_catalog.=) s.section AND y.status OPERATOR(pg_catalog.<>) 'running'::pg_catalog.text
+                           ORDER BY y.run_id DESC LIMIT 1)) r ON true
       LEFT JOIN LATERAL (SELECT pg_catalog.count(*) FILTER (WHERE y.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text) AS done,
                                 pg_catalog.count(*) AS total,
                                 pg_catalog.min(y.mart_table) FILTER (WHERE y.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text) AS current_table,
@@ -161,13 +165,13 @@ BEGIN
       LEFT JOIN LATERAL (SELECT e.error, e.finished_at FROM dm.run e
                           WHERE e.section OPERATOR(pg_catalog.=) s.section AND e.error IS NOT NULL
                           ORDER BY e.run_id DESC LIMIT 1) err ON true
-     ORDER BY s.section;
+     ORDER BY s.section, r.run_id;
 END
 $$;
 
 CREATE VIEW @extschema@.dm_status AS SELECT * FROM dm._status_rows();
 COMMENT ON VIEW @extschema@.dm_status IS
-'Per section: its latest run, state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
+'Per section: every run running now and its latest finished run, with state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
 
 -- Sync -------------------------------------------------------------------------------------
 -- The procedures below COMMIT, so they cannot carry a SET clause: every transaction they run

@@ -179,3 +179,53 @@ COMMENT ON FUNCTION @extschema@.dm_unban(text) IS
 
 REVOKE ALL ON FUNCTION @extschema@.dm_unban(text) FROM PUBLIC;
 -- <<< unban
+
+-- >>> status rows
+-- dm_status shows every running run of a section (parallel runs for disjoint accounts, a run
+-- behind a skipped one) and its latest finished run.
+CREATE OR REPLACE FUNCTION dm._status_rows()
+RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,
+               current_table text, rows_fetched bigint, started_at timestamptz,
+               finished_at timestamptz, duration interval, rows_per_second numeric,
+               previous_success_duration interval, last_error text, last_error_at timestamptz,
+               pid integer)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_read_only') OPERATOR(pg_catalog.=) 'off'::pg_catalog.text THEN
+        PERFORM dm._reconcile();
+    END IF;
+    RETURN QUERY
+    SELECT s.section, r.run_id, r.status,
+           st.done::pg_catalog.int4, st.total::pg_catalog.int4, st.current_table, st.rows_fetched,
+           r.started_at, r.finished_at,
+           COALESCE(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at,
+           pg_catalog.round(st.rows_fetched::pg_catalog.numeric OPERATOR(pg_catalog./) NULLIF(pg_catalog.date_part('epoch', COALESCE(r.finished_at, pg_catalog.clock_timestamp()) OPERATOR(pg_catalog.-) r.started_at)::pg_catalog.numeric, 0::pg_catalog.numeric), 1),
+           prev.duration, err.error, err.finished_at, r.pid
+      FROM dm.section s
+      LEFT JOIN LATERAL (SELECT x.* FROM dm.run x
+                          WHERE x.section OPERATOR(pg_catalog.=) s.section AND x.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+                         UNION ALL
+                         (SELECT y.* FROM dm.run y
+                           WHERE y.section OPERATOR(pg_catalog.=) s.section AND y.status OPERATOR(pg_catalog.<>) 'running'::pg_catalog.text
+                           ORDER BY y.run_id DESC LIMIT 1)) r ON true
+      LEFT JOIN LATERAL (SELECT pg_catalog.count(*) FILTER (WHERE y.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text) AS done,
+                                pg_catalog.count(*) AS total,
+                                pg_catalog.min(y.mart_table) FILTER (WHERE y.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text) AS current_table,
+                                COALESCE(pg_catalog.sum(y.rows_fetched), 0)::pg_catalog.int8 AS rows_fetched
+                           FROM dm.run_step y WHERE y.run_id OPERATOR(pg_catalog.=) r.run_id) st ON true
+      LEFT JOIN LATERAL (SELECT p.finished_at OPERATOR(pg_catalog.-) p.started_at AS duration FROM dm.run p
+                          WHERE p.section OPERATOR(pg_catalog.=) s.section AND p.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+                            AND p.run_id OPERATOR(pg_catalog.<) r.run_id
+                          ORDER BY p.run_id DESC LIMIT 1) prev ON true
+      LEFT JOIN LATERAL (SELECT e.error, e.finished_at FROM dm.run e
+                          WHERE e.section OPERATOR(pg_catalog.=) s.section AND e.error IS NOT NULL
+                          ORDER BY e.run_id DESC LIMIT 1) err ON true
+     ORDER BY s.section, r.run_id;
+END
+$$;
+
+COMMENT ON VIEW @extschema@.dm_status IS
+'Per section: every run running now and its latest finished run, with state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
+
+-- <<< status rows

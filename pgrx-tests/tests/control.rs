@@ -57,6 +57,13 @@ async fn disjoint_accounts_run_together_and_overlapping_ones_skip_with_the_holde
         "CALL dm_sync('slow', '1003', '2026-01-10', '2026-01-12')".into(),
     );
     wait_until(m, "SELECT count(*) = 2 FROM dm.run", 10).await;
+    // dm_status shows both running runs of the section, not only the latest.
+    assert_eq!(
+        m.text("SELECT string_agg(run_id || ':' || status, ',' ORDER BY run_id) FROM dm_status WHERE section = 'slow'")
+            .await
+            .as_deref(),
+        Some("1:running,2:running")
+    );
     // Overlapping accounts: skipped within the configured wait, without an error.
     let c_session = Session::connect(&ctx.mart_db).await;
     c_session.exec("SET pg_datamart.lock_wait = '500ms'").await;
@@ -69,6 +76,22 @@ async fn disjoint_accounts_run_together_and_overlapping_ones_skip_with_the_holde
     assert!(
         secs_c < 1.8,
         "the overlapping sync gave up after lock_wait, not after the other run: {secs_c} s"
+    );
+    // A skipped run does not hide the running ones.
+    let shown = m
+        .text("SELECT string_agg(run_id || ':' || status, ',' ORDER BY run_id) FROM dm_status WHERE section = 'slow'")
+        .await
+        .unwrap_or_default();
+    let running = m
+        .text("SELECT string_agg(run_id || ':running', ',' ORDER BY run_id) FROM dm.run WHERE status = 'running'")
+        .await;
+    assert_eq!(
+        shown,
+        [running.as_deref(), Some("3:skipped")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let (ra, _) = a.await.unwrap();
     let (rb, _) = b.await.unwrap();
