@@ -630,3 +630,65 @@ async fn the_watchdog_never_cancels_a_backend_that_does_not_run_the_run() {
         "the unrelated backend was not cancelled"
     );
 }
+
+/// A sync cancelled while it waits for its advisory locks releases those it already took: the
+/// session lives on holding none, and a later sync of the same accounts runs.
+#[tokio::test]
+async fn a_sync_cancelled_while_waiting_for_its_locks_leaves_none_behind() {
+    let ctx = setup("it_lock_cancel").await;
+    slow_section(&ctx, 3.0).await;
+    let m = &ctx.mart;
+    let a = spawn_call(
+        Session::connect(&ctx.mart_db).await,
+        "CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-12')".into(),
+    );
+    wait_until(
+        m,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE run_id = 1 AND status = 'running')",
+        10,
+    )
+    .await;
+    let b = std::sync::Arc::new(Session::connect(&ctx.mart_db).await);
+    b.exec("SET pg_datamart.lock_wait = '30s'").await;
+    let b_pid = b.i64("SELECT pg_backend_pid()::bigint").await;
+    let waiting = {
+        let b = b.clone();
+        tokio::spawn(async move {
+            b.client
+                .batch_execute("CALL dm_sync('slow', '1003,1001', '2026-01-10', '2026-01-12')")
+                .await
+                .map_err(|e| e.as_db_error().map(|d| d.code().clone()))
+        })
+    };
+    // b holds the table locks and 1003's, and waits for 1001's.
+    wait_until(
+        m,
+        &format!(
+            "SELECT count(*) >= 3 FROM pg_locks WHERE locktype = 'advisory' AND pid = {b_pid}"
+        ),
+        10,
+    )
+    .await;
+    m.exec(&format!("SELECT pg_cancel_backend({b_pid})")).await;
+    let r = waiting.await.unwrap();
+    assert_eq!(r, Err(Some(SqlState::QUERY_CANCELED)));
+    assert_eq!(
+        b.i64(&format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = {b_pid}"
+        ))
+        .await,
+        0,
+        "the cancelled sync's session still holds advisory locks"
+    );
+    a.await.unwrap().0.unwrap();
+    // Another session syncs 1003 without finding it busy.
+    m.exec("SET pg_datamart.lock_wait = 0").await;
+    m.exec("CALL dm_sync('slow', '1003', '2026-01-10', '2026-01-12')")
+        .await;
+    assert_eq!(
+        m.text("SELECT status FROM dm.run ORDER BY run_id DESC LIMIT 1")
+            .await
+            .as_deref(),
+        Some("succeeded")
+    );
+}

@@ -64,13 +64,40 @@ pub fn release_all() -> DmResult<()> {
     Ok(())
 }
 
+/// Releases the run's locks when its transaction aborts (a cancel while it waits for them, an
+/// error outside a table's own block): the CALL is over, and a lock left behind would make
+/// later syncs of those accounts skip until the session ends. Runs in the abort callback, so
+/// through the lock manager directly (no SQL).
+pub fn release_all_at_abort() {
+    let held: Vec<LockKey> = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    for k in held.into_iter().rev() {
+        // SET_LOCKTAG_INT32: the tag pg_advisory_lock(int4, int4) takes.
+        let tag = pgrx::pg_sys::LOCKTAG {
+            // SAFETY: reads this backend's database id.
+            locktag_field1: u32::from(unsafe { pgrx::pg_sys::MyDatabaseId }),
+            locktag_field2: k.table as u32,
+            locktag_field3: k.item as u32,
+            locktag_field4: 2,
+            locktag_type: pgrx::pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
+            locktag_lockmethodid: pgrx::pg_sys::USER_LOCKMETHOD as u8,
+        };
+        let mode = if k.shared {
+            pgrx::pg_sys::ShareLock
+        } else {
+            pgrx::pg_sys::ExclusiveLock
+        };
+        // SAFETY: releases a session lock this backend took (false when it is not held).
+        unsafe { pgrx::pg_sys::LockRelease(&tag, mode as i32, true) };
+    }
+}
+
 /// Who holds a lock that conflicts with `k`, in words.
 fn holder(k: LockKey, mart_name: &str) -> DmResult<String> {
     let who: Option<String> = read_json(
-        "SELECT to_json(string_agg(DISTINCT COALESCE(
-                    format('run %s of section %s (pid %s, started %s)', r.run_id, r.section, l.pid,
-                           to_char(r.started_at, 'HH24:MI:SS')),
-                    format('pid %s', l.pid)), '; '))
+        "SELECT to_json(string_agg(DISTINCT CASE WHEN r.run_id IS NULL
+                    THEN format('pid %s, which runs no sync (see pg_stat_activity)', l.pid)
+                    ELSE format('run %s of section %s (pid %s, started %s)', r.run_id, r.section, l.pid,
+                                to_char(r.started_at, 'HH24:MI:SS')) END, '; '))
            FROM pg_locks l
            LEFT JOIN dm.run r ON r.pid = l.pid AND r.status = 'running'
           WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()

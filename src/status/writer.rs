@@ -258,8 +258,8 @@ unsafe fn register_in_context(
 }
 
 /// A sync's transactions end with COMMIT while it runs; when one aborts instead, the CALL is
-/// over (an error outside a table's own block), so the writer is stopped then: an idle session
-/// never keeps a background worker slot.
+/// over (an error outside a table's own block), so the writer is stopped then and the run's
+/// advisory locks released: an idle session never keeps a background worker slot or a lock.
 fn watch_aborts() {
     thread_local! {
         static REGISTERED: Cell<bool> = const { Cell::new(false) };
@@ -274,6 +274,7 @@ fn watch_aborts() {
 unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
     if event == pg_sys::XactEvent::XACT_EVENT_ABORT {
         close();
+        crate::control::guard::release_all_at_abort();
     }
 }
 
