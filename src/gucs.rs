@@ -2,6 +2,7 @@
 //! table; keep the two in step.
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+use pgrx::{pg_guard, pg_sys};
 use std::ffi::CString;
 
 /// Time zone that decides "today" for the default window. Empty: the session's `TimeZone`.
@@ -17,6 +18,9 @@ pub static STATUS_SERVER: GucSetting<Option<CString>> = GucSetting::<Option<CStr
 
 /// Days of run history kept; older finished runs are deleted when a sync starts. 0 keeps all.
 pub static HISTORY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
+
+/// Longest window one sync may load, in days.
+pub static MAX_WINDOW_DAYS: GucSetting<i32> = GucSetting::<i32>::new(400);
 
 /// Rows written (deleted + inserted + updated) from which the touched partitions are analyzed.
 pub static ANALYZE_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10_000);
@@ -154,12 +158,28 @@ pub fn init() {
         GucContext::Suset,
         GucFlags::default(),
     );
-    GucRegistry::define_string_guc(
-        c"pg_datamart.timezone",
-        c"Time zone that decides today's date for default sync windows.",
-        c"Empty means the session's TimeZone. The field runs on 'Asia/Seoul'.",
-        &TIMEZONE,
-        GucContext::Userset,
+    // SAFETY: the check hook is guarded and only reads its argument.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            c"pg_datamart.timezone",
+            c"Time zone that decides today's date for default sync windows.",
+            c"Empty means the session's TimeZone. The field runs on 'Asia/Seoul'.",
+            &TIMEZONE,
+            GucContext::Userset,
+            GucFlags::default(),
+            Some(check_timezone),
+            None,
+            None,
+        );
+    }
+    GucRegistry::define_int_guc(
+        c"pg_datamart.max_window_days",
+        c"Longest window, in days, one dm_sync or dm_resume may load.",
+        c"A longer window is refused before any data moves (one sync locks, and may create, a partition per month of its window).",
+        &MAX_WINDOW_DAYS,
+        1,
+        36_600,
+        GucContext::Suset,
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
@@ -202,6 +222,10 @@ pub fn analyze_threshold() -> i32 {
     ANALYZE_THRESHOLD.get()
 }
 
+pub fn max_window_days() -> i32 {
+    MAX_WINDOW_DAYS.get()
+}
+
 pub fn history_days() -> i32 {
     HISTORY_DAYS.get()
 }
@@ -240,4 +264,33 @@ pub fn ban_minutes() -> i32 {
 
 pub fn remote_timeout_ms() -> i32 {
     REMOTE_TIMEOUT_MS.get()
+}
+
+/// `pg_datamart.timezone` must be a time zone PostgreSQL knows (or empty): a bad one is refused
+/// when it is set, naming the setting, not at the next sync.
+#[pg_guard]
+unsafe extern "C-unwind" fn check_timezone(
+    newval: *mut *mut std::ffi::c_char,
+    _extra: *mut *mut std::ffi::c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: PostgreSQL passes a valid (possibly NULL) string.
+    let value = unsafe { (*newval).as_ref() }.map(|p| unsafe { std::ffi::CStr::from_ptr(p) });
+    let Some(name) = value.filter(|v| !v.to_bytes().trim_ascii().is_empty()) else {
+        return true;
+    };
+    // SAFETY: pg_tzset reads the name; the error strings are palloc'd as GUC checks expect.
+    unsafe {
+        if !pg_sys::pg_tzset(name.as_ptr()).is_null() {
+            return true;
+        }
+        pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(
+            c"pg_datamart.timezone must name a time zone PostgreSQL knows, or be empty for the session's TimeZone."
+                .as_ptr(),
+        );
+        pg_sys::GUC_check_errhint_string = pg_sys::pstrdup(
+            c"See pg_timezone_names, e.g. SET pg_datamart.timezone = 'Asia/Seoul'.".as_ptr(),
+        );
+    }
+    false
 }

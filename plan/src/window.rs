@@ -45,6 +45,50 @@ impl Window {
     }
 }
 
+impl Window {
+    /// Days the window covers (both ends included).
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
+
+    /// Refuses a window longer than `max_days` (`pg_datamart.max_window_days`): one sync locks
+    /// and may create a partition per month of it, so a typo such as 1926 for 2026 would lock
+    /// or create hundreds of partitions.
+    pub fn check_span(&self, max_days: i32) -> PlanResult<()> {
+        if self.days() <= i64::from(max_days) {
+            return Ok(());
+        }
+        Err(PlanError::invalid_argument(
+            "start_date",
+            format!(
+                "the window {} .. {} spans {} days, more than pg_datamart.max_window_days ({max_days})",
+                self.start,
+                self.end,
+                self.days()
+            ),
+            "Sync a shorter window (a long backfill as several calls, e.g. a month each), or have a superuser raise pg_datamart.max_window_days.",
+        ))
+    }
+}
+
+/// How many ids a message lists before it says how many more there are.
+pub const IDS_LISTED: usize = 20;
+
+/// `ids` for a message: the first [`IDS_LISTED`], then "and N more".
+pub fn listed(ids: &[String]) -> String {
+    let shown = ids
+        .iter()
+        .take(IDS_LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if ids.len() > IDS_LISTED {
+        format!("{shown} and {} more", ids.len() - IDS_LISTED)
+    } else {
+        shown
+    }
+}
+
 /// The accounts of one sync: the requested ids present in the account table, and the rest.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Accounts {
@@ -152,6 +196,20 @@ pub fn select_accounts(
             ));
         }
     }
+    // A numeric account column stores 1001 for '01001': the request means that account.
+    let requested: Vec<String> = if numeric_type {
+        let mut seen = HashSet::new();
+        requested
+            .into_iter()
+            .map(|id| match id.trim_start_matches('0') {
+                "" => "0".to_string(),
+                rest => rest.to_string(),
+            })
+            .filter(|id| seen.insert(id.clone()))
+            .collect()
+    } else {
+        requested
+    };
     let known_set: HashSet<&str> = known.iter().map(String::as_str).collect();
     let (mut ids, missing): (Vec<String>, Vec<String>) = requested
         .into_iter()
@@ -160,8 +218,9 @@ pub fn select_accounts(
         return Err(PlanError::invalid_argument(
             "account_ids",
             format!(
-                "none of the requested accounts ({}) is in the account table {} of section {}",
-                missing.join(", "),
+                "none of the {} requested account(s) ({}) is in the account table {} of section {}",
+                missing.len(),
+                listed(&missing),
                 table.display_name(),
                 section.name
             ),

@@ -232,3 +232,62 @@ fn known_accounts_query_is_qualified() {
     let e = pg_datamart_plan::window::known_accounts_sql(&section, &fx.mart_tables[0]).unwrap_err();
     assert_eq!(e.code.sqlstate(), "42703");
 }
+
+/// A numeric account column stores 1001 for '01001': the request means that account; many
+/// unknown ids are listed up to 20, with a count.
+#[test]
+fn numeric_account_ids_ignore_leading_zeros_and_long_refusals_are_short() {
+    let fx = fixture("google_metric");
+    let mut account_table = fx.mart_tables[0].clone();
+    account_table.name = "google_customer_dm".into();
+    let column = account_table
+        .columns
+        .iter_mut()
+        .find(|c| c.name == fx.section.account_column)
+        .unwrap();
+    column.type_sql = "bigint".into();
+    let known: Vec<String> = ["1001", "1002"].map(String::from).to_vec();
+    let a = select_accounts(
+        &fx.section,
+        &account_table,
+        Some(vec!["01001".into(), "1001".into(), "0002".into()]),
+        known.clone(),
+        true,
+    )
+    .unwrap();
+    assert_eq!(a.ids, ["1001"]);
+    assert_eq!(a.missing, ["2"]);
+    let unknown: Vec<String> = (0..10_000).map(|i| format!("9{i:05}")).collect();
+    let e = select_accounts(&fx.section, &account_table, Some(unknown), known, true).unwrap_err();
+    assert!(
+        e.message
+            .contains("none of the 10000 requested account(s) (900000, 900001,")
+            && e.message.contains("900019 and 9980 more)"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.len() < 500, "{}", e.message.len());
+}
+
+/// A window longer than pg_datamart.max_window_days is refused, naming the setting.
+#[test]
+fn windows_longer_than_the_maximum_are_refused() {
+    let w = Window {
+        start: ymd(2026, 1, 1),
+        end: ymd(2026, 12, 31),
+    };
+    assert_eq!(w.days(), 365);
+    assert!(w.check_span(365).is_ok());
+    let e = w.check_span(364).unwrap_err();
+    assert!(
+        e.message.starts_with("start_date: the window 2026-01-01 .. 2026-12-31 spans 365 days, more than pg_datamart.max_window_days (364)"),
+        "{}",
+        e.message
+    );
+    let one = Window {
+        start: ymd(2026, 1, 1),
+        end: ymd(2026, 1, 1),
+    };
+    assert_eq!(one.days(), 1);
+    assert!(one.check_span(1).is_ok());
+}

@@ -124,13 +124,15 @@ fn to_naive(d: Date, argument: &'static str) -> DmResult<chrono::NaiveDate> {
             "Pass a calendar date such as '2026-11-01', or NULL for the default.",
         ));
     }
-    chrono::NaiveDate::from_ymd_opt(d.year(), d.month().into(), d.day().into()).ok_or_else(|| {
-        DmError::invalid_argument(
-            argument,
-            format!("{d} is out of range"),
-            "Pass a calendar date such as '2026-11-01'.",
-        )
-    })
+    chrono::NaiveDate::from_ymd_opt(d.year(), d.month().into(), d.day().into())
+        .filter(|n| chrono::Datelike::year(n) >= 1)
+        .ok_or_else(|| {
+            DmError::invalid_argument(
+                argument,
+                format!("{d} is out of range (a window's dates are AD)"),
+                "Pass a calendar date such as '2026-11-01'.",
+            )
+        })
 }
 
 /// The window: explicit bounds, or end = today and start = end - section days.
@@ -142,7 +144,9 @@ fn resolve_window(section: &Section, start: Option<Date>, end: Option<Date>) -> 
     } else {
         chrono::NaiveDate::MIN
     };
-    Ok(Window::resolve(section.days, today, start, end)?)
+    let window = Window::resolve(section.days, today, start, end)?;
+    window.check_span(crate::gucs::max_window_days())?;
+    Ok(window)
 }
 
 /// The request's accounts, resolved against the section's account table.
@@ -205,7 +209,7 @@ fn start_run(section: &Section, run: NewRun) -> DmResult<Option<i64>> {
             "{} run {run_id}: {} requested account(s) are not in the section's account table and are not loaded: {}",
             run.section,
             run.accounts.missing.len(),
-            run.accounts.missing.join(", ")
+            pg_datamart_plan::window::listed(&run.accounts.missing)
         ));
     }
     status::notice(&format!(
