@@ -229,3 +229,10 @@ COMMENT ON VIEW @extschema@.dm_status IS
 'Per section: every run running now and its latest finished run, with state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
 
 -- <<< status rows
+
+-- >>> run_step regclass
+-- dm.run_step.mart_oid names its table as regclass, so history survives dump and restore
+-- (a plain oid pointed at nothing after a restore, and dm_resume said the table was removed).
+ALTER TABLE dm.run_step ALTER COLUMN mart_oid TYPE regclass USING mart_oid::regclass;
+COMMENT ON COLUMN dm.run_step.mart_oid IS 'the mart table (regclass, so it survives dump and restore)';
+-- <<< run_step regclass

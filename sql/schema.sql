@@ -84,7 +84,7 @@ CREATE INDEX ON dm.run (status) WHERE status = 'running';
 CREATE TABLE dm.run_step (
     run_id        bigint NOT NULL REFERENCES dm.run ON DELETE CASCADE,
     position      integer NOT NULL,
-    mart_oid      oid NOT NULL,
+    mart_oid      regclass NOT NULL,
     mart_table    text NOT NULL,
     status        text NOT NULL DEFAULT 'pending'
                   CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled')),
@@ -100,6 +100,7 @@ CREATE TABLE dm.run_step (
     remote_pid    integer,
     PRIMARY KEY (run_id, position)
 );
+COMMENT ON COLUMN dm.run_step.mart_oid IS 'the mart table (regclass, so it survives dump and restore)';
 COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started. Written like dm.run, outside the loading transaction';
 
 CREATE TABLE dm.pause (
