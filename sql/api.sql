@@ -381,6 +381,57 @@ $$;
 COMMENT ON FUNCTION @extschema@.dm_revoke(regrole, text) IS
 'Takes pg_datamart access back: the level named and the levels that include it (revoking loader from an admin leaves a monitor; revoking admin leaves a loader); NULL: every level. Idempotent; returns one line per REVOKE it ran. Superusers and the extension''s owner only';
 
+-- Configuration written directly ----------------------------------------------------------------
+-- Rows of the configuration written by an admin directly (it holds INSERT/UPDATE on these
+-- tables) pass the same privilege checks as the registration functions, so no admin can make
+-- another role's sync load, delete or read a table it could not register itself; and a
+-- section's recorded owner is the role that inserted it (a superuser may set it, for restores).
+-- Runs as the writing role (a trigger function needs no EXECUTE; dm._check_config_write does).
+CREATE FUNCTION dm._config_guard()
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'section'::pg_catalog.name THEN
+        IF NOT COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+                          WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER), false) THEN
+            IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text THEN
+                NEW.owner := CURRENT_USER::pg_catalog.text::pg_catalog.regrole;
+            ELSE
+                NEW.owner := OLD.owner;
+            END IF;
+        END IF;
+        PERFORM dm._check_config_write(
+            NEW.account_table::pg_catalog.oid,
+            CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text
+                      OR NEW.server IS DISTINCT FROM OLD.server THEN NEW.server END,
+            CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'UPDATE'::pg_catalog.text THEN
+                 ARRAY(SELECT t.mart_table::pg_catalog.oid FROM dm.section_table t
+                        WHERE t.section OPERATOR(pg_catalog.=) OLD.section) END,
+            NEW.mode);
+    ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'section_table'::pg_catalog.name THEN
+        -- Renumbering (dm_remove_table) moves positions only: nothing new is reached.
+        IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE'::pg_catalog.text
+           AND ROW(NEW.section, NEW.mart_table, NEW.remote_schema, NEW.remote_table, NEW.account_column)
+               IS NOT DISTINCT FROM ROW(OLD.section, OLD.mart_table, OLD.remote_schema, OLD.remote_table, OLD.account_column) THEN
+            RETURN NEW;
+        END IF;
+        PERFORM dm._check_config_write(NULL, NULL, ARRAY[NEW.mart_table::pg_catalog.oid],
+            (SELECT s.mode FROM dm.section s WHERE s.section OPERATOR(pg_catalog.=) NEW.section));
+    ELSE
+        PERFORM dm._check_config_write(NULL, NULL, ARRAY[NEW.mart_table::pg_catalog.oid], NULL);
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION dm._config_guard() IS
+'Trigger: a configuration row written directly passes the privilege checks of the registration functions, as the writing role';
+CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section
+    FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
+CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section_table
+    FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
+CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.column_map
+    FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
+
 -- Nothing is executable by PUBLIC ---------------------------------------------------------------
 -- Everything in schema dm is pg_datamart's own, and so is the API: no role but the extension's
 -- owner (and superusers) may run any of it until dm_grant gives it a level. dm_grant and

@@ -212,6 +212,8 @@ pub const ADMIN: &[Entry] = &[
     exec(dm_fn("_drop_generated", "text")),
     exec(dm_fn("_watchdog", "")),
     exec(dm_fn("_watchdog_note", "bigint, text, boolean")),
+    // The check the `dm._config_guard` trigger runs, as the role writing the configuration.
+    exec(dm_fn("_check_config_write", "oid, text, oid[], text")),
 ];
 
 /// Member objects no level is granted, and why: only the extension's owner (and superusers)
@@ -220,6 +222,10 @@ pub const OWNER_ONLY: &[(Object, &str)] = &[
     (
         object(Kind::Sequence, Home::Dm, "run_run_id_seq", ""),
         "run ids are drawn by the status writer, as the extension's owner",
+    ),
+    (
+        dm_fn("_config_guard", ""),
+        "a trigger function: the configuration tables' trigger runs it (no EXECUTE needed); it calls dm._check_config_write as the writing role",
     ),
     (
         dm_fn("_grant", "oid, text"),

@@ -478,3 +478,37 @@ fn unmap_column(
         ))
     })
 }
+
+/// The check behind the `dm._config_guard` trigger on `dm.section`, `dm.section_table` and
+/// `dm.column_map`: an admin holds INSERT/UPDATE on those tables, so a row written directly,
+/// not through `dm_add_section` / `dm_add_table` / `dm_map_column`, must pass the same
+/// privilege checks, or an admin could make another role's sync (a superuser's, say) load a
+/// table the admin could not register. Checks the current user's SELECT on `account_table`,
+/// USAGE on `server`, and what a sync needs on each of `mart_tables` in `mode` (NULL: the
+/// strictest mode of the sections loading the table). NULL arguments are not checked.
+#[pg_extern(schema = "dm", name = "_check_config_write")]
+#[search_path(pg_catalog, pg_temp)]
+fn check_config_write(
+    account_table: Option<pg_sys::Oid>,
+    server: Option<&str>,
+    mart_tables: Option<Vec<pg_sys::Oid>>,
+    mode: Option<&str>,
+) -> Result<(), pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        if let Some(t) = account_table {
+            crate::control::privileges::check_account_table(t.to_u32(), &regclass_name(t)?)?;
+        }
+        if let Some(s) = server {
+            crate::control::privileges::check_server_usage(s)?;
+        }
+        let mode = mode.map(check_mode).transpose()?;
+        for t in mart_tables.unwrap_or_default() {
+            let mode = match mode {
+                Some(m) => m,
+                None => crate::control::privileges::mode_of_table(t.to_u32())?,
+            };
+            crate::control::privileges::check_mart_table(t.to_u32(), &regclass_name(t)?, mode)?;
+        }
+        Ok(())
+    })
+}

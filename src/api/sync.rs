@@ -363,15 +363,28 @@ fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
     })
 }
 
+/// A step `dm._sync_step` loaded: run, position, result, and the id of the (sub)transaction
+/// that wrote its rows.
+type Loaded = (i64, i32, StepResult, pgrx::pg_sys::TransactionId);
+
+/// Whether the load written by transaction `xid` committed: false while it is still in
+/// progress (`dm._step_done` before the COMMIT) and when it was rolled back (a ROLLBACK, or a
+/// ROLLBACK TO SAVEPOINT around `dm._sync_step`), so no rolled-back load is recorded as done.
+fn load_committed(xid: pgrx::pg_sys::TransactionId) -> bool {
+    // SAFETY: reads the commit log for an xid this backend assigned; no side effects.
+    unsafe { pgrx::pg_sys::TransactionIdDidCommit(xid) }
+}
+
 /// Why the last step of this backend was cancelled, for [`step_cancelled`]: (run, position,
 /// PostgreSQL's message, e.g. "canceling statement due to statement timeout").
 struct CancelReason(i64, i32, String);
 
 thread_local! {
     static CANCELLED: std::cell::RefCell<Option<CancelReason>> = const { std::cell::RefCell::new(None) };
-    /// What the last `dm._sync_step` of this session loaded (run, position, result), for
-    /// `dm._step_done` to record after the driver's COMMIT: only a real load is recorded.
-    static LOADED: std::cell::RefCell<Option<(i64, i32, StepResult)>> = const { std::cell::RefCell::new(None) };
+    /// What the last `dm._sync_step` of this session loaded (run, position, result, and the
+    /// (sub)transaction that wrote it), for `dm._step_done` to record after the driver's
+    /// COMMIT: only a real load whose changes committed is recorded.
+    static LOADED: std::cell::RefCell<Option<Loaded>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Loads one table of a run in the caller's transaction; returns its counts and seconds for
@@ -482,7 +495,9 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
             }
         }
     };
-    LOADED.with(|l| *l.borrow_mut() = Some((run.run_id, position, result.clone())));
+    // SAFETY: assigns (if needed) and returns the id of the (sub)transaction running the load.
+    let xid = unsafe { pgrx::pg_sys::GetCurrentTransactionId() };
+    LOADED.with(|l| *l.borrow_mut() = Some((run.run_id, position, result.clone(), xid)));
     Ok(JsonB(serde_json::to_value(result).map_err(|e| {
         DmError::invalid_definition(
             "a step's result could not be written",
@@ -494,7 +509,8 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
 
 /// Records a committed table and reports it. `result` is what `dm._sync_step` returned (kept
 /// for the driver's signature); the result recorded is the one this session's `dm._sync_step`
-/// kept, so a hand-made one is never recorded.
+/// kept, so a hand-made one is never recorded, and only once the transaction that loaded it has
+/// committed.
 #[pg_extern(schema = "dm", name = "_step_done")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorReport> {
@@ -503,12 +519,14 @@ fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorRepor
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
         let result = match LOADED.with(|l| l.borrow_mut().take()) {
-            Some((r, p, loaded)) if r == run_id && p == position => loaded,
+            Some((r, p, loaded, xid)) if r == run_id && p == position && load_committed(xid) => {
+                loaded
+            }
             _ => {
                 return Err(DmError::Conflict {
                     code: PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                    message: format!("step {position} of run {run_id} was not just loaded by this session"),
-                    detail: "dm._step_done records what dm._sync_step loaded, after the driver's COMMIT.".into(),
+                    message: format!("step {position} of run {run_id} was not just loaded and committed by this session"),
+                    detail: "dm._step_done records what dm._sync_step loaded, after the driver's COMMIT; a load rolled back (or not yet committed) is not recorded.".into(),
                     hint: "Use CALL dm_sync(...) or CALL dm_resume(...); the dm._* functions are its steps.".into(),
                 })
             }
