@@ -301,3 +301,10 @@ CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.column_map
 REVOKE ALL ON FUNCTION dm._check_config_write(oid, text, oid[], text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION dm._config_guard() FROM PUBLIC;
 -- <<< adversarial
+
+-- >>> no circular foreign key
+-- dm.run.resumed_from referenced dm.run itself, which pg_dump reports as a circular foreign key;
+-- housekeeping now clears references to the runs it prunes instead.
+ALTER TABLE dm.run DROP CONSTRAINT run_resumed_from_fkey;
+COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume); set to NULL when that run is pruned (no foreign key: a self-reference makes pg_dump warn of circular constraints)';
+-- <<< no circular foreign key

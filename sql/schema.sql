@@ -64,7 +64,7 @@ CREATE TABLE dm.run (
     finished_at      timestamptz,
     error            text,
     pid              integer NOT NULL,
-    resumed_from     bigint REFERENCES dm.run ON DELETE SET NULL,
+    resumed_from     bigint,
     note             text,
     warned_at        timestamptz,
     run_by           name,
@@ -78,7 +78,7 @@ COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''
 COMMENT ON COLUMN dm.run.pid IS 'backend process of the syncing session';
 COMMENT ON COLUMN dm.run.run_by IS 'the role that ran the sync (recorded by its status writer; NULL for runs before 0.3.0)';
 COMMENT ON COLUMN dm.run.note IS 'why a run was skipped (paused, banned, busy), and what the watchdog did';
-COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume)';
+COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume); set to NULL when that run is pruned (no foreign key: a self-reference makes pg_dump warn of circular constraints)';
 CREATE INDEX ON dm.run (status) WHERE status = 'running';
 
 CREATE TABLE dm.run_step (

@@ -169,31 +169,24 @@ async fn a_rolled_back_load_is_not_recorded_as_done() {
         .i64("SELECT dm._run_begin('fb', '1003', '2026-01-10', '2026-01-10', NULL)")
         .await;
 
-    // Rolled back to a savepoint, then committed: the rows are gone, so is the record.
-    s.exec(&format!(
-        "BEGIN; SAVEPOINT s; SELECT dm._sync_step({run}, 1); ROLLBACK TO s; COMMIT;"
-    ))
-    .await;
+    // A run begun by hand is over when its statement is: its steps are refused afterwards.
     let e = s
-        .fails(&format!("SELECT dm._step_done({run}, 1, '{{}}')"))
+        .fails(&format!(
+            "BEGIN; SAVEPOINT s; SELECT dm._sync_step({run}, 1); ROLLBACK TO s; COMMIT;"
+        ))
         .await;
     assert_error(
         &e,
         SqlState::OBJECT_NOT_IN_PREREQUISITE_STATE,
-        &[
-            "step 1 of run",
-            "not just loaded and committed by this session",
-        ],
+        &["is not the run this session is syncing"],
     );
-    // Recorded before the load commits (then rolled back): refused too. (The error above
-    // ended the run's link, as an error ends a CALL; a new run is begun.)
-    let again = s
-        .i64("SELECT dm._run_begin('fb', '1003', '2026-01-10', '2026-01-10', NULL)")
-        .await;
+    s.exec("ROLLBACK").await;
+    // Within one statement, a load is recorded only once it committed.
     let e = s
-        .fails(&format!(
-            "SELECT dm._sync_step({again}, 1), dm._step_done({again}, 1, '{{}}')"
-        ))
+        .fails(
+            "SELECT dm._sync_step(x.r, 1), dm._step_done(x.r, 1, '{}')
+               FROM (SELECT dm._run_begin('fb', '1003', '2026-01-10', '2026-01-10', NULL) AS r OFFSET 0) x",
+        )
         .await;
     assert_error(
         &e,
@@ -206,10 +199,8 @@ async fn a_rolled_back_load_is_not_recorded_as_done() {
         0
     );
     assert_eq!(
-        m.i64(&format!(
-            "SELECT count(*) FROM dm.run_step WHERE run_id IN ({run}, {again}) AND status = 'succeeded'"
-        ))
-        .await,
+        m.i64("SELECT count(*) FROM dm.run_step WHERE status = 'succeeded'")
+            .await,
         0
     );
     let e = s.fails(&format!("SELECT dm._run_finish({run})")).await;

@@ -30,10 +30,9 @@ async fn a_failed_run_resumes_after_dump_and_restore_under_another_name() {
 
     let admin = Session::connect("postgres").await;
     admin
-        .exec(
-            "DROP DATABASE IF EXISTS it_restore_copy WITH (FORCE); CREATE DATABASE it_restore_copy",
-        )
+        .exec("DROP DATABASE IF EXISTS it_restore_copy WITH (FORCE)")
         .await;
+    admin.exec("CREATE DATABASE it_restore_copy").await;
     let dump = std::env::temp_dir().join(format!("it_restore_{}.dump", std::process::id()));
     let out = Command::new(pg_bin("pg_dump"))
         .args([

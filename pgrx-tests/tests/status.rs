@@ -556,3 +556,38 @@ async fn no_backtrace_reaches_an_error_or_a_status_row() {
     assert!(stored.contains("no_such_table"), "{stored}");
     clean("a stored error", &stored);
 }
+
+/// A sync step called by hand outside a CALL leaves nothing behind once its statement ends:
+/// no status writer (a background worker slot) and no advisory lock in the idle session.
+#[tokio::test]
+async fn a_step_called_by_hand_leaves_no_writer_and_no_lock() {
+    let ctx = setup("it_hand_step").await;
+    let s = Session::connect(&ctx.mart_db).await;
+    let pid = s.i64("SELECT pg_backend_pid()::bigint").await;
+    s.exec("SELECT dm._run_begin('fb', '1001', '2026-01-10', '2026-01-10', NULL)")
+        .await;
+    wait_until(
+        &ctx.mart,
+        "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pg_datamart status writer' AND datname = current_database()",
+        10,
+    )
+    .await;
+    assert_eq!(
+        ctx.mart
+            .i64(&format!(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = {pid}"
+            ))
+            .await,
+        0
+    );
+    // A real sync in the same session works as usual.
+    s.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_eq!(
+        ctx.mart
+            .text("SELECT status FROM dm.run ORDER BY run_id DESC LIMIT 1")
+            .await
+            .as_deref(),
+        Some("succeeded")
+    );
+}

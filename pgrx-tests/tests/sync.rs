@@ -410,7 +410,7 @@ async fn bad_input_is_a_clear_error_and_changes_nothing() {
         (
             "CALL dm_sync('fb', '9998,9999')",
             p.clone(),
-            vec!["account_ids", "none of the requested accounts"],
+            vec!["account_ids", "none of the 2 requested account(s)"],
         ),
         (
             "CALL dm_sync('fb', '1001', 'infinity', NULL)",

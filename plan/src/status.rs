@@ -81,7 +81,8 @@ pub fn short(text: &str) -> String {
 pub fn housekeeping(history_days: i32) -> String {
     let prune = if history_days > 0 {
         format!(
-            "DELETE FROM dm.run WHERE status <> 'running' AND started_at < pg_catalog.now() - pg_catalog.make_interval(days => {history_days}); "
+            "WITH pruned AS (DELETE FROM dm.run WHERE status <> 'running' AND started_at < pg_catalog.now() - pg_catalog.make_interval(days => {history_days}) RETURNING run_id) \
+             UPDATE dm.run SET resumed_from = NULL WHERE resumed_from IN (SELECT run_id FROM pruned); "
         )
     } else {
         String::new()

@@ -361,7 +361,9 @@ fn housekeeping_statements() {
     );
     let h = status::housekeeping(30);
     assert!(
-        h.starts_with("DELETE FROM dm.run WHERE status <> 'running'") && h.contains("days => 30"),
+        h.starts_with("WITH pruned AS (DELETE FROM dm.run WHERE status <> 'running'")
+            && h.contains("days => 30")
+            && h.contains("SET resumed_from = NULL"),
         "{h}"
     );
 }

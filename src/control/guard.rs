@@ -64,11 +64,12 @@ pub fn release_all() -> DmResult<()> {
     Ok(())
 }
 
-/// Releases the run's locks when its transaction aborts (a cancel while it waits for them, an
-/// error outside a table's own block): the CALL is over, and a lock left behind would make
-/// later syncs of those accounts skip until the session ends. Runs in the abort callback, so
-/// through the lock manager directly (no SQL).
-pub fn release_all_at_abort() {
+/// Releases the run's locks when the statement that drives it is over: its transaction
+/// aborted (a cancel while it waits for them, an error outside a table's own block), or a
+/// step called by hand committed outside a CALL. A lock left behind would make later syncs of
+/// those accounts skip until the session ends. Runs in a transaction callback, so through the
+/// lock manager directly (no SQL).
+pub fn release_all_at_end() {
     let held: Vec<LockKey> = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
     for k in held.into_iter().rev() {
         // SET_LOCKTAG_INT32: the tag pg_advisory_lock(int4, int4) takes.

@@ -259,7 +259,8 @@ unsafe fn register_in_context(
 
 /// A sync's transactions end with COMMIT while it runs; when one aborts instead, the CALL is
 /// over (an error outside a table's own block), so the writer is stopped then and the run's
-/// advisory locks released: an idle session never keeps a background worker slot or a lock.
+/// advisory locks released; likewise when a top-level statement that is no CALL commits (a
+/// step called by hand): an idle session never keeps a background worker slot or a lock.
 fn watch_aborts() {
     thread_local! {
         static REGISTERED: Cell<bool> = const { Cell::new(false) };
@@ -272,9 +273,15 @@ fn watch_aborts() {
 
 #[pg_guard]
 unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
-    if event == pg_sys::XactEvent::XACT_EVENT_ABORT {
+    // A commit with no portal running is the end of a top-level statement, not a COMMIT
+    // inside the CALL that drives a sync (which runs inside the CALL's portal): whatever run a
+    // hand-called step began is over when its statement is, so the session goes idle with no
+    // writer and no lock.
+    let statement_over =
+        event == pg_sys::XactEvent::XACT_EVENT_COMMIT && unsafe { pg_sys::ActivePortal.is_null() };
+    if event == pg_sys::XactEvent::XACT_EVENT_ABORT || statement_over {
         close();
-        crate::control::guard::release_all_at_abort();
+        crate::control::guard::release_all_at_end();
     }
 }
 
