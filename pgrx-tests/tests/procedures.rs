@@ -258,3 +258,32 @@ async fn a_scheduled_sync_really_runs_from_pg_cron() {
         .get::<_, bool>(0));
     assert_eq!(m.i64("SELECT count(*) FROM cron.job").await, 0);
 }
+
+/// Generated procedures depend on the extension: a plain DROP EXTENSION refuses, naming them;
+/// with CASCADE they go with it (none is left behind calling what is gone).
+#[tokio::test]
+async fn generated_procedures_go_with_the_extension() {
+    let ctx = setup("it_generate_drop").await;
+    let m = &ctx.mart;
+    m.exec("SELECT * FROM dm_generate_procedures()").await;
+    // Regenerating (CREATE OR REPLACE) keeps the dependency.
+    m.exec("SELECT dm_alter_section('fb', days => 3); SELECT * FROM dm_generate_procedures()")
+        .await;
+    let e = m.fails("DROP EXTENSION pg_datamart").await;
+    assert_error(
+        &e,
+        SqlState::DEPENDENT_OBJECTS_STILL_EXIST,
+        &["cannot drop extension pg_datamart because other objects depend on it"],
+    );
+    assert!(
+        e.detail().unwrap_or_default().contains("dm_sync_fb"),
+        "{:?}",
+        e.detail()
+    );
+    m.exec("DROP EXTENSION pg_datamart CASCADE").await;
+    assert_eq!(
+        m.i64("SELECT count(*) FROM pg_proc WHERE proname LIKE 'dm\\_sync\\_%'")
+            .await,
+        0
+    );
+}

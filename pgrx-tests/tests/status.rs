@@ -555,6 +555,13 @@ async fn no_backtrace_reaches_an_error_or_a_status_row() {
         .unwrap_or_default();
     assert!(stored.contains("no_such_table"), "{stored}");
     clean("a stored error", &stored);
+    // The failed sync's warehouse connection is closed (the session lives on).
+    wait_until(
+        &ctx.wh,
+        "SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'pg_datamart fetch' AND datname = current_database()",
+        5,
+    )
+    .await;
 }
 
 /// A sync step called by hand outside a CALL leaves nothing behind once its statement ends:

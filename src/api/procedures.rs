@@ -75,6 +75,46 @@ fn drop_generated(section: &str) -> DmResult<Option<String>> {
     Ok(Some(g.procedure))
 }
 
+/// Makes a generated procedure depend on the extension (a normal dependency, not membership:
+/// pg_dump still dumps it), so that `DROP EXTENSION pg_datamart` refuses while it exists and
+/// `DROP EXTENSION pg_datamart CASCADE` drops it too, instead of leaving a procedure that
+/// calls what is gone. CREATE OR REPLACE forgets the dependency, so it is recorded each time.
+fn depend_on_extension(signature: &str) -> DmResult<()> {
+    let (procedure, extension, recorded) = Spi::get_three_with_args::<pgrx::pg_sys::Oid, pgrx::pg_sys::Oid, bool>(
+        "SELECT p.oid::pg_catalog.oid, e.oid, EXISTS (
+                SELECT 1 FROM pg_catalog.pg_depend d
+                 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                   AND d.objid OPERATOR(pg_catalog.=) p.oid
+                   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                   AND d.refobjid OPERATOR(pg_catalog.=) e.oid)
+           FROM pg_catalog.pg_extension e, pg_catalog.to_regprocedure($1::pg_catalog.text) p(oid)
+          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name",
+        &[signature.into()],
+    )
+    .doing("reading the generated procedure's dependencies")?;
+    if let (Some(procedure), Some(extension), Some(false)) = (procedure, extension, recorded) {
+        let depender = pgrx::pg_sys::ObjectAddress {
+            classId: pgrx::pg_sys::ProcedureRelationId,
+            objectId: procedure,
+            objectSubId: 0,
+        };
+        let referenced = pgrx::pg_sys::ObjectAddress {
+            classId: pgrx::pg_sys::ExtensionRelationId,
+            objectId: extension,
+            objectSubId: 0,
+        };
+        // SAFETY: both objects exist (just read); records one pg_depend row.
+        unsafe {
+            pgrx::pg_sys::recordDependencyOn(
+                &depender,
+                &referenced,
+                pgrx::pg_sys::DependencyType::DEPENDENCY_NORMAL,
+            )
+        };
+    }
+    Ok(())
+}
+
 /// Creates (or replaces) a section's procedure: executable by the roles with loader access
 /// (`dm.access`) and nobody else, like `dm_sync` itself.
 fn create(schemas: &Schemas, section: &Section, text: &str, fingerprint: &str) -> DmResult<String> {
@@ -82,6 +122,7 @@ fn create(schemas: &Schemas, section: &Section, text: &str, fingerprint: &str) -
     Spi::run(&create).doing("creating a generated procedure")?;
     Spi::run(&comment).doing("commenting a generated procedure")?;
     let signature = signature(schemas, &section.name);
+    depend_on_extension(&signature)?;
     Spi::run(&access::revoke_public_sql(Kind::Procedure, &signature))
         .doing("revoking a generated procedure from PUBLIC")?;
     for role in crate::api::access::roles_with(Access::Loader)? {
