@@ -115,17 +115,18 @@ COMMENT ON FUNCTION dm._reconcile() IS
 
 -- The watchdog's note on a running run (what it did, and when it warned). SECURITY DEFINER so
 -- that an admin running dm_watchdog() needs no write access to the run history; it touches
--- only those two columns of a run that is still running.
+-- only those two columns (appending to the note: the run may have ended by the time its
+-- cancellation is noted).
 CREATE FUNCTION dm._watchdog_note(p_run bigint, p_note text, p_warned boolean)
 RETURNS void LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 UPDATE dm.run
    SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, p_note),
        warned_at = CASE WHEN p_warned THEN pg_catalog.clock_timestamp() ELSE warned_at END
- WHERE run_id OPERATOR(pg_catalog.=) p_run AND status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+ WHERE run_id OPERATOR(pg_catalog.=) p_run
 $$;
 COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
-'Adds the watchdog''s note to a running run (and the time it warned)';
+'Adds the watchdog''s note to a run (and the time it warned)';
 
 CREATE FUNCTION dm._status_rows()
 RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,

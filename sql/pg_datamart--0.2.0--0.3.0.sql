@@ -11,17 +11,18 @@ DROP FUNCTION dm._status_connect(text, text, text);
 ALTER FUNCTION dm._reconcile() SECURITY DEFINER;
 -- The watchdog's note on a running run (what it did, and when it warned). SECURITY DEFINER so
 -- that an admin running dm_watchdog() needs no write access to the run history; it touches
--- only those two columns of a run that is still running.
+-- only those two columns (appending to the note: the run may have ended by the time its
+-- cancellation is noted).
 CREATE FUNCTION dm._watchdog_note(p_run bigint, p_note text, p_warned boolean)
 RETURNS void LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 UPDATE dm.run
    SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, p_note),
        warned_at = CASE WHEN p_warned THEN pg_catalog.clock_timestamp() ELSE warned_at END
- WHERE run_id OPERATOR(pg_catalog.=) p_run AND status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+ WHERE run_id OPERATOR(pg_catalog.=) p_run
 $$;
 COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
-'Adds the watchdog''s note to a running run (and the time it warned)';
+'Adds the watchdog''s note to a run (and the time it warned)';
 
 REVOKE ALL ON FUNCTION dm._watchdog_note(bigint, text, boolean) FROM PUBLIC;
 -- Who ran each run (the watchdog checks it, with the pid and the backend start).
@@ -308,3 +309,10 @@ REVOKE ALL ON FUNCTION dm._config_guard() FROM PUBLIC;
 ALTER TABLE dm.run DROP CONSTRAINT run_resumed_from_fkey;
 COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume); set to NULL when that run is pruned (no foreign key: a self-reference makes pg_dump warn of circular constraints)';
 -- <<< no circular foreign key
+
+-- >>> remote server
+-- The foreign server of a step's warehouse backend, so the watchdog cancels the pid there even
+-- when the section's server was changed during the run.
+ALTER TABLE dm.run_step ADD COLUMN remote_server text;
+COMMENT ON COLUMN dm.run_step.remote_server IS 'the foreign server remote_pid runs on (the watchdog cancels it there)';
+-- <<< remote server

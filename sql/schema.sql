@@ -98,8 +98,10 @@ CREATE TABLE dm.run_step (
     sqlstate      text,
     note          text,
     remote_pid    integer,
+    remote_server text,
     PRIMARY KEY (run_id, position)
 );
+COMMENT ON COLUMN dm.run_step.remote_server IS 'the foreign server remote_pid runs on (the watchdog cancels it there)';
 COMMENT ON COLUMN dm.run_step.mart_oid IS 'the mart table (regclass, so it survives dump and restore)';
 COMMENT ON TABLE dm.run_step IS 'One row per table of a run; pending = not started. Written like dm.run, outside the loading transaction';
 

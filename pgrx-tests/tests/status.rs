@@ -415,6 +415,13 @@ async fn status_needs_no_password_nor_loopback_and_never_leaks_it() {
         "succeeded,succeeded"
     );
     assert_eq!(s.i64("SELECT count(*) FROM fb_campaign_dm").await, 2);
+    // Each step records the warehouse backend and the server it runs on (for the watchdog).
+    assert_eq!(
+        s.text("SELECT string_agg(DISTINCT remote_server, ',') FROM dm.run_step WHERE remote_pid IS NOT NULL")
+            .await
+            .as_deref(),
+        Some("redshift_prd")
+    );
     let notices = s.take_notices().join(" ");
     assert!(!notices.contains("Pw-S3cret-9"), "{notices}");
     // The writer is gone once the sync ended.

@@ -274,9 +274,10 @@ pub fn step_skipped(run: RunRef, step: StepRef, note: &str) -> String {
 }
 
 /// Records the warehouse backend a table is being pulled by (for the watchdog to cancel).
-pub fn step_remote_pid(run: RunRef, step: StepRef, pid: i32) -> String {
+pub fn step_remote_pid(run: RunRef, step: StepRef, pid: i32, server: &str) -> String {
     format!(
-        "UPDATE dm.run_step SET remote_pid = {pid} {}; SELECT ''",
+        "UPDATE dm.run_step SET remote_pid = {pid}, remote_server = {} {}; SELECT ''",
+        lit(server),
         step_where(run, step)
     )
 }
@@ -390,11 +391,13 @@ pub enum Event {
         position: i32,
         note: String,
     },
-    /// The warehouse backend a table is being pulled by (for the watchdog).
+    /// The warehouse backend a table is being pulled by, and the foreign server it is on (for
+    /// the watchdog, which cancels it there even if the section's server changed since).
     StepRemotePid {
         run_id: i64,
         position: i32,
         pid: i32,
+        server: String,
     },
     /// What the VACUUM policy did.
     StepNote {
@@ -472,7 +475,7 @@ impl Event {
             }
             Event::RunSkipped { note, .. } => run_skipped(run.run_id, run.section, note),
             Event::StepSkipped { note, .. } => step_skipped(run, step, note),
-            Event::StepRemotePid { pid, .. } => step_remote_pid(run, step, *pid),
+            Event::StepRemotePid { pid, server, .. } => step_remote_pid(run, step, *pid, server),
             Event::StepNote { note, .. } => step_note(run, step, note),
         })
     }

@@ -486,7 +486,7 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
                 &busy,
                 Some((run.run_id, position)),
                 next.as_ref().map(|(p, plan)| (run.run_id, *p, plan)),
-                |pid| status::step_remote_pid(run, step, pid),
+                |pid| status::step_remote_pid(run, step, pid, &plan.stream.server),
             )?;
             StepResult::Loaded {
                 counts,

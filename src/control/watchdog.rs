@@ -155,12 +155,12 @@ pub fn run() -> DmResult<Vec<Action>> {
                                   WHERE p.section = r.section AND p.status = 'succeeded' AND p.run_id < r.run_id
                                   ORDER BY p.run_id DESC LIMIT 1),
                     'warned', r.warned_at IS NOT NULL,
-                    'server', s.server,
+                    'server', COALESCE(st.remote_server, s.server),
                     'remote_pid', st.remote_pid,
                     'table', st.mart_table) ORDER BY r.run_id), '[]'::json)
            FROM dm.run r
            LEFT JOIN dm.section s ON s.section = r.section
-           LEFT JOIN LATERAL (SELECT x.remote_pid, x.mart_table FROM dm.run_step x
+           LEFT JOIN LATERAL (SELECT x.remote_pid, x.remote_server, x.mart_table FROM dm.run_step x
                                WHERE x.run_id = r.run_id AND x.status = 'running' LIMIT 1) st ON true
           WHERE r.status = 'running'",
         &[],

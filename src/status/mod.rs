@@ -188,11 +188,12 @@ pub fn step_skipped(run: &Run, step: &Step, note: &str) -> DmResult<()> {
 }
 
 /// Records the warehouse backend a table is being pulled by (for the watchdog to cancel).
-pub fn step_remote_pid(run: &Run, step: &Step, pid: i32) -> DmResult<()> {
+pub fn step_remote_pid(run: &Run, step: &Step, pid: i32, server: &str) -> DmResult<()> {
     record(Event::StepRemotePid {
         run_id: run.run_id,
         position: step.position,
         pid,
+        server: server.to_string(),
     })
 }
 
