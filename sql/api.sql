@@ -85,7 +85,13 @@ CREATE FUNCTION dm._reconcile()
 RETURNS integer LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 WITH gone AS (
-    SELECT r.run_id, r.pid
+    SELECT r.run_id, r.pid,
+           -- every table loaded and committed: only the end was not recorded (a cancel or a
+           -- stop right after the last COMMIT)
+           EXISTS (SELECT 1 FROM dm.run_step d WHERE d.run_id OPERATOR(pg_catalog.=) r.run_id)
+           AND NOT EXISTS (SELECT 1 FROM dm.run_step d
+                            WHERE d.run_id OPERATOR(pg_catalog.=) r.run_id
+                              AND d.status OPERATOR(pg_catalog.<>) ALL ('{succeeded,skipped}'::pg_catalog.text[])) AS done
       FROM dm.run r
      WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
@@ -102,8 +108,13 @@ WITH gone AS (
     RETURNING s.run_id
 ), runs AS (
     UPDATE dm.run r
-       SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
-           error = pg_catalog.format('backend %s is no longer running this sync (terminated, crashed, or stopped between tables); found by pg_datamart at %s', g.pid, pg_catalog.clock_timestamp())
+       SET status = CASE WHEN g.done THEN 'succeeded' ELSE 'failed' END,
+           finished_at = pg_catalog.clock_timestamp(),
+           error = CASE WHEN g.done THEN NULL
+                        ELSE pg_catalog.format('backend %s is no longer running this sync (terminated, crashed, or stopped between tables); found by pg_datamart at %s', g.pid, pg_catalog.clock_timestamp()) END,
+           note = CASE WHEN g.done
+                       THEN pg_catalog.concat_ws('; '::pg_catalog.text, r.note, pg_catalog.format('every table was loaded and committed; backend %s stopped before it recorded the end (found by pg_datamart at %s)', g.pid, pg_catalog.clock_timestamp()))
+                       ELSE r.note END
       FROM gone g
      WHERE r.run_id OPERATOR(pg_catalog.=) g.run_id
     RETURNING r.run_id

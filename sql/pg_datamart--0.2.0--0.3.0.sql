@@ -316,3 +316,48 @@ COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one r
 ALTER TABLE dm.run_step ADD COLUMN remote_server text;
 COMMENT ON COLUMN dm.run_step.remote_server IS 'the foreign server remote_pid runs on (the watchdog cancels it there)';
 -- <<< remote server
+
+-- >>> reconcile finished runs
+-- A run whose every table was loaded and committed, but whose backend stopped before it
+-- recorded the end (a cancel right after the last COMMIT), is succeeded, not failed.
+CREATE OR REPLACE FUNCTION dm._reconcile()
+RETURNS integer LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+WITH gone AS (
+    SELECT r.run_id, r.pid,
+           -- every table loaded and committed: only the end was not recorded (a cancel or a
+           -- stop right after the last COMMIT)
+           EXISTS (SELECT 1 FROM dm.run_step d WHERE d.run_id OPERATOR(pg_catalog.=) r.run_id)
+           AND NOT EXISTS (SELECT 1 FROM dm.run_step d
+                            WHERE d.run_id OPERATOR(pg_catalog.=) r.run_id
+                              AND d.status OPERATOR(pg_catalog.<>) ALL ('{succeeded,skipped}'::pg_catalog.text[])) AS done
+      FROM dm.run r
+     WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+                        WHERE a.pid OPERATOR(pg_catalog.=) r.pid
+                          AND a.backend_start OPERATOR(pg_catalog.<=) r.started_at
+                          AND (a.state OPERATOR(pg_catalog.=) 'active'::pg_catalog.text OR a.state IS NULL))
+       FOR UPDATE OF r SKIP LOCKED
+), steps AS (
+    UPDATE dm.run_step s
+       SET status = 'failed', finished_at = pg_catalog.clock_timestamp(),
+           error = pg_catalog.format('the sync''s backend (pid %s) stopped while this table was loading (terminated, crashed or cancelled); its uncommitted changes were rolled back', g.pid)
+      FROM gone g
+     WHERE s.run_id OPERATOR(pg_catalog.=) g.run_id AND s.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+    RETURNING s.run_id
+), runs AS (
+    UPDATE dm.run r
+       SET status = CASE WHEN g.done THEN 'succeeded' ELSE 'failed' END,
+           finished_at = pg_catalog.clock_timestamp(),
+           error = CASE WHEN g.done THEN NULL
+                        ELSE pg_catalog.format('backend %s is no longer running this sync (terminated, crashed, or stopped between tables); found by pg_datamart at %s', g.pid, pg_catalog.clock_timestamp()) END,
+           note = CASE WHEN g.done
+                       THEN pg_catalog.concat_ws('; '::pg_catalog.text, r.note, pg_catalog.format('every table was loaded and committed; backend %s stopped before it recorded the end (found by pg_datamart at %s)', g.pid, pg_catalog.clock_timestamp()))
+                       ELSE r.note END
+      FROM gone g
+     WHERE r.run_id OPERATOR(pg_catalog.=) g.run_id
+    RETURNING r.run_id
+)
+SELECT ((SELECT pg_catalog.count(*) FROM runs) OPERATOR(pg_catalog.+) 0 OPERATOR(pg_catalog.*) (SELECT pg_catalog.count(*) FROM steps))::pg_catalog.int4
+$$;
+-- <<< reconcile finished runs

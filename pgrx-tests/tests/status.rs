@@ -605,3 +605,39 @@ async fn a_step_called_by_hand_leaves_no_writer_and_no_lock() {
         Some("succeeded")
     );
 }
+
+/// A run whose backend stopped after every table committed (a cancel that lands after the last
+/// COMMIT) is reconciled as succeeded, with a note saying so, not as failed.
+#[tokio::test]
+async fn a_run_whose_tables_all_committed_is_reconciled_as_succeeded() {
+    let ctx = setup("it_reconcile_done").await;
+    let m = &ctx.mart;
+    m.exec(
+        "INSERT INTO dm.run (section, accounts, start_date, end_date, mode, status, pid)
+         VALUES ('fb', '{1001}', '2026-01-01', '2026-01-01', 'delete_insert', 'running', 999999),
+                ('fb', '{1001}', '2026-01-01', '2026-01-01', 'delete_insert', 'running', 999998);
+         INSERT INTO dm.run_step (run_id, position, mart_oid, mart_table, status)
+         VALUES (1, 1, 'fb_campaign_dm', 'public.fb_campaign_dm', 'succeeded'),
+                (1, 2, 'fb_ad_dm', 'public.fb_ad_dm', 'skipped'),
+                (2, 1, 'fb_campaign_dm', 'public.fb_campaign_dm', 'succeeded'),
+                (2, 2, 'fb_ad_dm', 'public.fb_ad_dm', 'pending');",
+    )
+    .await;
+    m.exec("SELECT * FROM dm_status").await;
+    assert_eq!(
+        m.text("SELECT status || ' ' || (error IS NULL) FROM dm.run WHERE run_id = 1")
+            .await
+            .as_deref(),
+        Some("succeeded true")
+    );
+    assert!(m
+        .text("SELECT status || ': ' || error FROM dm.run WHERE run_id = 2")
+        .await
+        .unwrap()
+        .starts_with("failed: backend 999998 is no longer running this sync"));
+    assert!(m
+        .text("SELECT note FROM dm.run WHERE run_id = 1")
+        .await
+        .unwrap()
+        .starts_with("every table was loaded and committed; backend 999999 stopped before it recorded the end"));
+}
