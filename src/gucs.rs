@@ -28,6 +28,9 @@ pub static ANALYZE_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 /// How long a sync tries to get its (table, account) locks before it is skipped as busy.
 pub static LOCK_WAIT_MS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 
+/// Longest wait for any table lock a sync takes (catalog reads, partition DDL, DELETE, COPY).
+pub static LOCK_TIMEOUT_MS: GucSetting<i32> = GucSetting::<i32>::new(60_000);
+
 /// Above this many accounts a sync locks its tables whole instead of account by account.
 pub static LOCK_ACCOUNTS_MAX: GucSetting<i32> = GucSetting::<i32>::new(100);
 
@@ -55,6 +58,16 @@ pub fn init() {
         c"How long a sync tries to get its locks before it is recorded as skipped (busy).",
         c"Two syncs that would touch the same (table, account) rows never run together; the later one waits this long, then gives up without an error.",
         &LOCK_WAIT_MS,
+        0,
+        3_600_000,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.lock_timeout",
+        c"Longest wait for a table lock in a sync (lock_timeout of its transactions).",
+        c"A lock held by another session (a LOCK TABLE, a long DDL) ends the wait with 55P03 naming the table and the holders, instead of a sync that hangs; 0 waits forever.",
+        &LOCK_TIMEOUT_MS,
         0,
         3_600_000,
         GucContext::Userset,
@@ -232,6 +245,10 @@ pub fn history_days() -> i32 {
 
 pub fn accounts_per_query() -> usize {
     ACCOUNTS_PER_QUERY.get().max(1) as usize
+}
+
+pub fn lock_timeout_ms() -> i32 {
+    LOCK_TIMEOUT_MS.get()
 }
 
 pub fn lock_wait_ms() -> i64 {

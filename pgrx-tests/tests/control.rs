@@ -692,3 +692,35 @@ async fn a_sync_cancelled_while_waiting_for_its_locks_leaves_none_behind() {
         Some("succeeded")
     );
 }
+
+/// A mart table locked by another session before the sync starts does not hang it: the sync
+/// gives up after pg_datamart.lock_timeout with 55P03 naming the table and the holder.
+#[tokio::test]
+async fn a_table_locked_before_the_run_ends_the_wait_naming_the_holder() {
+    let ctx = setup("it_locked_before").await;
+    let m = &ctx.mart;
+    let holder = Session::connect(&ctx.mart_db).await;
+    let holder_pid = holder.i64("SELECT pg_backend_pid()::bigint").await;
+    holder
+        .exec("BEGIN; LOCK TABLE fb_campaign_dm_p202601 IN ACCESS EXCLUSIVE MODE")
+        .await;
+    m.exec("SET pg_datamart.lock_timeout = 1000").await;
+    let t = Instant::now();
+    let e = m
+        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')")
+        .await;
+    let waited = t.elapsed().as_secs_f64();
+    assert_error(
+        &e,
+        SqlState::LOCK_NOT_AVAILABLE,
+        &[
+            "mart table public.fb_campaign_dm is locked by another session",
+            "pg_datamart.lock_timeout = 1000 ms",
+            &format!("pid {holder_pid} (AccessExclusiveLock on public.fb_campaign_dm_p202601"),
+        ],
+    );
+    assert!(waited < 10.0, "gave up after {waited} s");
+    holder.exec("ROLLBACK").await;
+    m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')")
+        .await;
+}

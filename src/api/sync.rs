@@ -240,6 +240,7 @@ fn run_begin(
 ) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_sync")?;
+        guard::bound_lock_waits()?;
         crate::exec::load::drop_prefetched();
         let s = catalog::section(section)?;
         let schemas = catalog::schemas()?;
@@ -254,6 +255,9 @@ fn run_begin(
                 "",
                 format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
             ));
+        }
+        for t in &s.tables {
+            guard::lock_for_reading(t.mart_table, &t.mart_table_name)?;
         }
         let plans = plan_section(&schemas, &s, &accounts.ids, &window, mode)?;
         for p in &plans {
@@ -293,6 +297,7 @@ fn run_begin(
 fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
     report(|| {
         refuse_transaction_block("dm_resume")?;
+        guard::bound_lock_waits()?;
         crate::exec::load::drop_prefetched();
         status::open_link()?;
         status::housekeeping()?; // a run whose backend died becomes 'failed' first
@@ -397,6 +402,7 @@ thread_local! {
 #[search_path(pg_catalog, pg_temp)]
 fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
     let (run, section, loading) = report(|| {
+        guard::bound_lock_waits()?;
         let run = Run::load(run_id)?;
         let section = catalog::section(&run.section)?;
         let loading = format!(
@@ -464,6 +470,7 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
     let schemas = catalog::schemas()?;
     let started = Instant::now();
     status::step_started(run, step)?;
+    guard::lock_for_reading(step.mart_oid, &step.mart_table)?;
     let plan = plan_one(
         &schemas,
         section,
@@ -581,6 +588,18 @@ fn step_failed(
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
         // A warehouse "column does not exist": say which mart column and what could match.
+        // A lock wait that ran out: say on what, who holds it, and the setting.
+        let message = if sqlstate == "55P03" {
+            format!(
+                "{message} (waited pg_datamart.lock_timeout = {} ms for a lock on {}; held by {})",
+                crate::gucs::lock_timeout_ms(),
+                step.mart_table,
+                guard::lock_holders(step.mart_oid)
+            )
+        } else {
+            message.to_string()
+        };
+        let message = message.as_str();
         let explained = (sqlstate == "42703")
             .then(|| {
                 let section = catalog::section(&run.section).ok()?;

@@ -14,6 +14,7 @@ use pg_datamart_plan::control::LockKey;
 use pg_datamart_plan::snapshot::Section;
 use pg_datamart_plan::VacuumPolicy;
 use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
 use serde::Deserialize;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
@@ -90,6 +91,79 @@ pub fn release_all_at_end() {
         // SAFETY: releases a session lock this backend took (false when it is not held).
         unsafe { pgrx::pg_sys::LockRelease(&tag, mode as i32, true) };
     }
+}
+
+/// Bounds every lock wait of the current transaction by `pg_datamart.lock_timeout` (a setting
+/// local to the transaction: each of a sync's transactions sets it).
+pub fn bound_lock_waits() -> DmResult<()> {
+    Spi::run_with_args(
+        "SELECT pg_catalog.set_config('lock_timeout', $1::pg_catalog.text, true)",
+        &[format!("{}ms", crate::gucs::lock_timeout_ms()).into()],
+    )
+    .doing("setting the sync's lock_timeout")
+}
+
+/// The sessions that hold locks on relation `oid` or one of its partitions (for a lock
+/// timeout's message): pid, mode and what the session runs.
+pub fn lock_holders(oid: u32) -> String {
+    read_json::<String>(
+        "SELECT to_json(string_agg(DISTINCT format('pid %s (%s on %s, %s: %s)', l.pid, l.mode, l.relation::regclass,
+                                                 COALESCE(a.state, '?'), left(COALESCE(a.query, ''), 80)), '; '))
+           FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.relation IN (SELECT $1::oid UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)
+            AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock')",
+        &[pgrx::pg_sys::Oid::from(oid).into()],
+        "lock holders",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| "none any more".to_string())
+}
+
+/// Takes the ACCESS SHARE lock that reading a mart table's definition needs, on the table and
+/// every partition, waiting at most `pg_datamart.lock_timeout`: a table locked by another
+/// session (LOCK TABLE, a long DDL) refuses the sync with 55P03 naming the table and the
+/// holders, before anything is planned, instead of a sync that hangs unseen. The locks are the
+/// ones the planning takes anyway (held to the end of the transaction).
+pub fn lock_for_reading(oid: u32, display: &str) -> DmResult<()> {
+    let relations: Vec<u32> = read_json::<Vec<u32>>(
+        "SELECT COALESCE(json_agg(r ORDER BY r), '[]'::json) FROM (
+             SELECT $1::oid::bigint AS r UNION SELECT inhrelid::bigint FROM pg_inherits WHERE inhparent = $1::oid) x",
+        &[pgrx::pg_sys::Oid::from(oid).into()],
+        "the table's partitions",
+    )?
+    .unwrap_or_default();
+    let limit = crate::gucs::lock_timeout_ms();
+    let deadline = Instant::now() + Duration::from_millis(limit.max(0) as u64);
+    for rel in relations {
+        loop {
+            // SAFETY: a conditional lock request; no wait, no error.
+            let got = unsafe {
+                pgrx::pg_sys::ConditionalLockRelationOid(
+                    pgrx::pg_sys::Oid::from(rel),
+                    pgrx::pg_sys::AccessShareLock as i32,
+                )
+            };
+            if got {
+                break;
+            }
+            if limit > 0 && Instant::now() >= deadline {
+                return Err(crate::error::DmError::Conflict {
+                    code: PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+                    message: format!(
+                        "mart table {display} is locked by another session: waited pg_datamart.lock_timeout = {limit} ms; held by {}",
+                        lock_holders(oid)
+                    ),
+                    detail: "Nothing was loaded.".into(),
+                    hint: "End the blocking transaction (or pg_cancel_backend its pid), then sync again; SET pg_datamart.lock_timeout changes how long a sync waits.".into(),
+                });
+            }
+            Spi::run("SELECT pg_catalog.pg_sleep(0.05)").doing("waiting for a table lock")?;
+        }
+    }
+    Ok(())
 }
 
 /// Who holds a lock that conflicts with `k`, in words.
