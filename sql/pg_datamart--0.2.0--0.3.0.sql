@@ -229,3 +229,16 @@ COMMENT ON VIEW @extschema@.dm_status IS
 'Per section: every run running now and its latest finished run, with state, progress (tables done / total, the table loading now), rows, duration, rows per second, the previous successful run''s duration and the last error. Reading it first marks failed the runs whose backend is gone';
 
 -- <<< status rows
+
+-- >>> null arguments
+-- These took only non-Option arguments in Rust, so pgrx made them STRICT and a NULL argument
+-- was a silent no-op (dm_drop_section(NULL) returned NULL). They now refuse a NULL themselves
+-- with 22004 naming the argument, which needs them called on NULL input.
+ALTER FUNCTION dm._drop_section(text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._remove_table(text, oid) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._map_column(oid, text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._unmap_column(oid, text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._unschedule(text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._resume_begin(bigint) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._discover_columns(text) CALLED ON NULL INPUT;
+-- <<< null arguments
