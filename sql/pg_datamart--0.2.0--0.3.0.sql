@@ -361,3 +361,15 @@ WITH gone AS (
 SELECT ((SELECT pg_catalog.count(*) FROM runs) OPERATOR(pg_catalog.+) 0 OPERATOR(pg_catalog.*) (SELECT pg_catalog.count(*) FROM steps))::pg_catalog.int4
 $$;
 -- <<< reconcile finished runs
+-- >>> null arguments
+-- These took only non-Option arguments in Rust, so pgrx made them STRICT and a NULL argument
+-- was a silent no-op (dm_drop_section(NULL) returned NULL). They now refuse a NULL themselves
+-- with 22004 naming the argument, which needs them called on NULL input.
+ALTER FUNCTION dm._drop_section(text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._remove_table(text, oid) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._map_column(oid, text, text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._unmap_column(oid, text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._unschedule(text) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._resume_begin(bigint) CALLED ON NULL INPUT;
+ALTER FUNCTION dm._discover_columns(text) CALLED ON NULL INPUT;
+-- <<< null arguments

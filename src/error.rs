@@ -240,3 +240,33 @@ impl From<DmError> for ErrorReport {
 pub fn report<T>(f: impl FnOnce() -> DmResult<T>) -> Result<T, ErrorReport> {
     f().map_err(ErrorReport::from)
 }
+
+/// A required argument of the public API. The `dm._*` functions take their arguments as
+/// `Option` (so they are not STRICT, which would turn a NULL into a silent no-op, nor panic on
+/// it, which would be an XX000): a NULL is refused here with 22004, naming the argument and
+/// saying what to pass instead.
+pub fn required<T>(value: Option<T>, argument: &'static str, hint: &str) -> DmResult<T> {
+    value.ok_or_else(|| DmError::NullArgument {
+        argument,
+        hint: hint.to_string(),
+    })
+}
+
+/// What to pass for a section argument.
+pub const SECTION_HINT: &str =
+    "Pass a registered section's name, e.g. 'facebook_resource'; see dm.section.";
+
+/// What to pass for a mart table argument.
+pub const MART_TABLE_HINT: &str = "Pass the mart table's name, e.g. 'public.facebook_ad_dm'.";
+
+/// An array argument whose elements must not be NULL (storage_parameters).
+pub fn no_null_elements(
+    values: Vec<Option<String>>,
+    argument: &'static str,
+    hint: &str,
+) -> DmResult<Vec<String>> {
+    values
+        .into_iter()
+        .map(|v| required(v, argument, hint))
+        .collect()
+}

@@ -2,7 +2,9 @@
 //! write here binds its values; no SQL text is built from input.
 
 use crate::catalog::{mart_table, section as load_section};
-use crate::error::{DmError, DmResult, SpiContext};
+use crate::error::{
+    no_null_elements, required, DmError, DmResult, SpiContext, MART_TABLE_HINT, SECTION_HINT,
+};
 use pg_datamart_plan::config::{
     check_days, check_section_name, check_storage, check_vacuum, not_empty, parse_remote_table,
     DATE_COLUMN_HINT,
@@ -10,6 +12,17 @@ use pg_datamart_plan::config::{
 use pg_datamart_plan::{Closed, Mode};
 use pgrx::prelude::*;
 use pgrx::{pg_sys, PgSqlErrorCode};
+
+/// What to pass for storage_parameters (NULL itself means the defaults; a NULL element is refused).
+const STORAGE_HINT: &str =
+    "Give each parameter as name=value, e.g. ARRAY['fillfactor=90'], or pass NULL for the defaults.";
+
+/// What to pass for a mart column.
+const MART_COLUMN_HINT: &str = "Name a column of the mart table, e.g. 'campaign_id'.";
+
+/// What to pass for a warehouse column.
+const REMOTE_COLUMN_HINT: &str =
+    "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.";
 
 /// In upsert mode every table needs a usable unique key.
 fn check_upsert_table(oid: u32, name: &str) -> DmResult<()> {
@@ -78,9 +91,11 @@ pub fn regclass_name(table: pg_sys::Oid) -> DmResult<String> {
     .map(|n| n.unwrap_or_else(|| format!("oid {}", table.to_u32())))
 }
 
+/// A mart table argument must name an ordinary or partitioned table; an oid that is no
+/// relation at all (`999999`, `0`) is 42P01 naming the oid.
 fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
     let relkind = Spi::get_one_with_args::<String>(
-        "SELECT relkind::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+        "SELECT (SELECT relkind::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid)",
         &[table.into()],
     )
     .doing("looking up the mart table")?;
@@ -103,18 +118,52 @@ fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
 #[pg_extern(schema = "dm", name = "_add_section")]
 #[search_path(pg_catalog, pg_temp)]
 fn add_section(
-    section: &str,
-    account_column: &str,
-    account_table: pg_sys::Oid,
-    days: i32,
-    mode: &str,
-    server: &str,
-    date_column: &str,
-    storage_parameters: Option<Vec<String>>,
+    section: Option<&str>,
+    account_column: Option<&str>,
+    account_table: Option<pg_sys::Oid>,
+    days: Option<i32>,
+    mode: Option<&str>,
+    server: Option<&str>,
+    date_column: Option<&str>,
+    storage_parameters: Option<Vec<Option<String>>>,
     vacuum_policy: Option<&str>,
     vacuum_wait: Option<i32>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let section = required(
+            section,
+            "section",
+            "Name the new section, e.g. 'facebook_resource'.",
+        )?;
+        let account_column = required(
+            account_column,
+            "account_column",
+            "Name the account column the mart tables share, e.g. 'account_id'.",
+        )?;
+        let account_table = required(
+            account_table,
+            "account_table",
+            "Pass the mart table listing the accounts served, e.g. 'public.fb_account_dm'.",
+        )?;
+        let days = required(
+            days,
+            "days",
+            "Pass the default window in days, e.g. 7 (the default).",
+        )?;
+        let mode = required(
+            mode,
+            "mode",
+            "Pass 'delete_insert' (the default) or 'upsert'.",
+        )?;
+        let server = required(
+            server,
+            "server",
+            "Pass the foreign server of the warehouse, e.g. 'redshift_prd' (the default).",
+        )?;
+        let date_column = required(date_column, "date_column", DATE_COLUMN_HINT)?;
+        let storage_parameters = storage_parameters
+            .map(|p| no_null_elements(p, "an element of storage_parameters", STORAGE_HINT))
+            .transpose()?;
         check_section_name(section)?;
         check_vacuum(vacuum_policy, vacuum_wait)?;
         let storage = storage_parameters.unwrap_or_else(|| {
@@ -197,18 +246,22 @@ fn check_altered_privileges(
 #[pg_extern(schema = "dm", name = "_alter_section")]
 #[search_path(pg_catalog, pg_temp)]
 fn alter_section(
-    section: &str,
+    section: Option<&str>,
     account_column: Option<&str>,
     account_table: Option<pg_sys::Oid>,
     days: Option<i32>,
     mode: Option<&str>,
     server: Option<&str>,
     date_column: Option<&str>,
-    storage_parameters: Option<Vec<String>>,
+    storage_parameters: Option<Vec<Option<String>>>,
     vacuum_policy: Option<&str>,
     vacuum_wait: Option<i32>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
+        let storage_parameters = storage_parameters
+            .map(|p| no_null_elements(p, "an element of storage_parameters", STORAGE_HINT))
+            .transpose()?;
         let current = load_section(section)?;
         check_vacuum(vacuum_policy, vacuum_wait)?;
         if let Some(p) = &storage_parameters {
@@ -271,8 +324,9 @@ fn alter_section(
 
 #[pg_extern(schema = "dm", name = "_drop_section")]
 #[search_path(pg_catalog, pg_temp)]
-fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
+fn drop_section(section: Option<&str>) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
         let s = load_section(section)?;
         Spi::run_with_args(
             "DELETE FROM dm.section WHERE section = $1",
@@ -296,12 +350,14 @@ fn drop_section(section: &str) -> Result<String, pgrx::pg_sys::panic::ErrorRepor
 #[pg_extern(schema = "dm", name = "_add_table")]
 #[search_path(pg_catalog, pg_temp)]
 fn add_table(
-    section: &str,
-    mart_table: pg_sys::Oid,
+    section: Option<&str>,
+    mart_table: Option<pg_sys::Oid>,
     remote_table: Option<&str>,
     account_column: Option<&str>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
+        let mart_table = required(mart_table, "mart_table", MART_TABLE_HINT)?;
         let s = load_section(section)?;
         check_mart_table(mart_table)?;
         let mart_name = regclass_name(mart_table)?;
@@ -363,10 +419,12 @@ fn add_table(
 #[pg_extern(schema = "dm", name = "_remove_table")]
 #[search_path(pg_catalog, pg_temp)]
 fn remove_table(
-    section: &str,
-    mart_table: pg_sys::Oid,
+    section: Option<&str>,
+    mart_table: Option<pg_sys::Oid>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
+        let mart_table = required(mart_table, "mart_table", MART_TABLE_HINT)?;
         let s = load_section(section)?;
         let Some(t) = s
             .tables
@@ -422,15 +480,18 @@ fn check_mapping_privileges(mart_table: pg_sys::Oid) -> DmResult<()> {
 #[pg_extern(schema = "dm", name = "_map_column")]
 #[search_path(pg_catalog, pg_temp)]
 fn map_column(
-    mart_table: pg_sys::Oid,
-    mart_column: &str,
-    remote_column: &str,
+    mart_table: Option<pg_sys::Oid>,
+    mart_column: Option<&str>,
+    remote_column: Option<&str>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let mart_table = required(mart_table, "mart_table", MART_TABLE_HINT)?;
+        let mart_column = required(mart_column, "mart_column", MART_COLUMN_HINT)?;
+        let remote_column = required(remote_column, "remote_column", REMOTE_COLUMN_HINT)?;
         check_mart_table(mart_table)?;
         check_column(mart_table, mart_column, "mart_column")?;
         check_mapping_privileges(mart_table)?;
-        not_empty("remote_column", Some(remote_column), "Give the warehouse column's name exactly as the warehouse spells it, e.g. campaign.id.")?;
+        not_empty("remote_column", Some(remote_column), REMOTE_COLUMN_HINT)?;
         Spi::run_with_args(
             "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3)
              ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column, source = 'declared'",
@@ -449,10 +510,13 @@ fn map_column(
 #[pg_extern(schema = "dm", name = "_unmap_column")]
 #[search_path(pg_catalog, pg_temp)]
 fn unmap_column(
-    mart_table: pg_sys::Oid,
-    mart_column: &str,
+    mart_table: Option<pg_sys::Oid>,
+    mart_column: Option<&str>,
 ) -> Result<String, pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        let mart_table = required(mart_table, "mart_table", MART_TABLE_HINT)?;
+        let mart_column = required(mart_column, "mart_column", MART_COLUMN_HINT)?;
+        check_mart_table(mart_table)?;
         check_mapping_privileges(mart_table)?;
         let n = Spi::get_one_with_args::<i64>(
             "WITH d AS (DELETE FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND mart_column OPERATOR(pg_catalog.=) $2::pg_catalog.text RETURNING 1)

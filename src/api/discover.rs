@@ -4,7 +4,7 @@
 //! table. Also explains, after a failed load, which mart column has no warehouse column.
 
 use crate::catalog::{self, read_json};
-use crate::error::{DmResult, SpiContext};
+use crate::error::{required, DmResult, SpiContext, SECTION_HINT};
 use pg_datamart_plan::discover::match_columns;
 use pg_datamart_plan::quote;
 use pg_datamart_plan::snapshot::{Section, SectionTable};
@@ -37,7 +37,7 @@ pub fn explain_missing(section: &Section, table: &SectionTable) -> Option<String
 #[pg_extern(schema = "dm", name = "_discover_columns")]
 #[search_path(pg_catalog, pg_temp)]
 fn discover_columns(
-    section: &str,
+    section: Option<&str>,
 ) -> Result<
     TableIterator<
         'static,
@@ -53,6 +53,7 @@ fn discover_columns(
     pgrx::pg_sys::panic::ErrorReport,
 > {
     crate::error::report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
         let s = catalog::section(section)?;
         // It stores mappings of the section's tables: asks what registering them asks.
         crate::control::privileges::check_sync(&s, s.mode)?;

@@ -2,7 +2,7 @@
 //! updated idempotently. pg_cron stays optional: without it these functions say what to install
 //! and nothing else is affected.
 
-use crate::error::{report, DmError, DmResult, SpiContext};
+use crate::error::{report, required, DmError, DmResult, SpiContext, SECTION_HINT};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -57,8 +57,18 @@ fn require_pg_cron(section: &str) -> DmResult<()> {
 /// Creates or updates the section's pg_cron job; returns its job id.
 #[pg_extern(schema = "dm", name = "_schedule")]
 #[search_path(pg_catalog, pg_temp)]
-fn schedule(section: &str, schedule: &str, account_ids: Option<&str>) -> Result<i64, ErrorReport> {
+fn schedule(
+    section: Option<&str>,
+    schedule: Option<&str>,
+    account_ids: Option<&str>,
+) -> Result<i64, ErrorReport> {
     report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
+        let schedule = required(
+            schedule,
+            "schedule",
+            "Give a cron schedule such as '5 * * * *' (minute 5 of every hour).",
+        )?;
         crate::catalog::section(section)?;
         pg_datamart_plan::window::parse_account_ids(account_ids)?;
         if schedule.trim().is_empty() {
@@ -88,8 +98,9 @@ fn schedule(section: &str, schedule: &str, account_ids: Option<&str>) -> Result<
 /// Removes the section's pg_cron job; false when it had none.
 #[pg_extern(schema = "dm", name = "_unschedule")]
 #[search_path(pg_catalog, pg_temp)]
-fn unschedule(section: &str) -> Result<bool, ErrorReport> {
+fn unschedule(section: Option<&str>) -> Result<bool, ErrorReport> {
     report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
         require_pg_cron(section)?;
         let name = job_name(section);
         let exists = crate::catalog::exists(

@@ -7,7 +7,7 @@
 
 use crate::catalog;
 use crate::control::guard;
-use crate::error::{report, DmError, DmResult, SpiContext};
+use crate::error::{report, required, DmError, DmResult, SpiContext, SECTION_HINT};
 use crate::exec::load::load_table;
 use crate::status::{self, Run};
 use pg_datamart_plan::domain::{Failure, Mode, RunStatus, StepStatus};
@@ -232,13 +232,14 @@ fn start_run(section: &Section, run: NewRun) -> DmResult<Option<i64>> {
 #[pg_extern(schema = "dm", name = "_run_begin")]
 #[search_path(pg_catalog, pg_temp)]
 fn run_begin(
-    section: &str,
+    section: Option<&str>,
     account_ids: Option<&str>,
     start_date: Option<Date>,
     end_date: Option<Date>,
     mode: Option<&str>,
 ) -> Result<Option<i64>, ErrorReport> {
     report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
         refuse_transaction_block("dm_sync")?;
         guard::bound_lock_waits()?;
         crate::exec::load::drop_prefetched();
@@ -294,8 +295,13 @@ fn run_begin(
 /// same accounts, window and mode.
 #[pg_extern(schema = "dm", name = "_resume_begin")]
 #[search_path(pg_catalog, pg_temp)]
-fn resume_begin(run_id: i64) -> Result<Option<i64>, ErrorReport> {
+fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
     report(|| {
+        let run_id = required(
+            run_id,
+            "run_id",
+            "Pass the run_id of a failed or cancelled run, e.g. CALL dm_resume(42); see dm_status.",
+        )?;
         refuse_transaction_block("dm_resume")?;
         guard::bound_lock_waits()?;
         crate::exec::load::drop_prefetched();
@@ -708,7 +714,7 @@ fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
 #[pg_extern(schema = "dm", name = "_preview")]
 #[search_path(pg_catalog, pg_temp)]
 fn preview(
-    section: &str,
+    section: Option<&str>,
     account_ids: Option<&str>,
     start_date: Option<Date>,
     end_date: Option<Date>,
@@ -726,6 +732,7 @@ fn preview(
     ErrorReport,
 > {
     report(|| {
+        let section = required(section, "section", SECTION_HINT)?;
         let s = catalog::section(section)?;
         let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
