@@ -91,6 +91,13 @@ async fn null_arguments_are_refused_naming_the_argument() {
 async fn a_table_oid_that_is_no_relation_is_42p01_naming_it() {
     let ctx = setup("it_arguments_oid").await;
     let m = &ctx.mart;
+    // Removing a table that is not in the section names the oid.
+    let e = m.fails("SELECT dm_remove_table('fb', 0)").await;
+    assert_error(
+        &e,
+        SqlState::UNDEFINED_OBJECT,
+        &["oid 0 is not a table of section fb"],
+    );
     let undefined = SqlState::UNDEFINED_TABLE;
     for (sql, parts) in [
         (

@@ -435,7 +435,10 @@ fn remove_table(
                 PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
                 format!(
                     "{} is not a table of section {section}",
-                    regclass_name(mart_table)?
+                    match regclass_name(mart_table)?.as_str() {
+                        "-" | "" => format!("oid {}", mart_table.to_u32()),
+                        name => name.to_string(),
+                    }
                 ),
                 format!(
                     "Its tables are: {}.",
