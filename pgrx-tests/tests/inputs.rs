@@ -112,3 +112,46 @@ async fn account_ids_many_unknown_and_numeric_with_leading_zeros() {
         "{remote}"
     );
 }
+
+/// Configuration that could only fail later is refused when it is registered.
+#[tokio::test]
+async fn bad_configuration_is_refused_at_registration() {
+    let ctx = setup("it_inputs_config").await;
+    let m = &ctx.mart;
+    let before = m
+        .checksum("SELECT * FROM dm.section NATURAL FULL JOIN dm.section_table NATURAL FULL JOIN dm.column_map")
+        .await;
+    let long = "x".repeat(10_000);
+    let cases = [
+        (
+            format!("SELECT dm_add_section('s1', 'account_id', 'fb_account_dm', date_column => '{long}')"),
+            vec!["date_column", "10000 bytes long"],
+        ),
+        (
+            format!("CREATE TABLE other_dm (LIKE fb_ad_dm); SELECT dm_add_table('fb', 'other_dm', '{long}')"),
+            vec!["remote_table", "10000 bytes long"],
+        ),
+        (
+            "SELECT dm_map_column('fb_campaign_dm', 'created_at', 'x')".to_string(),
+            vec!["mart_column", "created_at", "never fetches it"],
+        ),
+        (
+            "CREATE TABLE lonely_dm (LIKE fb_ad_dm); SELECT dm_map_column('lonely_dm', 'tag', 'x')".to_string(),
+            vec!["mart_table", "lonely_dm is a table of no section"],
+        ),
+        (
+            "CREATE TEMP TABLE temp_dm (LIKE fb_ad_dm); SELECT dm_add_table('fb', 'temp_dm', 'fb_ad')".to_string(),
+            vec!["mart_table", "is a temporary table"],
+        ),
+    ];
+    for (sql, parts) in &cases {
+        let e = m.fails(sql).await;
+        assert_error(&e, SqlState::INVALID_PARAMETER_VALUE, parts);
+        assert!(e.message().len() < 1000, "{}", e.message().len());
+    }
+    assert_eq!(
+        m.checksum("SELECT * FROM dm.section NATURAL FULL JOIN dm.section_table NATURAL FULL JOIN dm.column_map")
+            .await,
+        before
+    );
+}

@@ -4,12 +4,27 @@
 use crate::domain::{Closed, VacuumPolicy};
 use crate::error::{PlanError, PlanResult};
 
-/// An argument that may be omitted (NULL) but not given as ''.
+/// The longest name pg_datamart accepts for a column, server or warehouse table part: the
+/// warehouse's identifier limit (Redshift: 127 bytes; PostgreSQL's own are 63).
+pub const MAX_NAME_BYTES: usize = 127;
+
+/// A name argument that may be omitted (NULL) but not given as '' nor longer than
+/// [`MAX_NAME_BYTES`].
 pub fn not_empty(argument: &str, value: Option<&str>, hint: &str) -> PlanResult<()> {
     if value == Some("") {
         return Err(PlanError::invalid_argument(
             argument,
             "must not be empty",
+            hint,
+        ));
+    }
+    if let Some(v) = value.filter(|v| v.len() > MAX_NAME_BYTES) {
+        return Err(PlanError::invalid_argument(
+            argument,
+            format!(
+                "is {} bytes long, more than any name can be ({MAX_NAME_BYTES} bytes)",
+                v.len()
+            ),
             hint,
         ));
     }
@@ -90,6 +105,16 @@ pub fn check_days(days: i32) -> PlanResult<()> {
 /// Splits `schema.table` into its parts. A part may be double-quoted (keeps dots, capitals and
 /// doubled quotes); an unquoted part is folded to lower case, as PostgreSQL and Redshift read it.
 pub fn parse_remote_table(remote: &str) -> PlanResult<(String, String)> {
+    if remote.len() > 2 * MAX_NAME_BYTES + 5 {
+        return Err(PlanError::invalid_argument(
+            "remote_table",
+            format!(
+                "is {} bytes long, more than a schema.table name can be",
+                remote.len()
+            ),
+            "Give table or schema.table, each part at most 127 bytes.",
+        ));
+    }
     let bad = |why: &str| {
         PlanError::invalid_argument(
             "remote_table",

@@ -95,12 +95,20 @@ pub fn regclass_name(table: pg_sys::Oid) -> DmResult<String> {
 /// relation at all (`999999`, `0`) is 42P01 naming the oid.
 fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
     let relkind = Spi::get_one_with_args::<String>(
-        "SELECT (SELECT relkind::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid)",
+        "SELECT (SELECT relkind::pg_catalog.text OPERATOR(pg_catalog.||) relpersistence::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid)",
         &[table.into()],
     )
     .doing("looking up the mart table")?;
     match relkind.as_deref() {
-        Some("r") | Some("p") => Ok(()),
+        Some("rt") | Some("pt") => Err(DmError::invalid_argument(
+            "mart_table",
+            format!(
+                "{} is a temporary table: it is gone when its session ends, and every later sync of the section would fail",
+                regclass_name(table)?
+            ),
+            "Register a permanent (or UNLOGGED) table.",
+        )),
+        Some(k) if k.starts_with('r') || k.starts_with('p') => Ok(()),
         Some(_) => Err(DmError::invalid_argument(
             "mart_table",
             format!("{} is not a table", regclass_name(table)?),
@@ -493,6 +501,26 @@ fn map_column(
         let remote_column = required(remote_column, "remote_column", REMOTE_COLUMN_HINT)?;
         check_mart_table(mart_table)?;
         check_column(mart_table, mart_column, "mart_column")?;
+        if pg_datamart_plan::snapshot::BOOKKEEPING.contains(&mart_column) {
+            return Err(DmError::invalid_argument(
+                "mart_column",
+                format!("{mart_column} is the mart's own bookkeeping column: pg_datamart never fetches it, so a mapping for it would never be used"),
+                "Map a column the warehouse provides.",
+            ));
+        }
+        let registered = Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT 1 FROM dm.section_table t WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass)",
+            &[mart_table.into()],
+        )
+        .doing("looking up the table's sections")?
+        .unwrap_or(false);
+        if !registered {
+            return Err(DmError::invalid_argument(
+                "mart_table",
+                format!("{} is a table of no section: a mapping for it would never be used", regclass_name(mart_table)?),
+                "Register it first with dm_add_table('section', 'schema.table'), then map its columns.",
+            ));
+        }
         check_mapping_privileges(mart_table)?;
         not_empty("remote_column", Some(remote_column), REMOTE_COLUMN_HINT)?;
         Spi::run_with_args(
