@@ -508,6 +508,7 @@ fn map_column(
                 "Map a column the warehouse provides.",
             ));
         }
+        check_mapping_privileges(mart_table)?;
         let registered = Spi::get_one_with_args::<bool>(
             "SELECT EXISTS (SELECT 1 FROM dm.section_table t WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass)",
             &[mart_table.into()],
@@ -521,7 +522,6 @@ fn map_column(
                 "Register it first with dm_add_table('section', 'schema.table'), then map its columns.",
             ));
         }
-        check_mapping_privileges(mart_table)?;
         not_empty("remote_column", Some(remote_column), REMOTE_COLUMN_HINT)?;
         Spi::run_with_args(
             "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3)
