@@ -183,7 +183,7 @@ fn refuse_transaction_block(procedure: &str) -> DmResult<()> {
 
 /// Records a run that may not start, says why, and ends it.
 fn skip(run_id: i64, section: &str, why: &str) -> DmResult<Option<i64>> {
-    status::run_skipped(run_id, section, why)?;
+    status::run_skipped(run_id, why)?;
     status::close_link()?;
     status::notice(&format!("{section} run {run_id} skipped: {why}"));
     Ok(None)

@@ -171,7 +171,7 @@ pub fn run_finished(run: &Run, status: RunStatus, error: Option<&str>) -> DmResu
 }
 
 /// Records a run that did not start (paused, banned, busy) and why.
-pub fn run_skipped(run_id: i64, _section: &str, note: &str) -> DmResult<()> {
+pub fn run_skipped(run_id: i64, note: &str) -> DmResult<()> {
     record(Event::RunSkipped {
         run_id,
         note: note.to_string(),
