@@ -136,7 +136,7 @@ pub fn init() {
     GucRegistry::define_int_guc(
         c"pg_datamart.remote_statement_timeout",
         c"statement_timeout of each pull on the warehouse.",
-        c"0: automatic, watchdog_kill_factor times the previous successful run of the section (at least watchdog_min_duration; none without a previous success); -1: none; otherwise this many milliseconds.",
+        c"0: automatic, watchdog_kill_factor times what the table's own recent loads say the request takes (their seconds per account-day times its accounts x days; at least watchdog_min_duration; none before the table's first success); -1: none; otherwise this many milliseconds.",
         &REMOTE_TIMEOUT_MS,
         -1,
         i32::MAX,

@@ -693,8 +693,10 @@ async fn a_sync_cancelled_while_waiting_for_its_locks_leaves_none_behind() {
     );
 }
 
-/// A mart table locked by another session before the sync starts does not hang it: the sync
-/// gives up after pg_datamart.lock_timeout with 55P03 naming the table and the holder.
+/// A mart table locked by another session before the sync starts does not hang it unseen: the
+/// run is recorded before anything waits, its step says it waits and for whom while it does,
+/// and after pg_datamart.lock_timeout the sync fails with 55P03 naming the table and the
+/// holder, recorded as the run's failure (nothing loaded).
 #[tokio::test]
 async fn a_table_locked_before_the_run_ends_the_wait_naming_the_holder() {
     let ctx = setup("it_locked_before").await;
@@ -704,23 +706,200 @@ async fn a_table_locked_before_the_run_ends_the_wait_naming_the_holder() {
     holder
         .exec("BEGIN; LOCK TABLE fb_campaign_dm_p202601 IN ACCESS EXCLUSIVE MODE")
         .await;
-    m.exec("SET pg_datamart.lock_timeout = 1000").await;
-    let t = Instant::now();
-    let e = m
-        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')")
-        .await;
-    let waited = t.elapsed().as_secs_f64();
-    assert_error(
-        &e,
-        SqlState::LOCK_NOT_AVAILABLE,
-        &[
-            "mart table public.fb_campaign_dm is locked by another session",
-            "pg_datamart.lock_timeout = 1000 ms",
-            &format!("pid {holder_pid} (AccessExclusiveLock on public.fb_campaign_dm_p202601"),
-        ],
+    let syncing = Session::connect(&ctx.mart_db).await;
+    syncing.exec("SET pg_datamart.lock_timeout = 4000").await;
+    let call = spawn_call(
+        syncing,
+        "CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')".into(),
     );
-    assert!(waited < 10.0, "gave up after {waited} s");
+    // While it waits: a running run, its step saying for whom.
+    wait_until(
+        m,
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM dm.run r JOIN dm.run_step s USING (run_id)
+                             WHERE r.status = 'running' AND s.note LIKE '%waiting for pid {holder_pid}, which holds a lock on mart table public.fb_campaign_dm%')"
+        ),
+        10,
+    )
+    .await;
+    assert_eq!(
+        m.text("SELECT status FROM dm_status WHERE section = 'fb' AND status = 'running'")
+            .await
+            .as_deref(),
+        Some("running"),
+        "dm_status shows the waiting run"
+    );
+    let (r, waited) = call.await.unwrap();
+    let e = r.unwrap_err();
+    for part in [
+        "55P03",
+        "mart table public.fb_campaign_dm is locked by another session",
+        "pg_datamart.lock_timeout = 4000 ms",
+        &format!("pid {holder_pid} (AccessExclusiveLock on public.fb_campaign_dm_p202601"),
+    ] {
+        assert!(e.contains(part), "{part:?} not in {e}");
+    }
+    assert!(waited < 12.0, "gave up after {waited} s");
+    let (status, error) = {
+        let r = m
+            .client
+            .query_one(
+                "SELECT status, error FROM dm.run ORDER BY run_id DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get::<_, String>(0), r.get::<_, String>(1))
+    };
+    assert_eq!(status, "failed");
+    assert!(
+        error.contains("nothing was loaded")
+            && error.contains(&format!("pid {holder_pid}"))
+            && error.contains("public.fb_campaign_dm"),
+        "{error}"
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM dm.run_step WHERE run_id = (SELECT max(run_id) FROM dm.run) AND status <> 'pending'")
+            .await,
+        0,
+        "no table was started"
+    );
     holder.exec("ROLLBACK").await;
     m.exec("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')")
         .await;
+}
+
+/// Creating a month's partition never waits for, nor queues, the table's readers: it is
+/// attached (SHARE UPDATE EXCLUSIVE), not created as PARTITION OF (ACCESS EXCLUSIVE), so a sync
+/// that needs a new month runs while a long read of the table is open, and a read started
+/// meanwhile is not held up. A window reaching this month also gets next month's partition
+/// ahead of time.
+#[tokio::test]
+async fn partition_creation_waits_for_no_reader_and_next_month_comes_ahead() {
+    let ctx = setup("it_attach").await;
+    let m = &ctx.mart;
+    // No DEFAULT partition (attaching next to one scans it under ACCESS EXCLUSIVE).
+    m.exec(
+        "CREATE TABLE fb_att_dm (LIKE fb_campaign_dm INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY,
+                                 PRIMARY KEY (account_id, campaign_id, collected_at)) PARTITION BY RANGE (collected_at);
+         CREATE TABLE fb_att_dm_p202601 PARTITION OF fb_att_dm FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+         SELECT dm_add_section('att', 'account_id', 'fb_account_dm', 7);
+         SELECT dm_add_table('att', 'fb_att_dm', 'fb_campaign');",
+    )
+    .await;
+    m.exec("CALL dm_sync('att', '1001', '2026-01-10', '2026-01-12')")
+        .await;
+    let reader = Session::connect(&ctx.mart_db).await;
+    reader.exec("BEGIN; SELECT count(*) FROM fb_att_dm").await;
+    let syncing = Session::connect(&ctx.mart_db).await;
+    syncing.exec("SET pg_datamart.lock_timeout = 3000").await;
+    let t = Instant::now();
+    syncing
+        .exec("CALL dm_sync('att', '1001', '2025-11-20', '2026-01-12')")
+        .await;
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "the sync waited for the reader"
+    );
+    assert_eq!(
+        m.i64(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'fb_att_dm'::regclass
+                 AND inhrelid IN ('fb_att_dm_p202511'::regclass, 'fb_att_dm_p202512'::regclass)"
+        )
+        .await,
+        2
+    );
+    // A new reader is not queued behind anything either.
+    m.exec("SET lock_timeout = 1000; SELECT count(*) FROM fb_att_dm; RESET lock_timeout")
+        .await;
+    reader.exec("COMMIT").await;
+    assert_eq!(
+        m.text("SELECT status FROM dm.run ORDER BY run_id DESC LIMIT 1")
+            .await
+            .as_deref(),
+        Some("succeeded")
+    );
+    // The attached partitions carry the section's storage parameters and the parent's indexes.
+    assert_eq!(
+        m.text("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'fb_att_dm_p202511'::regclass")
+            .await
+            .as_deref(),
+        Some("autovacuum_vacuum_scale_factor=0,autovacuum_vacuum_threshold=200000,autovacuum_analyze_scale_factor=0")
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM pg_index WHERE indrelid = 'fb_att_dm_p202511'::regclass")
+            .await,
+        m.i64("SELECT count(*) FROM pg_index WHERE indrelid = 'fb_att_dm_p202601'::regclass")
+            .await,
+    );
+    // A window reaching today's month: next month's partition is there before it is needed.
+    m.exec("CALL dm_sync('att', '1001')").await;
+    let next_month = m
+        .text("SELECT to_char(date_trunc('month', now() AT TIME ZONE COALESCE(NULLIF(current_setting('pg_datamart.timezone'), ''), current_setting('TimeZone'))) + interval '1 month', 'YYYYMM')")
+        .await
+        .unwrap();
+    assert_eq!(
+        m.i64(&format!(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'fb_att_dm'::regclass AND inhrelid = 'fb_att_dm_p{next_month}'::regclass"
+        ))
+        .await,
+        1,
+        "next month's partition was not created ahead"
+    );
+}
+
+/// The automatic warehouse statement_timeout comes from the table's own history (scaled by the
+/// request's accounts x days), and when it fires the error names the table and the setting,
+/// and the step records that cause, not "user request".
+#[tokio::test]
+async fn the_automatic_warehouse_timeout_comes_from_the_tables_history_and_says_so() {
+    let ctx = setup("it_remote_timeout").await;
+    slow_section(&ctx, 0.0).await;
+    let m = &ctx.mart;
+    m.exec(
+        "SET pg_datamart.remote_statement_timeout = 0; SET pg_datamart.watchdog_kill_factor = 1;
+         SET pg_datamart.watchdog_min_duration = 1",
+    )
+    .await;
+    // No history yet: no timeout; then a one-account day sets a history ...
+    m.exec("CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    // ... which does not cap a larger request (scaled by accounts x days).
+    m.exec("CALL dm_sync('slow', '0', '2026-01-08', '2026-01-12')")
+        .await;
+    ctx.wh.exec("UPDATE sleep_conf SET secs = 4").await;
+    let e = m
+        .fails("CALL dm_sync('slow', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::QUERY_CANCELED,
+        &[
+            "the warehouse cancelled the query of table public.fb_ad_dm",
+            "pg_datamart.remote_statement_timeout",
+            "SET statement_timeout = 1000",
+            "pg_datamart.watchdog_min_duration = 1 s",
+        ],
+    );
+    let r = m
+        .client
+        .query_one(
+            "SELECT r.status, s.status, s.error, s.sqlstate FROM dm.run r JOIN dm.run_step s USING (run_id)
+              WHERE s.position = 2 ORDER BY r.run_id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (run, step, error, state): (String, String, String, String) =
+        (r.get(0), r.get(1), r.get(2), r.get(3));
+    assert_eq!(
+        (run.as_str(), step.as_str(), state.as_str()),
+        ("cancelled", "cancelled", "57014")
+    );
+    assert!(
+        error.contains("the warehouse cancelled the query of table public.fb_ad_dm")
+            && error.contains("statement timeout")
+            && !error.contains("user request"),
+        "{error}"
+    );
 }

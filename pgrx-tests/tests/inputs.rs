@@ -143,6 +143,18 @@ async fn bad_configuration_is_refused_at_registration() {
             "CREATE TEMP TABLE temp_dm (LIKE fb_ad_dm); SELECT dm_add_table('fb', 'temp_dm', 'fb_ad')".to_string(),
             vec!["mart_table", "is a temporary table"],
         ),
+        (
+            "SELECT dm_add_section('s2', 'account_id', 'fb_account_dm', storage_parameters => ARRAY['nonsense=1'])".to_string(),
+            vec!["storage_parameters", "\"nonsense=1\"", "unrecognized parameter \"nonsense\""],
+        ),
+        (
+            "SELECT dm_alter_section('fb', storage_parameters => ARRAY['fillfactor=90', 'fillfactor=5'])".to_string(),
+            vec!["storage_parameters", "\"fillfactor=5\"", "fillfactor"],
+        ),
+        (
+            "SELECT dm_alter_section('fb', storage_parameters => ARRAY['toast.nonsense=1'])".to_string(),
+            vec!["storage_parameters", "\"toast.nonsense=1\"", "unrecognized parameter"],
+        ),
     ];
     for (sql, parts) in &cases {
         let e = m.fails(sql).await;
@@ -154,4 +166,7 @@ async fn bad_configuration_is_refused_at_registration() {
             .await,
         before
     );
+    // Valid ones, the TOAST table's included, are accepted.
+    m.exec("SELECT dm_alter_section('fb', storage_parameters => ARRAY['fillfactor=90', 'toast.autovacuum_enabled=false'])")
+        .await;
 }

@@ -260,9 +260,10 @@ async fn a_loader_creates_partitions_as_the_table_owner() {
         ddl,
         [
             format!("ddl ALTER TABLE {restricted}"),
-            format!("ddl CREATE TABLE {restricted}")
+            format!("ddl CREATE TABLE {restricted}"),
+            format!("ddl ALTER TABLE {restricted}"),
         ],
-        "the partition DDL ran as the table's owner, in a security-restricted operation"
+        "the partition DDL (storage parameters, create, attach) ran as the table's owner, in a security-restricted operation"
     );
     assert_eq!(last_run_status(&ctx).await, "succeeded");
     assert_eq!(

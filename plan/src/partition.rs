@@ -25,11 +25,14 @@ pub struct PartitionPlan {
     /// Months without a partition while a DEFAULT partition exists: the executor counts the
     /// month's rows in DEFAULT before loading, and refuses when there are any.
     pub default_checks: Vec<DefaultCheck>,
-    /// `CREATE TABLE ... PARTITION OF ...` for the months that have no partition.
-    pub creates: Vec<String>,
+    /// The months that have no partition: each created as a plain table, then attached.
+    pub creates: Vec<NewPartition>,
     /// (partition, `ALTER TABLE ... SET (...)`) for existing partitions lacking the parameters.
     pub alters: Vec<(String, String)>,
     pub touched: Vec<String>,
+    /// The DEFAULT partition (as SQL), if any: attaching a partition scans it for rows of the
+    /// new range under an ACCESS EXCLUSIVE lock.
+    pub default: Option<String>,
 }
 
 impl PartitionPlan {
@@ -38,9 +41,33 @@ impl PartitionPlan {
         self.alters
             .iter()
             .map(|(_, s)| s.clone())
-            .chain(self.creates.iter().cloned())
+            .chain(
+                self.creates
+                    .iter()
+                    .flat_map(|c| [c.create.clone(), c.attach.clone()]),
+            )
             .collect()
     }
+}
+
+/// A monthly partition to create. Not `CREATE TABLE ... PARTITION OF`, which takes the
+/// parent's ACCESS EXCLUSIVE lock and so waits for every reader of the table and queues every
+/// later one behind it: a plain table shaped like the parent, then `ATTACH PARTITION`, which
+/// takes SHARE UPDATE EXCLUSIVE (readers and writers go on). The executor takes that lock
+/// conditionally, retrying until `pg_datamart.lock_timeout`, so it never queues either.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPartition {
+    /// The partition, as SQL.
+    pub name: String,
+    pub month: NaiveDate,
+    /// Whether the window needs it (false: next month's, created ahead of time).
+    pub in_window: bool,
+    /// `CREATE TABLE part (LIKE parent ...) WITH (...)`: columns, NOT NULL, CHECK constraints,
+    /// defaults, generated columns, storage and compression; indexes, unique and primary keys
+    /// and foreign keys come with the ATTACH, from the parent's.
+    pub create: String,
+    /// `ALTER TABLE parent ATTACH PARTITION part FOR VALUES FROM (month) TO (next month)`.
+    pub attach: String,
 }
 
 /// A month whose rows must not sit in the DEFAULT partition.
@@ -152,6 +179,7 @@ pub fn plan(
     date_column: &str,
     storage: &[String],
     window: &Window,
+    ahead: Option<NaiveDate>,
 ) -> PlanResult<PartitionPlan> {
     // The storage parameters end up in DDL that runs as the table's owner: checked again here,
     // whoever wrote them into dm.section.
@@ -180,7 +208,10 @@ pub fn plan(
         }
     }
     let with = storage.join(", ");
-    let mut plan = PartitionPlan::default();
+    let mut plan = PartitionPlan {
+        default: default.map(|d| quote::qualified(&d.schema, &d.name)),
+        ..Default::default()
+    };
     let mut month = month_start(window.start);
     while month <= window.end {
         let next = month + Months::new(1);
@@ -230,24 +261,57 @@ pub fn plan(
                 plan.default_checks
                     .push(default_check(mart, d, date_column, month, next));
             }
-            let name = partition_name(&mart.name, month);
-            let sql_name = quote::qualified(&mart.schema, &name);
-            let storage_clause = if with.is_empty() {
-                String::new()
-            } else {
-                format!(" WITH ({with})")
-            };
-            plan.creates.push(format!(
-                "CREATE TABLE {sql_name} PARTITION OF {} FOR VALUES FROM ({}) TO ({}){storage_clause}",
-                mart.sql_name(),
-                quote::local_literal(&month.to_string()),
-                quote::local_literal(&next.to_string()),
-            ));
-            plan.touched.push(sql_name);
+            let created = new_partition(mart, &with, month, true);
+            plan.touched.push(created.name.clone());
+            plan.creates.push(created);
         }
         month = next;
     }
+    // Next month's partition, ahead of time, so that the first sync of a month creates none
+    // (only without a DEFAULT partition, which would hold that month's rows until then, and
+    // only when no existing range touches the month).
+    if let Some(a) = ahead.map(month_start) {
+        let next = a + Months::new(1);
+        let untouched = !ranges
+            .iter()
+            .any(|(_, (lo, hi))| lo.is_none_or(|lo| lo < next) && hi.is_none_or(|hi| hi > a));
+        if a > window.end && default.is_none() && untouched {
+            plan.creates.push(new_partition(mart, &with, a, false));
+        }
+    }
     Ok(plan)
+}
+
+/// The month after the one of `today`, when the window reaches `today`'s month: the partition
+/// a sync creates ahead of time.
+pub fn ahead_month(window: &Window, today: NaiveDate) -> Option<NaiveDate> {
+    let this = month_start(today);
+    (window.end >= this).then(|| this + Months::new(1))
+}
+
+fn new_partition(mart: &MartTable, with: &str, month: NaiveDate, in_window: bool) -> NewPartition {
+    let next = month + Months::new(1);
+    let name = quote::qualified(&mart.schema, &partition_name(&mart.name, month));
+    let storage_clause = if with.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({with})")
+    };
+    NewPartition {
+        create: format!(
+            "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION){storage_clause}",
+            mart.sql_name()
+        ),
+        attach: format!(
+            "ALTER TABLE {} ATTACH PARTITION {name} FOR VALUES FROM ({}) TO ({})",
+            mart.sql_name(),
+            quote::local_literal(&month.to_string()),
+            quote::local_literal(&next.to_string()),
+        ),
+        name,
+        month,
+        in_window,
+    }
 }
 
 fn default_check(

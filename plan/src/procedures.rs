@@ -93,6 +93,7 @@ pub fn describe(
                 per_query: usize::MAX,
                 mode: section.mode,
                 remote_timeout_ms: None,
+                today: None,
             },
         )?;
         text += "--\n";

@@ -152,6 +152,16 @@ pub fn create_run(r: &NewRun) -> String {
     )
 }
 
+/// Records the accounts of run `run_id` (`r`'s) and notifies its start.
+pub fn run_resolved(run_id: i64, r: &NewRun) -> String {
+    format!(
+        "UPDATE dm.run SET accounts = {}, missing_accounts = {} WHERE run_id OPERATOR(pg_catalog.=) {run_id}; {}",
+        local_text_array(&r.accounts.ids),
+        local_text_array(&r.accounts.missing),
+        run_started(run_id, r)
+    )
+}
+
 /// Missing accounts a notification lists (the run row keeps them all): payloads stay far
 /// below pg_notify's 8000 bytes.
 pub const MISSING_SHOWN: usize = 20;
@@ -282,10 +292,10 @@ pub fn step_remote_pid(run: RunRef, step: StepRef, pid: i32, server: &str) -> St
     )
 }
 
-/// Adds a note to a step (what the VACUUM policy did).
+/// Adds a note to a step (what the VACUUM policy did, a lock it waits for).
 pub fn step_note(run: RunRef, step: StepRef, note: &str) -> String {
     format!(
-        "UPDATE dm.run_step SET note = {} {}; SELECT ''",
+        "UPDATE dm.run_step SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, {}) {}; SELECT ''",
         lit(note),
         step_where(run, step)
     )
@@ -355,6 +365,12 @@ pub enum Event {
     CreateRun {
         run: RunRecord,
     },
+    /// The accounts a new run loads, once read from the section's account table (the run is
+    /// recorded before, so that a lock it waits for is seen), and the run's start notification.
+    RunResolved {
+        run_id: i64,
+        run: RunRecord,
+    },
     StepStarted {
         run_id: i64,
         position: i32,
@@ -413,6 +429,7 @@ impl Event {
         match self {
             Event::Housekeeping { .. } => "housekeeping",
             Event::CreateRun { .. } => "create_run",
+            Event::RunResolved { .. } => "run_resolved",
             Event::StepStarted { .. } => "step_started",
             Event::StepSucceeded { .. } => "step_succeeded",
             Event::StepEnded { .. } => "step_ended",
@@ -428,9 +445,9 @@ impl Event {
     pub fn run_and_position(&self) -> Option<(i64, Option<i32>)> {
         match self {
             Event::Housekeeping { .. } | Event::CreateRun { .. } => None,
-            Event::RunFinished { run_id, .. } | Event::RunSkipped { run_id, .. } => {
-                Some((*run_id, None))
-            }
+            Event::RunFinished { run_id, .. }
+            | Event::RunSkipped { run_id, .. }
+            | Event::RunResolved { run_id, .. } => Some((*run_id, None)),
             Event::StepStarted { run_id, position }
             | Event::StepSucceeded {
                 run_id, position, ..
@@ -474,6 +491,7 @@ impl Event {
                 run_finished(run, *status, error.as_deref())
             }
             Event::RunSkipped { note, .. } => run_skipped(run.run_id, run.section, note),
+            Event::RunResolved { run: r, .. } => run_resolved(run.run_id, &r.as_new(0, "")),
             Event::StepSkipped { note, .. } => step_skipped(run, step, note),
             Event::StepRemotePid { pid, server, .. } => step_remote_pid(run, step, *pid, server),
             Event::StepNote { note, .. } => step_note(run, step, note),

@@ -16,6 +16,7 @@ use crate::partition::PartitionPlan;
 use crate::quote;
 use crate::snapshot::{FetchedColumn, MartTable, Schemas, Section, SectionTable};
 use crate::window::Window;
+use chrono::NaiveDate;
 
 /// Ids are split so that no remote statement carries more than this many bytes of them
 /// (Redshift's statement limit is 16 MB; this stays far below it).
@@ -143,6 +144,9 @@ pub struct PlanOptions {
     pub per_query: usize,
     pub mode: Mode,
     pub remote_timeout_ms: Option<i64>,
+    /// Today (in `pg_datamart.timezone`): when the window reaches this month, next month's
+    /// partition is created ahead of time. None: never.
+    pub today: Option<NaiveDate>,
 }
 
 /// Everything a sync of one table runs, as text.
@@ -444,6 +448,8 @@ pub fn plan_table(
         &section.date_column,
         &section.storage_parameters,
         window,
+        opts.today
+            .and_then(|t| crate::partition::ahead_month(window, t)),
     )?;
     let analyze = partitions
         .touched

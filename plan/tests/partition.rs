@@ -188,7 +188,7 @@ fn plans_create_exactly_the_missing_months() {
         };
         let (parts, ranges, has_default) = random_layout(rng, &schema, &w, &storage);
         let mart = partitioned(&schema, &table, &date_col, parts.clone());
-        let plan = partition::plan(&mart, &date_col, &storage, &w).unwrap();
+        let plan = partition::plan(&mart, &date_col, &storage, &w, None).unwrap();
 
         let missing: Vec<NaiveDate> = months_of(&w)
             .into_iter()
@@ -196,19 +196,33 @@ fn plans_create_exactly_the_missing_months() {
             .collect();
         assert_eq!(plan.creates.len(), missing.len(), "{:?}", plan.creates);
         let mut created: Vec<Range> = Vec::new();
-        for (sql, m) in plan.creates.iter().zip(&missing) {
+        for (c, m) in plan.creates.iter().zip(&missing) {
             let next = *m + Months::new(1);
-            let toks = check_local(sql, LOCAL_WORDS).unwrap();
             let pname = partition_name(&table, *m);
+            assert_eq!(c.month, *m);
+            assert!(c.in_window);
+            assert_eq!(c.name, pg_datamart_plan::quote::qualified(&schema, &pname));
+            // A plain table shaped like the parent ...
+            let sql = &c.create;
+            let toks = check_local(sql, LOCAL_WORDS).unwrap();
             assert_eq!(
                 idents(&toks),
-                [schema.clone(), pname, schema.clone(), table.clone()],
+                [schema.clone(), pname.clone(), schema.clone(), table.clone()],
                 "{sql}"
             );
-            let lits = literals(&toks);
-            assert_eq!(lits[..2], [m.to_string(), next.to_string()], "{sql}");
-            assert_eq!(&lits[2..], &[] as &[String]);
+            assert!(literals(&toks).is_empty(), "{sql}");
+            assert!(!sql.contains("PARTITION OF"), "{sql}");
             assert_eq!(sql.contains(" WITH ("), !storage.is_empty(), "{sql}");
+            // ... attached with the month's bounds.
+            let sql = &c.attach;
+            let toks = check_local(sql, LOCAL_WORDS).unwrap();
+            assert_eq!(
+                idents(&toks),
+                [schema.clone(), table.clone(), schema.clone(), pname],
+                "{sql}"
+            );
+            assert_eq!(literals(&toks), [m.to_string(), next.to_string()], "{sql}");
+            assert!(sql.starts_with("ALTER TABLE ") && sql.contains(" ATTACH PARTITION "));
             let r = (Some(*m), Some(next));
             assert!(!ranges.iter().any(|e| overlaps(e, &r)), "{sql} overlaps");
             assert!(!created.iter().any(|e| overlaps(e, &r)));
@@ -284,10 +298,10 @@ fn plans_create_exactly_the_missing_months() {
             plan.touched
         );
         assert_eq!(touched, expect_touched);
-        // alters first, then creates
+        // alters first, then each create and its attach
         assert_eq!(
             plan.statements().len(),
-            plan.alters.len() + plan.creates.len()
+            plan.alters.len() + 2 * plan.creates.len()
         );
     });
 }
@@ -325,7 +339,7 @@ fn partial_months_and_odd_bounds_are_refused() {
         "collected_at",
         vec![p("FOR VALUES FROM ('2024-01-15') TO ('2024-02-15')")],
     );
-    let e = partition::plan(&partial, "collected_at", &[], &w).unwrap_err();
+    let e = partition::plan(&partial, "collected_at", &[], &w, None).unwrap_err();
     assert_eq!(e.code.sqlstate(), "42P17");
     assert!(
         e.message.contains("2024-01") && e.message.contains("partly covered"),
@@ -340,7 +354,7 @@ fn partial_months_and_odd_bounds_are_refused() {
             "FOR VALUES FROM ('2024-01-01 12:00:00') TO ('2024-02-01 00:00:00')",
         )],
     );
-    let e = partition::plan(&noon, "collected_at", &[], &w).unwrap_err();
+    let e = partition::plan(&noon, "collected_at", &[], &w, None).unwrap_err();
     assert!(e.message.contains("not at midnight"), "{}", e.message);
     let midnight = partitioned(
         "public",
@@ -350,7 +364,7 @@ fn partial_months_and_odd_bounds_are_refused() {
             "FOR VALUES FROM ('2024-01-01 00:00:00') TO ('2024-02-01 00:00:00')",
         )],
     );
-    let plan = partition::plan(&midnight, "collected_at", &[], &w).unwrap();
+    let plan = partition::plan(&midnight, "collected_at", &[], &w, None).unwrap();
     assert!(plan.creates.is_empty());
     assert_eq!(plan.touched, ["\"public\".\"t_odd\""]);
     assert_eq!(partition::parse_bound("MINVALUE"), Ok(None));
@@ -382,7 +396,7 @@ fn timestamptz_bounds_are_recognised() {
         }],
     );
     mart.columns[1].type_sql = "timestamp with time zone".into();
-    let plan = partition::plan(&mart, "collected_at", &[], &w).unwrap();
+    let plan = partition::plan(&mart, "collected_at", &[], &w, None).unwrap();
     assert!(plan.creates.is_empty());
 }
 
@@ -405,7 +419,7 @@ fn multi_month_partitions_are_altered_once() {
         }],
     );
     let storage: Vec<String> = DEFAULT_STORAGE.iter().map(|s| s.to_string()).collect();
-    let plan = partition::plan(&mart, "collected_at", &storage, &w).unwrap();
+    let plan = partition::plan(&mart, "collected_at", &storage, &w, None).unwrap();
     assert_eq!(plan.alters.len(), 1, "{:#?}", plan.alters);
 }
 
@@ -419,7 +433,14 @@ fn default_checks_qualify_their_operators() {
         start: fx.request.start_date,
         end: fx.request.end_date,
     };
-    let plan = partition::plan(mart, "collected_at", &fx.section.storage_parameters, &w).unwrap();
+    let plan = partition::plan(
+        mart,
+        "collected_at",
+        &fx.section.storage_parameters,
+        &w,
+        None,
+    )
+    .unwrap();
     assert!(!plan.default_checks.is_empty());
     for c in &plan.default_checks {
         check_local(&c.count_sql, LOCAL_WORDS).unwrap();
@@ -445,7 +466,8 @@ fn other_tables_get_no_partition_ddl() {
     plain.partition_strategy = None;
     plain.partition_key = None;
     for mart in [list, other_key, two_keys, plain] {
-        let plan = partition::plan(&mart, "collected_at", &["fillfactor=90".into()], &w).unwrap();
+        let plan =
+            partition::plan(&mart, "collected_at", &["fillfactor=90".into()], &w, None).unwrap();
         assert!(
             plan.creates.is_empty() && plan.alters.is_empty() && plan.default_checks.is_empty()
         );
@@ -469,7 +491,7 @@ fn storage_parameters_are_checked_again_when_planning() {
         "fillfactor",
         "FillFactor=90",
     ] {
-        let e = partition::plan(&mart, "collected_at", &[bad.to_string()], &w).unwrap_err();
+        let e = partition::plan(&mart, "collected_at", &[bad.to_string()], &w, None).unwrap_err();
         assert_eq!(
             e.code,
             pg_datamart_plan::Code::InvalidParameterValue,
@@ -481,6 +503,80 @@ fn storage_parameters_are_checked_again_when_planning() {
             e.message
         );
     }
-    let good = partition::plan(&mart, "collected_at", &["fillfactor=90".to_string()], &w).unwrap();
+    let good = partition::plan(
+        &mart,
+        "collected_at",
+        &["fillfactor=90".to_string()],
+        &w,
+        None,
+    )
+    .unwrap();
     assert_eq!(good.creates.len(), 2);
+}
+
+/// Next month's partition is created ahead of time when the window reaches the current month,
+/// unless a DEFAULT partition exists or a range already touches that month; it is not written
+/// to (not in `touched`, no DEFAULT check).
+#[test]
+fn next_months_partition_is_created_ahead_of_time() {
+    let today = ymd(2024, 3, 30);
+    let w = Window {
+        start: ymd(2024, 3, 1),
+        end: ymd(2024, 3, 30),
+    };
+    assert_eq!(partition::ahead_month(&w, today), Some(ymd(2024, 4, 1)));
+    let old = Window {
+        start: ymd(2024, 1, 1),
+        end: ymd(2024, 2, 29),
+    };
+    assert_eq!(
+        partition::ahead_month(&old, today),
+        None,
+        "a backfill creates nothing ahead"
+    );
+    let march = |bound: &str, name: &str| Partition {
+        schema: "public".into(),
+        name: name.into(),
+        bound: bound.into(),
+        reloptions: vec![],
+    };
+    let mart = partitioned(
+        "public",
+        "t",
+        "collected_at",
+        vec![march(
+            "FOR VALUES FROM ('2024-03-01') TO ('2024-04-01')",
+            "t_p202403",
+        )],
+    );
+    let ahead = partition::ahead_month(&w, today);
+    let plan =
+        partition::plan(&mart, "collected_at", &["fillfactor=90".into()], &w, ahead).unwrap();
+    assert_eq!(plan.creates.len(), 1);
+    let c = &plan.creates[0];
+    assert_eq!((c.month, c.in_window), (ymd(2024, 4, 1), false));
+    assert_eq!(c.name, "\"public\".\"t_p202404\"");
+    assert!(c.create.ends_with(" WITH (fillfactor=90)"), "{}", c.create);
+    assert!(
+        c.attach
+            .ends_with("FOR VALUES FROM ('2024-04-01') TO ('2024-05-01')"),
+        "{}",
+        c.attach
+    );
+    assert_eq!(plan.touched, ["\"public\".\"t_p202403\""]);
+    assert!(plan.default_checks.is_empty());
+    // Already there, or partly covered, or a DEFAULT partition: nothing ahead.
+    for extra in [
+        march(
+            "FOR VALUES FROM ('2024-04-01') TO ('2024-05-01')",
+            "t_p202404",
+        ),
+        march("FOR VALUES FROM ('2024-04-15') TO ('2024-06-01')", "t_odd"),
+        march("DEFAULT", "t_default"),
+    ] {
+        let mut m = mart.clone();
+        m.partitions.push(extra);
+        let plan = partition::plan(&m, "collected_at", &[], &w, ahead).unwrap();
+        assert!(plan.creates.is_empty(), "{:?}", plan.creates);
+    }
 }

@@ -38,6 +38,7 @@ fn render(name: &str, mode: Mode) -> String {
         per_query: req.per_query,
         mode,
         remote_timeout_ms: req.remote_timeout_ms,
+        today: None,
     };
     let mut out = format!(
         "-- golden: fixture {name}, mode {mode}, window {} .. {}, accounts {}, per_query {}, remote_timeout_ms {:?}\n",
@@ -190,6 +191,7 @@ fn fixture_plans_pass_the_statement_checks() {
                     per_query: fx.request.per_query,
                     mode: *mode,
                     remote_timeout_ms: fx.request.remote_timeout_ms,
+                    today: None,
                 };
                 let Ok(plan) = plan_table(
                     &fx.schemas,

@@ -169,6 +169,7 @@ fn scenario(rng: &mut Rng) -> Scenario {
         },
         mode: *rng.pick(&[Mode::DeleteInsert, Mode::Upsert]),
         remote_timeout_ms: rng.chance(1, 2).then(|| rng.range(1, 10_000_000)),
+        today: None,
     };
     Scenario {
         schemas: Schemas {

@@ -17,6 +17,77 @@ use pgrx::{pg_sys, PgSqlErrorCode};
 const STORAGE_HINT: &str =
     "Give each parameter as name=value, e.g. ARRAY['fillfactor=90'], or pass NULL for the defaults.";
 
+/// Checks each storage parameter with PostgreSQL's own parser for a table's and its TOAST
+/// table's options (as `CREATE TABLE ... WITH (...)` of a partition will), so that
+/// 'nonsense=1' or 'fillfactor=5' is refused at registration, naming the parameter, instead
+/// of failing at the first partition a sync creates.
+fn validate_storage(params: &[String]) -> DmResult<()> {
+    for p in params {
+        let (name, value) = p.split_once('=').unwrap_or((p.as_str(), ""));
+        let (namespace, name) = match name.split_once('.') {
+            Some((ns, n)) => (Some(ns), n),
+            None => (None, name),
+        };
+        let c = |t: &str| std::ffi::CString::new(t).unwrap_or_default();
+        let (ns_c, name_c, value_c) = (namespace.map(c), c(name), c(value));
+        let refused: Option<String> = PgTryBuilder::new(|| unsafe {
+            let arg = pg_sys::makeString(pg_sys::pstrdup(value_c.as_ptr())).cast::<pg_sys::Node>();
+            let elem = match &ns_c {
+                Some(ns) => pg_sys::makeDefElemExtended(
+                    pg_sys::pstrdup(ns.as_ptr()),
+                    pg_sys::pstrdup(name_c.as_ptr()),
+                    arg,
+                    pg_sys::DefElemAction::DEFELEM_UNSPEC,
+                    -1,
+                ),
+                None => pg_sys::makeDefElem(pg_sys::pstrdup(name_c.as_ptr()), arg, -1),
+            };
+            let list = pg_sys::lappend(std::ptr::null_mut(), elem.cast());
+            let mut namespaces = [
+                c"toast".as_ptr() as *mut std::ffi::c_char,
+                std::ptr::null_mut(),
+            ];
+            let heap = pg_sys::transformRelOptions(
+                pg_sys::Datum::from(0),
+                list,
+                std::ptr::null(),
+                namespaces.as_mut_ptr(),
+                false,
+                false,
+            );
+            pg_sys::heap_reloptions(pg_sys::RELKIND_RELATION as std::ffi::c_char, heap, true);
+            let toast = pg_sys::transformRelOptions(
+                pg_sys::Datum::from(0),
+                list,
+                c"toast".as_ptr(),
+                namespaces.as_mut_ptr(),
+                false,
+                false,
+            );
+            pg_sys::heap_reloptions(pg_sys::RELKIND_TOASTVALUE as std::ffi::c_char, toast, true);
+            None
+        })
+        .catch_others(|e| {
+            Some(match &e {
+                pgrx::pg_sys::panic::CaughtError::PostgresError(r)
+                | pgrx::pg_sys::panic::CaughtError::ErrorReport(r) => r.message().to_string(),
+                pgrx::pg_sys::panic::CaughtError::RustPanic { ereport, .. } => {
+                    ereport.message().to_string()
+                }
+            })
+        })
+        .execute();
+        if let Some(why) = refused {
+            return Err(DmError::invalid_argument(
+                "storage_parameters",
+                format!("{p:?} is not a usable storage parameter of a partition: {why}"),
+                "Use table storage parameters of CREATE TABLE ... WITH (...), e.g. ARRAY['fillfactor=90', 'autovacuum_vacuum_threshold=200000', 'toast.autovacuum_enabled=false'].",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What to pass for a mart column.
 const MART_COLUMN_HINT: &str = "Name a column of the mart table, e.g. 'campaign_id'.";
 
@@ -181,6 +252,7 @@ fn add_section(
                 .collect()
         });
         check_storage(&storage)?;
+        validate_storage(&storage)?;
         check_days(days)?;
         check_mode(mode)?;
         check_server(server)?;
@@ -274,6 +346,7 @@ fn alter_section(
         check_vacuum(vacuum_policy, vacuum_wait)?;
         if let Some(p) = &storage_parameters {
             check_storage(p)?;
+            validate_storage(p)?;
         }
         let new_mode = match mode {
             Some(m) => check_mode(m)?,

@@ -51,36 +51,94 @@ fn plan_one(
         &PlanOptions {
             per_query: crate::gucs::accounts_per_query(),
             mode,
-            remote_timeout_ms: remote_timeout(section)?,
+            remote_timeout_ms: remote_timeout(mart_oid, accounts.len(), window)?.ms,
+            today: Some(catalog::today()?),
         },
     )?)
 }
 
-/// The warehouse-side statement_timeout of each pull (`pg_datamart.remote_statement_timeout`):
-/// automatic is kill_factor x the previous successful run of the section, at least
-/// watchdog_min_duration; none before a first success.
-fn remote_timeout(section: &Section) -> DmResult<Option<i64>> {
-    match crate::gucs::remote_timeout_ms() {
-        -1 => Ok(None),
-        0 => {
-            let last = Spi::get_one_with_args::<f64>(
-                "SELECT pg_catalog.date_part('epoch', finished_at OPERATOR(pg_catalog.-) started_at)::pg_catalog.float8 FROM dm.run
-                  WHERE section OPERATOR(pg_catalog.=) $1::pg_catalog.text AND status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
-                  ORDER BY run_id DESC LIMIT 1",
-                &[section.name.as_str().into()],
-            );
-            let last = match last {
-                Ok(v) => v,
-                Err(pgrx::spi::SpiError::InvalidPosition) => None,
-                Err(e) => return Err(e).doing("reading the previous run's duration"),
-            };
-            Ok(last.map(|secs| {
-                let ms = secs * crate::gucs::kill_factor() * 1000.0;
-                ms.max(crate::gucs::watchdog_min_seconds() * 1000.0).ceil() as i64
-            }))
-        }
-        ms => Ok(Some(ms as i64)),
+/// The warehouse-side statement_timeout of a table's pulls, and what it is based on.
+struct RemoteTimeout {
+    ms: Option<i64>,
+    basis: String,
+}
+
+impl RemoteTimeout {
+    const HINT: &'static str = "Raise pg_datamart.remote_statement_timeout (milliseconds; 0 = automatic from the table's history, -1 = none) or pg_datamart.watchdog_kill_factor.";
+
+    /// `message` (the warehouse's error) explained, when it is this timeout firing: which
+    /// table, which timeout, from which setting and history.
+    fn explain(&self, table: &str, message: &str) -> Option<String> {
+        let ms = self.ms?;
+        (message.contains("the warehouse query") && message.contains("statement timeout")).then(|| {
+            format!(
+                "the warehouse cancelled the query of table {table} at the statement_timeout pg_datamart.remote_statement_timeout set there (SET statement_timeout = {ms}; {}): {message}",
+                self.basis
+            )
+        })
     }
+}
+
+/// The warehouse-side statement_timeout of each pull of mart table `mart_oid`
+/// (`pg_datamart.remote_statement_timeout`): automatic (0) is watchdog_kill_factor times what
+/// this table's own recent loads say this request should take: their seconds per account-day
+/// (rows per second and rows per account-day) times the request's accounts x days; at least
+/// watchdog_min_duration; none before the table's first successful load. So a one-account
+/// run never sets the timeout of a full one, nor one table another's.
+fn remote_timeout(mart_oid: u32, accounts: usize, window: &Window) -> DmResult<RemoteTimeout> {
+    let setting = crate::gucs::remote_timeout_ms();
+    match setting {
+        -1 => {
+            return Ok(RemoteTimeout {
+                ms: None,
+                basis: "pg_datamart.remote_statement_timeout = -1: none".into(),
+            })
+        }
+        0 => {}
+        ms => {
+            return Ok(RemoteTimeout {
+                ms: Some(ms as i64),
+                basis: format!("pg_datamart.remote_statement_timeout = {ms} ms"),
+            })
+        }
+    }
+    // rows, seconds and account-days of the table's last 10 successful loads that fetched rows
+    let (rows, secs, account_days) = Spi::get_three_with_args::<f64, f64, f64>(
+        "SELECT pg_catalog.sum(h.rows_fetched)::pg_catalog.float8, pg_catalog.sum(h.secs)::pg_catalog.float8,
+                pg_catalog.sum(h.account_days)::pg_catalog.float8
+           FROM (SELECT s.rows_fetched,
+                        pg_catalog.date_part('epoch', s.finished_at OPERATOR(pg_catalog.-) s.started_at) AS secs,
+                        (pg_catalog.cardinality(r.accounts) OPERATOR(pg_catalog.*)
+                         ((r.end_date OPERATOR(pg_catalog.-) r.start_date) OPERATOR(pg_catalog.+) 1))::pg_catalog.float8 AS account_days
+                   FROM dm.run_step s JOIN dm.run r ON r.run_id OPERATOR(pg_catalog.=) s.run_id
+                  WHERE s.mart_oid::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+                    AND s.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+                    AND s.rows_fetched OPERATOR(pg_catalog.>) 0
+                    AND s.finished_at OPERATOR(pg_catalog.>) s.started_at
+                    AND pg_catalog.cardinality(r.accounts) OPERATOR(pg_catalog.>) 0
+                  ORDER BY s.run_id DESC LIMIT 10) h",
+        &[pgrx::pg_sys::Oid::from(mart_oid).into()],
+    )
+    .doing("reading the table's load history")?;
+    let (Some(rows), Some(secs), Some(account_days)) = (rows, secs, account_days) else {
+        return Ok(RemoteTimeout {
+            ms: None,
+            basis: "automatic: none until the table's first successful load".into(),
+        });
+    };
+    let this = (accounts.max(1) as f64) * (window.days() as f64);
+    let expected_rows = rows / account_days * this;
+    let rate = rows / secs;
+    let expected_secs = expected_rows / rate;
+    let kill = crate::gucs::kill_factor();
+    let floor = crate::gucs::watchdog_min_seconds();
+    let timeout = (kill * expected_secs).max(floor);
+    Ok(RemoteTimeout {
+        ms: Some((timeout * 1000.0).ceil() as i64),
+        basis: format!(
+            "automatic: pg_datamart.watchdog_kill_factor {kill} x {expected_secs:.1} s, the time this table's recent loads ({rate:.0} rows/s) take for the about {expected_rows:.0} rows they had for {this} account-days, at least pg_datamart.watchdog_min_duration = {floor} s"
+        ),
+    })
 }
 
 /// The plans of every table of a section, in order.
@@ -189,9 +247,10 @@ fn skip(run_id: i64, section: &str, why: &str) -> DmResult<Option<i64>> {
     Ok(None)
 }
 
-/// Opens the status path, tidies the history and records the run; then the pause switch, a ban
-/// or a busy lock may skip it (recorded, no error). Returns the run id, or None when skipped.
-fn start_run(section: &Section, run: NewRun) -> DmResult<Option<i64>> {
+/// Opens the status path, tidies the history and records the run (before anything can wait
+/// for a lock another session holds, so a waiting sync is seen); then the pause switch or a
+/// ban may skip it (recorded, no error). Returns the run id, or None when skipped.
+fn open_run(run: NewRun) -> DmResult<Option<i64>> {
     status::open_link()?;
     status::housekeeping()?;
     guard::release_all()?;
@@ -200,35 +259,117 @@ fn start_run(section: &Section, run: NewRun) -> DmResult<Option<i64>> {
     if let Some(why) = refusal {
         return skip(run_id, run.section, &why);
     }
-    let keys = guard::lock_keys(section, &run.accounts.ids)?;
-    if let Err(why) = guard::acquire(section, &keys)? {
-        return skip(run_id, run.section, &why);
-    }
-    if !run.accounts.missing.is_empty() {
+    Ok(Some(run_id))
+}
+
+/// What a run does once recorded, before its first table: `prepare` (resolving the accounts,
+/// the locks its tables' definitions need, the plans) returns the run's accounts; then the
+/// run's advisory locks (a busy one skips the run, recorded, no error). An error on the way
+/// is recorded as the run's failure (nothing was loaded) before it is raised.
+fn start_run(
+    section: &Section,
+    run_id: i64,
+    record: &RunRecordParts,
+    prepare: impl FnOnce(&Run) -> DmResult<Accounts>,
+) -> DmResult<Option<i64>> {
+    let started = (|| {
+        let run = Run::load(run_id)?;
+        let accounts = prepare(&run)?;
+        status::run_resolved(run_id, &record.new_run(&accounts))?;
+        let keys = guard::lock_keys(section, &accounts.ids)?;
+        if let Err(why) = guard::acquire(section, &keys)? {
+            return skip(run_id, &section.name, &why).map(|_| None);
+        }
+        Ok(Some(accounts))
+    })();
+    let accounts = match started {
+        Ok(Some(a)) => a,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            let _held = status::Uninterrupted::hold();
+            let message = e.to_string();
+            let (how, what) = if e.sqlstate() == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
+                (RunStatus::Cancelled, "was cancelled")
+            } else {
+                (RunStatus::Failed, "failed")
+            };
+            if let Ok(run) = Run::load(run_id) {
+                let _ = status::run_finished(
+                    &run,
+                    how,
+                    Some(&format!(
+                        "the run {what} before its first table (nothing was loaded): {}",
+                        status::scrub_secrets(&message)
+                    )),
+                );
+            }
+            let _ = status::close_link();
+            let _ = guard::release_all();
+            return Err(e);
+        }
+    };
+    if !accounts.missing.is_empty() {
         status::notice(&format!(
             "{} run {run_id}: {} requested account(s) are not in the section's account table and are not loaded: {}",
-            run.section,
-            run.accounts.missing.len(),
-            pg_datamart_plan::window::listed(&run.accounts.missing)
+            section.name,
+            accounts.missing.len(),
+            pg_datamart_plan::window::listed(&accounts.missing)
         ));
     }
     status::notice(&format!(
         "{} run {run_id} started: {} table(s), {} account(s), {} .. {}, mode {}{}",
-        run.section,
-        run.steps.len(),
-        run.accounts.ids.len(),
-        run.window.start,
-        run.window.end,
-        run.mode,
-        run.resumed_from
+        section.name,
+        record.steps.len(),
+        accounts.ids.len(),
+        record.window.start,
+        record.window.end,
+        record.mode,
+        record
+            .resumed_from
             .map(|r| format!(", resuming run {r}"))
             .unwrap_or_default()
     ));
     Ok(Some(run_id))
 }
 
-/// Validates the request, plans every table (a broken definition fails before any data moves),
-/// opens the status path and records the run with one pending step per table.
+/// A new run's request, for [`NewRun`] once its accounts are known.
+struct RunRecordParts<'a> {
+    section: &'a str,
+    account_ids: Option<&'a str>,
+    window: Window,
+    mode: Mode,
+    steps: Vec<PlannedStep>,
+    resumed_from: Option<i64>,
+}
+
+impl RunRecordParts<'_> {
+    fn new_run<'b>(&'b self, accounts: &'b Accounts) -> NewRun<'b> {
+        NewRun {
+            section: self.section,
+            account_ids: self.account_ids,
+            accounts,
+            window: &self.window,
+            mode: self.mode,
+            steps: &self.steps,
+            resumed_from: self.resumed_from,
+            pid: backend_pid(),
+            run_by: "",
+        }
+    }
+}
+
+/// The note a step gets while its table's lock is awaited.
+fn note_on(run: &Run, position: i32) -> impl FnMut(&str) -> DmResult<()> + '_ {
+    move |note: &str| match run.step(position) {
+        Ok(step) => status::step_note(run, step, note),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Validates the request and records the run with one pending step per table; then, with the
+/// run visible, resolves the accounts and plans every table (a broken definition fails before
+/// any data moves; a lock held by another session is waited for at most
+/// `pg_datamart.lock_timeout`, the step saying for whom).
 #[pg_extern(schema = "dm", name = "_run_begin")]
 #[search_path(pg_catalog, pg_temp)]
 fn run_begin(
@@ -244,10 +385,18 @@ fn run_begin(
         guard::bound_lock_waits()?;
         crate::exec::load::drop_prefetched();
         let s = catalog::section(section)?;
-        let schemas = catalog::schemas()?;
         let mode = effective_mode(&s, mode)?;
         crate::control::privileges::check_sync(&s, mode)?;
         let window = resolve_window(&s, start_date, end_date)?;
+        // Bad ids are bad input: refused before anything is recorded (no run, nothing toward
+        // a ban). Reading the account table waits at most pg_datamart.lock_timeout (55P03
+        // naming the holder); everything that may wait on the mart tables comes after the run
+        // is recorded.
+        guard::lock_for_reading(
+            s.account_table,
+            &format!("account table {}", s.account_table_name),
+            &mut |_| Ok(()),
+        )?;
         let accounts = resolve_accounts(&s, account_ids)?;
         crate::exec::fetch::check_source(&s.server)?;
         if s.tables.is_empty() {
@@ -257,37 +406,40 @@ fn run_begin(
                 format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
             ));
         }
-        for t in &s.tables {
-            guard::lock_for_reading(t.mart_table, &t.mart_table_name)?;
-        }
-        let plans = plan_section(&schemas, &s, &accounts.ids, &window, mode)?;
-        for p in &plans {
-            crate::exec::partition::check_default(&p.partitions)?;
-        }
-        let steps: Vec<PlannedStep> = s
-            .tables
-            .iter()
-            .zip(&plans)
-            .map(|(t, p)| PlannedStep {
-                position: t.position,
-                mart_oid: t.mart_table,
-                mart_table: p.mart_name.clone(),
-            })
-            .collect();
-        start_run(
-            &s,
-            NewRun {
-                section,
-                account_ids,
-                accounts: &accounts,
-                window: &window,
-                mode,
-                steps: &steps,
-                resumed_from: None,
-                pid: backend_pid(),
-                run_by: "",
-            },
-        )
+        let record = RunRecordParts {
+            section,
+            account_ids,
+            window,
+            mode,
+            steps: s
+                .tables
+                .iter()
+                .map(|t| PlannedStep {
+                    position: t.position,
+                    mart_oid: t.mart_table,
+                    mart_table: t.mart_table_name.clone(),
+                })
+                .collect(),
+            resumed_from: None,
+        };
+        let Some(run_id) = open_run(record.new_run(&accounts))? else {
+            return Ok(None);
+        };
+        start_run(&s, run_id, &record, |run| {
+            let schemas = catalog::schemas()?;
+            for t in &s.tables {
+                guard::lock_for_reading(
+                    t.mart_table,
+                    &format!("mart table {}", t.mart_table_name),
+                    &mut note_on(run, t.position),
+                )?;
+            }
+            let plans = plan_section(&schemas, &s, &accounts.ids, &window, mode)?;
+            for p in &plans {
+                crate::exec::partition::check_default(&p.partitions)?;
+            }
+            Ok(accounts)
+        })
     })
 }
 
@@ -331,46 +483,54 @@ fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
         };
         let s = catalog::section(&old.section)?;
         crate::control::privileges::check_sync(&s, old.mode)?;
-        let schemas = catalog::schemas()?;
+        crate::exec::fetch::check_source(&s.server)?;
         let window = old.window();
-        let steps: Vec<PlannedStep> = old.steps[first..]
-            .iter()
-            .map(|st| {
-                plan_one(
-                    &schemas,
-                    &s,
-                    st.mart_oid,
-                    &st.mart_table,
-                    &old.accounts,
-                    &window,
-                    old.mode,
-                )
-                .map(|p| PlannedStep {
+        let record = RunRecordParts {
+            section: &old.section,
+            account_ids: old.account_ids.as_deref(),
+            window,
+            mode: old.mode,
+            steps: old.steps[first..]
+                .iter()
+                .map(|st| PlannedStep {
                     position: st.position,
                     mart_oid: st.mart_oid,
-                    mart_table: p.mart_name,
+                    mart_table: s
+                        .table(st.mart_oid)
+                        .map(|t| t.mart_table_name.clone())
+                        .unwrap_or_else(|| st.mart_table.clone()),
                 })
-            })
-            .collect::<DmResult<_>>()?;
-        crate::exec::fetch::check_source(&s.server)?;
+                .collect(),
+            resumed_from: Some(run_id),
+        };
         let accounts = Accounts {
             ids: old.accounts.clone(),
             missing: old.missing_accounts.clone(),
         };
-        start_run(
-            &s,
-            NewRun {
-                section: &old.section,
-                account_ids: old.account_ids.as_deref(),
-                accounts: &accounts,
-                window: &window,
-                mode: old.mode,
-                steps: &steps,
-                resumed_from: Some(run_id),
-                pid: backend_pid(),
-                run_by: "",
-            },
-        )
+        let Some(new_id) = open_run(record.new_run(&accounts))? else {
+            return Ok(None);
+        };
+        start_run(&s, new_id, &record, |run| {
+            let schemas = catalog::schemas()?;
+            for st in &record.steps {
+                guard::lock_for_reading(
+                    st.mart_oid,
+                    &format!("mart table {}", st.mart_table),
+                    &mut note_on(run, st.position),
+                )?;
+                let plan = plan_one(
+                    &schemas,
+                    &s,
+                    st.mart_oid,
+                    &st.mart_table,
+                    &accounts.ids,
+                    &window,
+                    old.mode,
+                )?;
+                crate::exec::partition::check_default(&plan.partitions)?;
+            }
+            Ok(accounts.clone())
+        })
     })
 }
 
@@ -407,26 +567,69 @@ thread_local! {
 #[pg_extern(schema = "dm", name = "_sync_step")]
 #[search_path(pg_catalog, pg_temp)]
 fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
-    let (run, section, loading) = report(|| {
+    let (run, section, loading, timeout) = report(|| {
         guard::bound_lock_waits()?;
         let run = Run::load(run_id)?;
         let section = catalog::section(&run.section)?;
+        let step = run.step(position)?;
         let loading = format!(
             "table {} ({position} of {}) from foreign server \"{}\"",
-            run.step(position)?.mart_table,
+            step.mart_table,
             run.total_tables(),
             section.server
         );
-        Ok((run, section, loading))
+        // Read before the load: what a warehouse-side timeout would be explained with.
+        let timeout = remote_timeout(step.mart_oid, run.accounts.len(), &run.window())?;
+        Ok((run, section, loading, timeout))
     })?;
+    let table = run
+        .step(position)
+        .map(|s| s.mart_table.clone())
+        .unwrap_or_default();
     LOADED.with(|l| *l.borrow_mut() = None);
     PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
-        report(|| load_step(&run, position, &section))
+        report(|| {
+            load_step(&run, position, &section)
+                .map_err(|e| match e {
+                    DmError::Remote {
+                        code: PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+                        message,
+                        detail,
+                        hint,
+                    } => match timeout.explain(&table, &message) {
+                        Some(explained) => DmError::Remote {
+                            code: PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+                            message: explained,
+                            detail,
+                            hint: format!("{} {hint}", RemoteTimeout::HINT),
+                        },
+                        None => DmError::Remote {
+                            code: PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+                            message,
+                            detail,
+                            hint,
+                        },
+                    },
+                    e => e,
+                })
+                .inspect_err(|e| {
+                    // A cancel the load reported itself: its message is the reason recorded.
+                    if e.sqlstate() == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
+                        CANCELLED.with(|c| {
+                            *c.borrow_mut() = Some(CancelReason(run_id, position, e.to_string()))
+                        });
+                    }
+                })
+        })
     }))
     .catch_when(PgSqlErrorCode::ERRCODE_QUERY_CANCELED, |e| {
         let why = match &e {
             CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r.message().to_string(),
             CaughtError::RustPanic { ereport, .. } => ereport.message().to_string(),
+        };
+        let (why, hint) = match timeout.explain(&table, &why) {
+            Some(explained) => (explained, format!("{} Then ", RemoteTimeout::HINT)),
+            None => (why, String::new()),
         };
         CANCELLED.with(|c| *c.borrow_mut() = Some(CancelReason(run_id, position, why.clone())));
         Err(ErrorReport::new(
@@ -437,7 +640,7 @@ fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
         .set_detail(format!(
             "The table was rolled back; tables before it are loaded and committed. See dm.run_step for run {run_id}."
         ))
-        .set_hint(format!("CALL dm_resume({run_id}) to continue from this table.")))
+        .set_hint(format!("{hint}CALL dm_resume({run_id}) to continue from this table.")))
     })
     .execute()
 }
@@ -476,7 +679,11 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
     let schemas = catalog::schemas()?;
     let started = Instant::now();
     status::step_started(run, step)?;
-    guard::lock_for_reading(step.mart_oid, &step.mart_table)?;
+    guard::lock_for_reading(
+        step.mart_oid,
+        &format!("mart table {}", step.mart_table),
+        &mut note_on(run, position),
+    )?;
     let plan = plan_one(
         &schemas,
         section,
@@ -500,6 +707,7 @@ fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
                 Some((run.run_id, position)),
                 next.as_ref().map(|(p, plan)| (run.run_id, *p, plan)),
                 |pid| status::step_remote_pid(run, step, pid, &plan.stream.server),
+                &mut note_on(run, position),
             )?;
             StepResult::Loaded {
                 counts,
@@ -590,12 +798,13 @@ fn step_failed(
 ) -> Result<String, ErrorReport> {
     // The tables after it are not loaded: a prefetched query is cancelled.
     crate::exec::load::drop_prefetched();
+    let _held = status::Uninterrupted::hold();
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
         // A warehouse "column does not exist": say which mart column and what could match.
         // A lock wait that ran out: say on what, who holds it, and the setting.
-        let message = if sqlstate == "55P03" {
+        let message = if sqlstate == "55P03" && !message.contains("pg_datamart.lock_timeout") {
             format!(
                 "{message} (waited pg_datamart.lock_timeout = {} ms for a lock on {}; held by {})",
                 crate::gucs::lock_timeout_ms(),
@@ -638,6 +847,7 @@ fn step_failed(
 #[search_path(pg_catalog, pg_temp)]
 fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
     crate::exec::load::drop_prefetched();
+    let _held = status::Uninterrupted::hold();
     report(|| {
         let run = Run::load(run_id)?;
         let step = run.step(position)?;

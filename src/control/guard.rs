@@ -103,9 +103,35 @@ pub fn bound_lock_waits() -> DmResult<()> {
     .doing("setting the sync's lock_timeout")
 }
 
-/// The sessions that hold locks on relation `oid` or one of its partitions (for a lock
-/// timeout's message): pid, mode and what the session runs.
+/// Who holds a lock on the mart table `oid` or one of its partitions that blocks reading it.
 pub fn lock_holders(oid: u32) -> String {
+    holders_of(oid, pgrx::pg_sys::AccessShareLock as i32)
+}
+
+/// The lock modes that conflict with `mode` (PostgreSQL's conflict table), as pg_locks names
+/// them.
+fn conflicting(mode: i32) -> &'static [&'static str] {
+    const ALL: [&str; 8] = [
+        "AccessExclusiveLock",
+        "ExclusiveLock",
+        "ShareRowExclusiveLock",
+        "ShareLock",
+        "ShareUpdateExclusiveLock",
+        "RowExclusiveLock",
+        "RowShareLock",
+        "AccessShareLock",
+    ];
+    match mode as u32 {
+        pgrx::pg_sys::AccessShareLock => &ALL[..1],
+        pgrx::pg_sys::RowExclusiveLock => &ALL[..4],
+        pgrx::pg_sys::ShareUpdateExclusiveLock => &ALL[..5],
+        _ => &ALL,
+    }
+}
+
+/// Who holds a lock on the mart table `oid` or one of its partitions that conflicts with
+/// `mode`: "pid N (mode on relation, state: query)", or "none any more".
+fn holders_of(oid: u32, mode: i32) -> String {
     read_json::<String>(
         "SELECT to_json(string_agg(DISTINCT format('pid %s (%s on %s, %s: %s)', l.pid, l.mode, l.relation::regclass,
                                                  COALESCE(a.state, '?'), left(COALESCE(a.query, ''), 80)), '; '))
@@ -113,8 +139,11 @@ pub fn lock_holders(oid: u32) -> String {
           WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.relation IN (SELECT $1::oid UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)
-            AND l.mode IN ('AccessExclusiveLock', 'ExclusiveLock', 'ShareRowExclusiveLock', 'ShareLock')",
-        &[pgrx::pg_sys::Oid::from(oid).into()],
+            AND l.mode = ANY ($2::text[])",
+        &[
+            pgrx::pg_sys::Oid::from(oid).into(),
+            conflicting(mode).to_vec().into(),
+        ],
         "lock holders",
     )
     .ok()
@@ -122,29 +151,72 @@ pub fn lock_holders(oid: u32) -> String {
     .unwrap_or_else(|| "none any more".to_string())
 }
 
-/// Takes the ACCESS SHARE lock that reading a mart table's definition needs, on the table and
-/// every partition, waiting at most `pg_datamart.lock_timeout`: a table locked by another
-/// session (LOCK TABLE, a long DDL) refuses the sync with 55P03 naming the table and the
-/// holders, before anything is planned, instead of a sync that hangs unseen. The locks are the
-/// ones the planning takes anyway (held to the end of the transaction).
-pub fn lock_for_reading(oid: u32, display: &str) -> DmResult<()> {
-    let relations: Vec<u32> = read_json::<Vec<u32>>(
+/// The first pid holding a lock on `oid` (or a partition) that conflicts with `mode`.
+fn first_holder(oid: u32, mode: i32) -> Option<i32> {
+    read_json::<i32>(
+        "SELECT to_json(min(l.pid)) FROM pg_locks l
+          WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.relation IN (SELECT $1::oid UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)
+            AND l.mode = ANY ($2::text[])",
+        &[
+            pgrx::pg_sys::Oid::from(oid).into(),
+            conflicting(mode).to_vec().into(),
+        ],
+        "lock holders",
+    )
+    .ok()
+    .flatten()
+}
+
+/// The relations that make up mart table `oid`: itself and its partitions.
+fn with_partitions(oid: u32) -> DmResult<Vec<u32>> {
+    Ok(read_json::<Vec<u32>>(
         "SELECT COALESCE(json_agg(r ORDER BY r), '[]'::json) FROM (
              SELECT $1::oid::bigint AS r UNION SELECT inhrelid::bigint FROM pg_inherits WHERE inhparent = $1::oid) x",
         &[pgrx::pg_sys::Oid::from(oid).into()],
         "the table's partitions",
     )?
-    .unwrap_or_default();
+    .unwrap_or_default())
+}
+
+/// Someone to tell that a sync waits for a lock (the run's step, as a note), given who holds
+/// it: called once per wait, after the first refused attempt.
+pub type Waiting<'a> = &'a mut dyn FnMut(&str) -> DmResult<()>;
+
+/// Takes the ACCESS SHARE lock that reading a mart table's definition needs, on the table and
+/// every partition, waiting at most `pg_datamart.lock_timeout`: a table locked by another
+/// session (LOCK TABLE, a long DDL) refuses the sync with 55P03 naming the table and the
+/// holders, before anything is planned, instead of a sync that hangs unseen. The locks are the
+/// ones the planning takes anyway (held to the end of the transaction).
+pub fn lock_for_reading(oid: u32, display: &str, waiting: Waiting) -> DmResult<()> {
+    let rels: Vec<(u32, i32)> = with_partitions(oid)?
+        .into_iter()
+        .map(|r| (r, pgrx::pg_sys::AccessShareLock as i32))
+        .collect();
+    lock_within_timeout(oid, display, &rels, "", waiting)
+}
+
+/// Takes each (relation, mode) of table `table` (`display`: "mart table public.x") with conditional requests,
+/// retried every 50 ms until `pg_datamart.lock_timeout` (0: no limit): never queued, so a sync
+/// waiting for a lock holds up no other session behind it. While it waits, `waiting` is told
+/// once who holds the lock; on timeout the error (55P03) names the table, the setting, what
+/// the lock was for (`purpose`, e.g. " to attach a partition") and the holders.
+pub fn lock_within_timeout(
+    table: u32,
+    display: &str,
+    rels: &[(u32, i32)],
+    purpose: &str,
+    waiting: Waiting,
+) -> DmResult<()> {
     let limit = crate::gucs::lock_timeout_ms();
     let deadline = Instant::now() + Duration::from_millis(limit.max(0) as u64);
-    for rel in relations {
+    let mut told = false;
+    for &(rel, mode) in rels {
         loop {
             // SAFETY: a conditional lock request; no wait, no error.
             let got = unsafe {
-                pgrx::pg_sys::ConditionalLockRelationOid(
-                    pgrx::pg_sys::Oid::from(rel),
-                    pgrx::pg_sys::AccessShareLock as i32,
-                )
+                pgrx::pg_sys::ConditionalLockRelationOid(pgrx::pg_sys::Oid::from(rel), mode)
             };
             if got {
                 break;
@@ -153,15 +225,58 @@ pub fn lock_for_reading(oid: u32, display: &str) -> DmResult<()> {
                 return Err(crate::error::DmError::Conflict {
                     code: PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
                     message: format!(
-                        "mart table {display} is locked by another session: waited pg_datamart.lock_timeout = {limit} ms; held by {}",
-                        lock_holders(oid)
+                        "{display} is locked by another session: waited pg_datamart.lock_timeout = {limit} ms{purpose}; held by {}",
+                        holders_of(table, mode)
                     ),
                     detail: "Nothing was loaded.".into(),
                     hint: "End the blocking transaction (or pg_cancel_backend its pid), then sync again; SET pg_datamart.lock_timeout changes how long a sync waits.".into(),
                 });
             }
-            Spi::run("SELECT pg_catalog.pg_sleep(0.05)").doing("waiting for a table lock")?;
+            if !told {
+                told = true;
+                let who = first_holder(table, mode)
+                    .map(|pid| format!("pid {pid}"))
+                    .unwrap_or_else(|| "another session".into());
+                waiting(&format!(
+                    "waiting for {who}, which holds a lock on {display}{purpose} (at most pg_datamart.lock_timeout = {limit} ms): {}",
+                    holders_of(table, mode)
+                ))?;
+            }
+            pause(&format!("a lock on {display}{purpose}"))?;
         }
+    }
+    Ok(())
+}
+
+/// Waits 50 ms between two lock attempts, or less when the backend's latch is set. A cancel
+/// (pg_cancel_backend, statement_timeout, the watchdog) that arrives meanwhile is taken over
+/// here, not raised by PostgreSQL mid-wait: it comes back as an error (57014) saying what the
+/// sync was waiting for, so that the caller records the run or the step as cancelled before
+/// the error ends the statement. A termination is left to PostgreSQL.
+fn pause(waiting_for: &str) -> DmResult<()> {
+    // SAFETY: the backend's own latch and interrupt flags, on the backend's thread.
+    unsafe {
+        pgrx::pg_sys::WaitLatch(
+            pgrx::pg_sys::MyLatch,
+            (pgrx::pg_sys::WL_LATCH_SET
+                | pgrx::pg_sys::WL_TIMEOUT
+                | pgrx::pg_sys::WL_EXIT_ON_PM_DEATH) as i32,
+            50,
+            pgrx::pg_sys::PG_WAIT_EXTENSION,
+        );
+        pgrx::pg_sys::ResetLatch(pgrx::pg_sys::MyLatch);
+        if pgrx::pg_sys::ProcDiePending == 0 && pgrx::pg_sys::QueryCancelPending != 0 {
+            pgrx::pg_sys::QueryCancelPending = 0;
+            return Err(crate::error::DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
+                message: format!(
+                    "canceling statement (pg_cancel_backend, statement_timeout or the watchdog) while waiting for {waiting_for}"
+                ),
+                detail: "Nothing was loaded by this wait.".into(),
+                hint: "Sync again when the blocking session is done.".into(),
+            });
+        }
+        pgrx::pg_sys::check_for_interrupts!();
     }
     Ok(())
 }
@@ -219,7 +334,10 @@ pub fn acquire(section: &Section, keys: &[LockKey]) -> DmResult<Result<(), Strin
                     crate::gucs::lock_wait_ms()
                 )));
             }
-            Spi::run("SELECT pg_catalog.pg_sleep(0.05)").doing("waiting for a sync lock")?;
+            if let Err(e) = pause("the run's advisory locks") {
+                release_all()?;
+                return Err(e);
+            }
         }
     }
     Ok(Ok(()))

@@ -214,7 +214,11 @@ const CREATE: (&str, u64) = ("CREATE", pg_sys::ACL_CREATE as u64);
 /// missing monthly partitions, each statement as the owner of what it changes (see the
 /// module's doc). Partitions in `busy` (being vacuumed) are left alone: the ALTER would wait
 /// for the VACUUM. Everything is checked before the first statement runs.
-pub fn prepare_partitions(plan: &TablePlan, busy: &[String]) -> DmResult<()> {
+pub fn prepare_partitions(
+    plan: &TablePlan,
+    busy: &[String],
+    waiting: crate::control::guard::Waiting,
+) -> DmResult<()> {
     let parts = &plan.partitions;
     let alters: Vec<&(String, String)> = parts
         .alters
@@ -271,9 +275,26 @@ pub fn prepare_partitions(plan: &TablePlan, busy: &[String]) -> DmResult<()> {
     for (owner, sql) in owned {
         as_role(owner, || Spi::run(sql)).doing("setting partition storage parameters")?;
     }
-    for sql in &parts.creates {
-        // A partition created as the parent's owner belongs to it.
-        as_role(parent.owner, || Spi::run(sql)).doing("creating a partition")?;
+    for new in &parts.creates {
+        // A partition created as the parent's owner belongs to it; attaching it takes SHARE
+        // UPDATE EXCLUSIVE on the parent (and ACCESS EXCLUSIVE on a DEFAULT partition, which
+        // it scans), taken first without queueing.
+        as_role(parent.owner, || Spi::run(&new.create)).doing("creating a partition")?;
+        let mut rels = vec![(plan.mart_oid, pg_sys::ShareUpdateExclusiveLock as i32)];
+        if let Some(d) = &parts.default {
+            rels.push((
+                u32::from(relation_oid(d)?),
+                pg_sys::AccessExclusiveLock as i32,
+            ));
+        }
+        crate::control::guard::lock_within_timeout(
+            plan.mart_oid,
+            &table,
+            &rels,
+            &format!(" to attach its new partition {}", new.name),
+            waiting,
+        )?;
+        as_role(parent.owner, || Spi::run(&new.attach)).doing("attaching a partition")?;
     }
     Ok(())
 }

@@ -25,15 +25,17 @@ fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
 /// Partitions in `busy` (being vacuumed) keep their storage parameters and are not analyzed:
 /// both would wait for the VACUUM.
 /// `step` is (run id, position) of the table being loaded; `next`, the next table's (run id,
-/// position, plan) when its warehouse query should be sent once this table's is running.
+/// position, plan) when its warehouse query should be sent once this table's is running;
+/// `waiting` is told when attaching a partition waits for a lock.
 pub fn load_table(
     plan: &TablePlan,
     busy: &[String],
     step: Option<(i64, i32)>,
     next: Option<(i64, i32, &TablePlan)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
+    waiting: crate::control::guard::Waiting,
 ) -> DmResult<LoadCounts> {
-    crate::exec::as_owner::prepare_partitions(plan, busy)?;
+    crate::exec::as_owner::prepare_partitions(plan, busy, waiting)?;
     let counts = match &plan.load {
         LoadSql::DeleteInsert { delete, .. } => {
             stream_delete_insert(plan, delete, step, next, on_remote_pid)?

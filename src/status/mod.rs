@@ -125,6 +125,39 @@ pub fn create_run(r: &NewRun) -> DmResult<i64> {
     })
 }
 
+/// Holds off cancel and termination requests while it lives (PostgreSQL's HOLD_INTERRUPTS),
+/// so that recording how a run or a step ended is not itself interrupted by a second cancel
+/// (a run left `running` until reconciled); a request that arrives meanwhile is served at the
+/// next interrupt check after it is dropped.
+pub struct Uninterrupted(());
+
+impl Uninterrupted {
+    pub fn hold() -> Uninterrupted {
+        // SAFETY: the backend's own holdoff counter, on the backend's thread.
+        unsafe { pgrx::pg_sys::InterruptHoldoffCount += 1 };
+        Uninterrupted(())
+    }
+}
+
+impl Drop for Uninterrupted {
+    fn drop(&mut self) {
+        // SAFETY: undoes `hold`; never below zero (PostgreSQL's error recovery resets it).
+        unsafe {
+            if pgrx::pg_sys::InterruptHoldoffCount > 0 {
+                pgrx::pg_sys::InterruptHoldoffCount -= 1;
+            }
+        }
+    }
+}
+
+/// Records the accounts of a new run, and notifies its start.
+pub fn run_resolved(run_id: i64, r: &NewRun) -> DmResult<()> {
+    record(Event::RunResolved {
+        run_id,
+        run: RunRecord::of(r),
+    })
+}
+
 pub fn step_started(run: &Run, step: &Step) -> DmResult<()> {
     record(Event::StepStarted {
         run_id: run.run_id,

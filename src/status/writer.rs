@@ -659,7 +659,6 @@ impl Writer {
                 let run_id = Spi::get_one::<i64>(&sql::create_run(&new))
                     .map_err(|e| spi("recording the run", e))?
                     .unwrap_or_default();
-                exec(&sql::run_started(run_id, &new))?;
                 return Ok(Some(run_id));
             }
             e => {

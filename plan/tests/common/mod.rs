@@ -816,7 +816,8 @@ pub const LOCAL_WORDS: &[&str] = &[
     "INTO", "DELETE", "UPDATE", "SET", "CREATE", "TEMP", "TABLE", "ON", "COMMIT", "DROP",
     "ANALYZE", "GROUP", "BY", "HAVING", "ORDER", "DESC", "LIMIT", "OVER", "IS", "DISTINCT",
     "OPERATOR", "PARTITION", "OF", "FOR", "VALUES", "TO", "WITH", "ALTER", "OVERRIDING",
-    "SYSTEM", "VALUE", "COPY", "STDIN", "ROW", "NULL",
+    "SYSTEM", "VALUE", "COPY", "STDIN", "ROW", "NULL", "LIKE", "INCLUDING", "DEFAULTS",
+    "CONSTRAINTS", "GENERATED", "STORAGE", "COMPRESSION", "ATTACH",
     // system columns and the stage's columns
     "tableoid", "ctid", "dm_target_tableoid", "dm_target_ctid",
     // schemas and aliases

@@ -7,7 +7,8 @@ SELECT "customer.id", "campaign.id", "ad_group.id", "ad_group.name", "segments.d
 -- column_definitions:
 "customer_id" bigint, "campaign_id" bigint, "ad_group_id" bigint, "ad_group_name" character varying(512), "segments_date" date, "segments_device" character varying(32), "metrics_impressions" bigint, "metrics_clicks" bigint, "metrics_cost_micros" bigint, "metrics_all_conversions_value" double precision, "collected_at" date
 -- local_script:
-CREATE TABLE "public"."google_ad_group_report_dm_p202403" PARTITION OF "public"."google_ad_group_report_dm" FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
+CREATE TABLE "public"."google_ad_group_report_dm_p202403" (LIKE "public"."google_ad_group_report_dm" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION);
+ALTER TABLE "public"."google_ad_group_report_dm" ATTACH PARTITION "public"."google_ad_group_report_dm_p202403" FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
 DELETE FROM "public"."google_ad_group_report_dm" WHERE "collected_at" OPERATOR(pg_catalog.>=) '2024-02-26' AND "collected_at" OPERATOR(pg_catalog.<) '2024-03-03' AND "customer_id" OPERATOR(pg_catalog.=) ANY (ARRAY['5100000001', '5100000002', '5100000003']::bigint[]);
 COPY "public"."google_ad_group_report_dm" ("customer_id", "campaign_id", "ad_group_id", "ad_group_name", "segments_date", "segments_device", "metrics_impressions", "metrics_clicks", "metrics_cost_micros", "metrics_all_conversions_value", "collected_at", "created_at", "updated_at") FROM STDIN;
 /* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE "public"."google_ad_group_report_dm_p202402"; ANALYZE "public"."google_ad_group_report_dm_p202403";

@@ -9,8 +9,10 @@ SELECT "account.id", "collected.at", "SELECT", "E'x'", "a::b", "$$", "--c", "/*x
 -- local_script:
 SELECT pg_catalog.count(*) FROM "마트 ""스키마"""."광고_report_dm 📈" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-01-01' AND "collected.at" OPERATOR(pg_catalog.<) '2024-02-01' AND tableoid OPERATOR(pg_catalog.=) '"마트 ""스키마"""."광고_report_dm 📈_default"'::pg_catalog.regclass /* any row refuses the load */;
 SELECT pg_catalog.count(*) FROM "마트 ""스키마"""."광고_report_dm 📈" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-03-01' AND "collected.at" OPERATOR(pg_catalog.<) '2024-04-01' AND tableoid OPERATOR(pg_catalog.=) '"마트 ""스키마"""."광고_report_dm 📈_default"'::pg_catalog.regclass /* any row refuses the load */;
-CREATE TABLE "마트 ""스키마"""."광고_report_dm 📈_p202401" PARTITION OF "마트 ""스키마"""."광고_report_dm 📈" FOR VALUES FROM ('2024-01-01') TO ('2024-02-01') WITH (fillfactor=90);
-CREATE TABLE "마트 ""스키마"""."광고_report_dm 📈_p202403" PARTITION OF "마트 ""스키마"""."광고_report_dm 📈" FOR VALUES FROM ('2024-03-01') TO ('2024-04-01') WITH (fillfactor=90);
+CREATE TABLE "마트 ""스키마"""."광고_report_dm 📈_p202401" (LIKE "마트 ""스키마"""."광고_report_dm 📈" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION) WITH (fillfactor=90);
+ALTER TABLE "마트 ""스키마"""."광고_report_dm 📈" ATTACH PARTITION "마트 ""스키마"""."광고_report_dm 📈_p202401" FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE TABLE "마트 ""스키마"""."광고_report_dm 📈_p202403" (LIKE "마트 ""스키마"""."광고_report_dm 📈" INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION) WITH (fillfactor=90);
+ALTER TABLE "마트 ""스키마"""."광고_report_dm 📈" ATTACH PARTITION "마트 ""스키마"""."광고_report_dm 📈_p202403" FOR VALUES FROM ('2024-03-01') TO ('2024-04-01');
 DELETE FROM "마트 ""스키마"""."광고_report_dm 📈" WHERE "collected.at" OPERATOR(pg_catalog.>=) '2024-01-31' AND "collected.at" OPERATOR(pg_catalog.<) '2024-03-02' AND "Account ID" OPERATOR(pg_catalog.=) ANY (ARRAY['A-1', 'b_2', 'C_3-x']::text[]);
 COPY "마트 ""스키마"""."광고_report_dm 📈" ("Account ID", "collected.at", "select", "E'x'", "a::b", "$$", "--c", "/*x*/", "ANY(1)", "FORMAT", "IS DISTINCT FROM", "back\slash", "it's", "Ünïcödé 한국어 🔥", "a_column_name_of_exactly_sixty_three_bytes_for_the_limit_xxxxxx", "end", "user", "order", "open", "tag", "created_at", "updated_at") FROM STDIN;
 /* after writing at least pg_datamart.analyze_threshold rows: */ ANALYZE "마트 ""스키마"""."광고_report_dm 📈_p202401"; ANALYZE "마트 ""스키마"""."광고_report_dm 📈_p202402"; ANALYZE "마트 ""스키마"""."광고_report_dm 📈_p202403";
