@@ -11,7 +11,7 @@ PGRX_TEST_PGDATA ?= /tmp/pgrx-test-pgdata
 # RUST_BACKTRACE=1 in the server's environment (no error may carry a backtrace all the same).
 IT_HBA := local all dm_pw scram-sha-256|host all dm_pw 127.0.0.1/32 scram-sha-256|local all +dm_scram scram-sha-256|host all +dm_scram 127.0.0.1/32 scram-sha-256
 
-.PHONY: all deps build install install-release plantest pgtest it lint test demo demo-stop bench bless
+.PHONY: all deps build install install-release plantest pgtest it soak lint test demo demo-stop bench bless
 
 all: build
 
@@ -46,6 +46,18 @@ it: install
 	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it \
 	  cron.use_background_workers=on max_worker_processes=32
 	DM_IT_PORT=$(IT_PORT) DM_IT_BLESS=$(DM_IT_BLESS) cargo test -p pg_datamart_it --no-fail-fast -- --test-threads=2; \
+	  rc=$$?; bash .ci/pg.sh stop it; exit $$rc
+
+# Soak test (not part of `make test`): SOAK_SYNCS syncs (default 200) from concurrent sessions
+# with random accounts, windows, modes and faults, then every mart table checked against the
+# warehouse; against a server started as for `make it`. SOAK_SEED=<n> replays a seed.
+SOAK_SYNCS ?= 200
+soak: install
+	install -m 644 sql/released/*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
+	PG_FRESH=1 PG_HBA_PREPEND="$(IT_HBA)" PG_ENV="RUST_BACKTRACE=1" bash .ci/pg.sh start it $(IT_PORT) \
+	  shared_preload_libraries=pg_cron cron.database_name=it_cron_mart cron.host=/tmp/pg_datamart-it \
+	  cron.use_background_workers=on max_worker_processes=32
+	DM_IT_PORT=$(IT_PORT) SOAK_SYNCS=$(SOAK_SYNCS) cargo test -p pg_datamart_it --test soak -- --ignored --nocapture; \
 	  rc=$$?; bash .ci/pg.sh stop it; exit $$rc
 
 # Regenerate the golden files of the integration tests (review the diff before committing).
