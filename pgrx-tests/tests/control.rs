@@ -660,11 +660,13 @@ async fn a_sync_cancelled_while_waiting_for_its_locks_leaves_none_behind() {
                 .map_err(|e| e.as_db_error().map(|d| d.code().clone()))
         })
     };
-    // b holds the table locks and 1003's, and waits for 1001's.
+    // b holds some of its locks and waits (pg_datamart's wait between attempts) for 1001's.
     wait_until(
         m,
         &format!(
-            "SELECT count(*) >= 3 FROM pg_locks WHERE locktype = 'advisory' AND pid = {b_pid}"
+            "SELECT (SELECT count(*) >= 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = {b_pid})
+                AND (SELECT wait_event_type = 'Extension' FROM pg_stat_activity WHERE pid = {b_pid})
+                AND EXISTS (SELECT 1 FROM dm.run WHERE pid = {b_pid} AND status = 'running')"
         ),
         10,
     )
@@ -679,6 +681,24 @@ async fn a_sync_cancelled_while_waiting_for_its_locks_leaves_none_behind() {
         .await,
         0,
         "the cancelled sync's session still holds advisory locks"
+    );
+    // Its run says it was cancelled while waiting (not left running, nor "failed" later).
+    let r = m
+        .client
+        .query_one(
+            &format!(
+                "SELECT status, error FROM dm.run WHERE pid = {b_pid} ORDER BY run_id DESC LIMIT 1"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    let (status, error): (String, String) = (r.get(0), r.get(1));
+    assert_eq!(status, "cancelled", "{status}: {error}");
+    assert!(
+        error.contains("was cancelled before its first table (nothing was loaded)")
+            && error.contains("while waiting for the run's advisory locks"),
+        "{error}"
     );
     a.await.unwrap().0.unwrap();
     // Another session syncs 1003 without finding it busy.

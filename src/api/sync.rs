@@ -272,6 +272,9 @@ fn start_run(
     record: &RunRecordParts,
     prepare: impl FnOnce(&Run) -> DmResult<Accounts>,
 ) -> DmResult<Option<i64>> {
+    // Cancels are held off until the run's start is over: one that arrives meanwhile is taken
+    // over by the lock waits (which look for it) or at the end, and recorded as the run's.
+    let held = status::Uninterrupted::hold();
     let started = (|| {
         let run = Run::load(run_id)?;
         let accounts = prepare(&run)?;
@@ -280,8 +283,10 @@ fn start_run(
         if let Err(why) = guard::acquire(section, &keys)? {
             return skip(run_id, &section.name, &why).map(|_| None);
         }
+        guard::cancel_pending("the start of the run")?;
         Ok(Some(accounts))
     })();
+    drop(held);
     let accounts = match started {
         Ok(Some(a)) => a,
         Ok(None) => return Ok(None),

@@ -265,18 +265,30 @@ fn pause(waiting_for: &str) -> DmResult<()> {
             pgrx::pg_sys::PG_WAIT_EXTENSION,
         );
         pgrx::pg_sys::ResetLatch(pgrx::pg_sys::MyLatch);
+    }
+    cancel_pending(&format!("waiting for {waiting_for}"))?;
+    // PostgreSQL's own interrupt check (a termination ends the backend here).
+    pgrx::pg_sys::check_for_interrupts!();
+    Ok(())
+}
+
+/// A cancel request that arrived while interrupts were held off (or since the last check),
+/// taken over as an error (57014) saying what the sync was doing; a termination is left to
+/// PostgreSQL.
+pub fn cancel_pending(doing: &str) -> DmResult<()> {
+    // SAFETY: the backend's own interrupt flags, on the backend's thread.
+    unsafe {
         if pgrx::pg_sys::ProcDiePending == 0 && pgrx::pg_sys::QueryCancelPending != 0 {
             pgrx::pg_sys::QueryCancelPending = 0;
             return Err(crate::error::DmError::Conflict {
                 code: PgSqlErrorCode::ERRCODE_QUERY_CANCELED,
                 message: format!(
-                    "canceling statement (pg_cancel_backend, statement_timeout or the watchdog) while waiting for {waiting_for}"
+                    "canceling statement (pg_cancel_backend, statement_timeout or the watchdog) while {doing}"
                 ),
-                detail: "Nothing was loaded by this wait.".into(),
-                hint: "Sync again when the blocking session is done.".into(),
+                detail: "Nothing was loaded.".into(),
+                hint: "Sync again; CALL dm_resume(run_id) continues a cancelled run.".into(),
             });
         }
-        pgrx::pg_sys::check_for_interrupts!();
     }
     Ok(())
 }

@@ -115,7 +115,7 @@ fn rel(oid: pg_sys::Oid, display: &str) -> DmResult<Rel> {
 
 /// The oid of `sql_name`, a quoted qualified name from the planner (`regclass` input, looked
 /// up as the caller).
-fn relation_oid(sql_name: &str) -> DmResult<pg_sys::Oid> {
+pub fn relation_oid(sql_name: &str) -> DmResult<pg_sys::Oid> {
     let name = CString::new(sql_name).map_err(|_| {
         DmError::invalid_definition(
             format!("relation name {sql_name:?} holds a NUL byte"),

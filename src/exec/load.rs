@@ -35,7 +35,23 @@ pub fn load_table(
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
     waiting: crate::control::guard::Waiting,
 ) -> DmResult<LoadCounts> {
-    crate::exec::as_owner::prepare_partitions(plan, busy, waiting)?;
+    crate::exec::as_owner::prepare_partitions(plan, busy, &mut *waiting)?;
+    // The writes' own lock (ROW EXCLUSIVE on the table and the partitions written), taken
+    // first without queueing, so that a wait for it is noted and bounded like the others.
+    let mut rels = vec![(plan.mart_oid, pgrx::pg_sys::RowExclusiveLock as i32)];
+    for t in &plan.partitions.touched {
+        rels.push((
+            crate::exec::as_owner::relation_oid(t)?.to_u32(),
+            pgrx::pg_sys::RowExclusiveLock as i32,
+        ));
+    }
+    crate::control::guard::lock_within_timeout(
+        plan.mart_oid,
+        &format!("mart table {}", plan.mart_name),
+        &rels,
+        " to write the window's rows",
+        waiting,
+    )?;
     let counts = match &plan.load {
         LoadSql::DeleteInsert { delete, .. } => {
             stream_delete_insert(plan, delete, step, next, on_remote_pid)?

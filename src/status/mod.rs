@@ -143,9 +143,8 @@ impl Drop for Uninterrupted {
     fn drop(&mut self) {
         // SAFETY: undoes `hold`; never below zero (PostgreSQL's error recovery resets it).
         unsafe {
-            if pgrx::pg_sys::InterruptHoldoffCount > 0 {
-                pgrx::pg_sys::InterruptHoldoffCount -= 1;
-            }
+            pgrx::pg_sys::InterruptHoldoffCount =
+                pgrx::pg_sys::InterruptHoldoffCount.saturating_sub(1);
         }
     }
 }
