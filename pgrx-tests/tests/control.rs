@@ -923,3 +923,70 @@ async fn the_automatic_warehouse_timeout_comes_from_the_tables_history_and_says_
         "{error}"
     );
 }
+
+/// Two syncs of disjoint accounts that need the same new month do not both create it: the
+/// second waits (its step saying for whom) until the first's table commits, then finds the
+/// partition attached and loads into it.
+#[tokio::test]
+async fn concurrent_syncs_needing_the_same_new_month_create_it_once() {
+    let ctx = setup("it_attach_race").await;
+    ctx.wh
+        .exec(
+            "CREATE VIEW fb_campaign_slow AS WITH s AS MATERIALIZED (SELECT pg_sleep(2))
+             SELECT f.* FROM fb_campaign f, s",
+        )
+        .await;
+    let m = &ctx.mart;
+    m.exec(
+        "CREATE TABLE fb_race_dm (LIKE fb_campaign_dm INCLUDING DEFAULTS INCLUDING GENERATED INCLUDING IDENTITY,
+                                  PRIMARY KEY (account_id, campaign_id, collected_at)) PARTITION BY RANGE (collected_at);
+         CREATE TABLE fb_race_dm_p202601 PARTITION OF fb_race_dm FOR VALUES FROM ('2026-01-01') TO ('2026-02-01')
+             WITH (autovacuum_vacuum_scale_factor=0, autovacuum_vacuum_threshold=200000, autovacuum_analyze_scale_factor=0);
+         SELECT dm_add_section('race', 'account_id', 'fb_account_dm', 7);
+         SELECT dm_add_table('race', 'fb_race_dm', 'fb_campaign_slow');",
+    )
+    .await;
+    let call = |acct: &str| format!("CALL dm_sync('race', '{acct}', '2025-12-20', '2026-01-12')");
+    let a = spawn_call(Session::connect(&ctx.mart_db).await, call("1001"));
+    wait_until(
+        m,
+        "SELECT EXISTS (SELECT 1 FROM dm.run_step WHERE status = 'running')",
+        10,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let b = spawn_call(Session::connect(&ctx.mart_db).await, call("1002"));
+    let (ra, _) = a.await.unwrap();
+    let (rb, _) = b.await.unwrap();
+    ra.unwrap();
+    rb.unwrap();
+    assert_eq!(
+        m.i64("SELECT count(*) FROM pg_inherits WHERE inhparent = 'fb_race_dm'::regclass")
+            .await,
+        2
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM dm.run WHERE section = 'race' AND status = 'succeeded'")
+            .await,
+        2
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM dm.run_step WHERE note LIKE '%which is creating partition \"public\".\"fb_race_dm_p202512\"%'")
+            .await,
+        1,
+        "the second sync says for whom it waited"
+    );
+    let wh = ctx
+        .wh
+        .checksum(
+            "SELECT account_id, campaign_id, collected_at FROM fb_campaign
+              WHERE account_id IN ('1001', '1002') AND collected_at BETWEEN '2025-12-20' AND '2026-01-12'",
+        )
+        .await;
+    assert!(wh.0 > 0);
+    assert_eq!(
+        m.checksum("SELECT account_id, campaign_id, collected_at FROM fb_race_dm")
+            .await,
+        wh
+    );
+}

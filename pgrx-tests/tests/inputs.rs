@@ -148,8 +148,12 @@ async fn bad_configuration_is_refused_at_registration() {
             vec!["storage_parameters", "\"nonsense=1\"", "unrecognized parameter \"nonsense\""],
         ),
         (
-            "SELECT dm_alter_section('fb', storage_parameters => ARRAY['fillfactor=90', 'fillfactor=5'])".to_string(),
+            "SELECT dm_alter_section('fb', storage_parameters => ARRAY['autovacuum_enabled=false', 'fillfactor=5'])".to_string(),
             vec!["storage_parameters", "\"fillfactor=5\"", "fillfactor"],
+        ),
+        (
+            "SELECT dm_alter_section('fb', storage_parameters => ARRAY['fillfactor=50', 'fillfactor=60'])".to_string(),
+            vec!["storage_parameters", "fillfactor is given more than once"],
         ),
         (
             "SELECT dm_alter_section('fb', storage_parameters => ARRAY['toast.nonsense=1'])".to_string(),

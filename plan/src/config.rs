@@ -63,6 +63,20 @@ pub fn check_storage(params: &[String]) -> PlanResult<()> {
                 && v.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c))
         });
+        let name = p.split_once('=').map(|(n, _)| n).unwrap_or(p);
+        if ok
+            && params
+                .iter()
+                .filter(|q| q.split_once('=').map(|(n, _)| n) == Some(name))
+                .count()
+                > 1
+        {
+            return Err(PlanError::invalid_argument(
+                "storage_parameters",
+                format!("{name} is given more than once"),
+                "Give each storage parameter once.",
+            ));
+        }
         if !ok {
             return Err(PlanError::invalid_argument(
                 "storage_parameters",

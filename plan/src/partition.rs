@@ -59,6 +59,9 @@ impl PartitionPlan {
 pub struct NewPartition {
     /// The partition, as SQL.
     pub name: String,
+    /// Its schema and name as the catalog spells them.
+    pub schema: String,
+    pub relname: String,
     pub month: NaiveDate,
     /// Whether the window needs it (false: next month's, created ahead of time).
     pub in_window: bool,
@@ -235,7 +238,12 @@ pub fn plan(
             for (p, _) in &overlapping {
                 let sql_name = quote::qualified(&p.schema, &p.name);
                 let altered = plan.alters.iter().any(|(t, _)| *t == sql_name);
-                if !storage.iter().all(|o| p.reloptions.contains(o)) && !with.is_empty() && !altered
+                // A sub-partitioned partition takes no table storage parameters (its leaves
+                // are not managed here).
+                if !storage.iter().all(|o| p.reloptions.contains(o))
+                    && !with.is_empty()
+                    && !altered
+                    && !p.partitioned
                 {
                     plan.alters.push((
                         sql_name.clone(),
@@ -291,15 +299,21 @@ pub fn ahead_month(window: &Window, today: NaiveDate) -> Option<NaiveDate> {
 
 fn new_partition(mart: &MartTable, with: &str, month: NaiveDate, in_window: bool) -> NewPartition {
     let next = month + Months::new(1);
-    let name = quote::qualified(&mart.schema, &partition_name(&mart.name, month));
+    let relname = partition_name(&mart.name, month);
+    let name = quote::qualified(&mart.schema, &relname);
     let storage_clause = if with.is_empty() {
         String::new()
     } else {
         format!(" WITH ({with})")
     };
+    let tablespace = mart
+        .tablespace
+        .as_deref()
+        .map(|t| format!(" TABLESPACE {}", quote::ident(t)))
+        .unwrap_or_default();
     NewPartition {
         create: format!(
-            "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION){storage_clause}",
+            "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMPRESSION){storage_clause}{tablespace}",
             mart.sql_name()
         ),
         attach: format!(
@@ -309,6 +323,8 @@ fn new_partition(mart: &MartTable, with: &str, month: NaiveDate, in_window: bool
             quote::local_literal(&next.to_string()),
         ),
         name,
+        schema: mart.schema.clone(),
+        relname,
         month,
         in_window,
     }

@@ -104,6 +104,9 @@ pub struct Partition {
     /// `pg_get_expr(relpartbound)`: `FOR VALUES FROM (...) TO (...)`, `DEFAULT`, ...
     pub bound: String,
     pub reloptions: Vec<String>,
+    /// Itself partitioned (sub-partitions): takes no table storage parameters.
+    #[serde(default)]
+    pub partitioned: bool,
 }
 
 /// A mart table as pg_datamart sees it (`sql/queries/mart_table.sql`).
@@ -121,6 +124,10 @@ pub struct MartTable {
     pub partition_strategy: Option<String>,
     pub partition_key: Option<Vec<String>>,
     pub partitions: Vec<Partition>,
+    /// The table's own tablespace, when not the database's default: new partitions go there,
+    /// as `CREATE TABLE ... PARTITION OF` would put them.
+    #[serde(default)]
+    pub tablespace: Option<String>,
 }
 
 /// One fetched column: its mart name, its warehouse name, its declared type.

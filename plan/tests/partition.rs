@@ -84,6 +84,7 @@ fn partitioned(schema: &str, table: &str, date_col: &str, partitions: Vec<Partit
         partition_strategy: Some("r".into()),
         partition_key: Some(vec![date_col.into()]),
         partitions,
+        tablespace: None,
     }
 }
 
@@ -153,6 +154,7 @@ fn random_layout(
             name: names[i].clone(),
             bound: bound(r.0, r.1),
             reloptions: reloptions(rng),
+            partitioned: false,
         });
     }
     let default = rng.chance(1, 2);
@@ -162,6 +164,7 @@ fn random_layout(
             name: names[62].clone(),
             bound: "DEFAULT".into(),
             reloptions: vec![],
+            partitioned: false,
         });
     }
     // catalog order is by name, not by range
@@ -332,6 +335,7 @@ fn partial_months_and_odd_bounds_are_refused() {
         name: "t_odd".into(),
         bound: bound.into(),
         reloptions: vec![],
+        partitioned: false,
     };
     let partial = partitioned(
         "public",
@@ -393,6 +397,7 @@ fn timestamptz_bounds_are_recognised() {
             bound: "FOR VALUES FROM ('2024-01-01 00:00:00+09') TO ('2024-02-01 00:00:00+09')"
                 .into(),
             reloptions: vec![],
+            partitioned: false,
         }],
     );
     mart.columns[1].type_sql = "timestamp with time zone".into();
@@ -416,6 +421,7 @@ fn multi_month_partitions_are_altered_once() {
             name: "t_2024q1".into(),
             bound: "FOR VALUES FROM ('2024-01-01') TO ('2024-04-01')".into(),
             reloptions: vec![],
+            partitioned: false,
         }],
     );
     let storage: Vec<String> = DEFAULT_STORAGE.iter().map(|s| s.to_string()).collect();
@@ -539,6 +545,7 @@ fn next_months_partition_is_created_ahead_of_time() {
         name: name.into(),
         bound: bound.into(),
         reloptions: vec![],
+        partitioned: false,
     };
     let mart = partitioned(
         "public",
@@ -579,4 +586,46 @@ fn next_months_partition_is_created_ahead_of_time() {
         let plan = partition::plan(&m, "collected_at", &[], &w, ahead).unwrap();
         assert!(plan.creates.is_empty(), "{:?}", plan.creates);
     }
+}
+
+/// New partitions go to the parent's tablespace (as PARTITION OF would put them); a
+/// sub-partitioned partition gets no storage parameters (a partitioned table takes none).
+#[test]
+fn tablespace_and_sub_partitioned_partitions() {
+    let w = Window {
+        start: ymd(2024, 1, 10),
+        end: ymd(2024, 2, 10),
+    };
+    let mut mart = partitioned(
+        "public",
+        "t",
+        "collected_at",
+        vec![Partition {
+            schema: "public".into(),
+            name: "t_p202401".into(),
+            bound: "FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')".into(),
+            reloptions: vec![],
+            partitioned: true,
+        }],
+    );
+    mart.tablespace = Some("fast \"ssd\"".into());
+    let plan = partition::plan(&mart, "collected_at", &["fillfactor=90".into()], &w, None).unwrap();
+    assert!(plan.alters.is_empty(), "{:?}", plan.alters);
+    assert_eq!(plan.touched.len(), 2);
+    assert_eq!(plan.creates.len(), 1);
+    assert!(
+        plan.creates[0]
+            .create
+            .ends_with(" WITH (fillfactor=90) TABLESPACE \"fast \"\"ssd\"\"\""),
+        "{}",
+        plan.creates[0].create
+    );
+    let e =
+        pg_datamart_plan::config::check_storage(&["fillfactor=50".into(), "fillfactor=60".into()])
+            .unwrap_err();
+    assert!(
+        e.message.contains("fillfactor is given more than once"),
+        "{}",
+        e.message
+    );
 }

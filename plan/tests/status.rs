@@ -153,8 +153,9 @@ fn run_and_step_records_round_trip() {
         assert!(lits(&sql).contains(&note));
         assert_eq!(payload(&sql)["note"], status::short(&note).as_str());
 
+        // appended to the step's note, after "; "
         let sql = status::step_note(r, step, &note);
-        assert_eq!(lits(&sql), [note.clone(), String::new()]);
+        assert_eq!(lits(&sql), ["; ".to_string(), note.clone(), String::new()]);
 
         let sql = status::step_started(r, step);
         let p = payload(&sql);

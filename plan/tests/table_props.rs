@@ -119,6 +119,7 @@ fn scenario(rng: &mut Rng) -> Scenario {
                     name: name(rng),
                     bound: format!("FOR VALUES FROM ('{m}') TO ('{next}')"),
                     reloptions: vec![],
+                    partitioned: false,
                 });
             }
         }
@@ -134,6 +135,7 @@ fn scenario(rng: &mut Rng) -> Scenario {
         partition_strategy: partitioned.then(|| "r".into()),
         partition_key: partitioned.then(|| vec![date_col.clone()]),
         partitions,
+        tablespace: None,
     };
     let table = SectionTable {
         position: 1,

@@ -1,12 +1,13 @@
 -- The catalog model of one mart table, as JSON for src/catalog.rs. $1 = the table's oid.
 -- Read at call time: columns (pg_attribute, format_type; dropped columns never appear), the
 -- column mappings, the unique keys usable for upsert, and, for a partitioned table, its
--- partition key and partitions with their bounds and storage parameters.
+-- partition key and partitions with their bounds and storage parameters, and its tablespace.
 SELECT json_build_object(
     'oid',        c.oid::bigint,
     'schema',     n.nspname,
     'name',       c.relname,
     'relkind',    c.relkind,
+    'tablespace', (SELECT t.spcname FROM pg_tablespace t WHERE t.oid = c.reltablespace),
     'columns', COALESCE((
         SELECT json_agg(json_build_object(
                    'name',      a.attname,
@@ -49,7 +50,8 @@ SELECT json_build_object(
                    'schema',     pn.nspname,
                    'name',       pc.relname,
                    'bound',      pg_get_expr(pc.relpartbound, pc.oid),
-                   'reloptions', COALESCE(pc.reloptions, '{}'))
+                   'reloptions', COALESCE(pc.reloptions, '{}'),
+                   'partitioned', pc.relkind = 'p')
                ORDER BY pc.relname)
         FROM pg_inherits inh
         JOIN pg_class pc ON pc.oid = inh.inhrelid

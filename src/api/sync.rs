@@ -134,7 +134,8 @@ fn remote_timeout(mart_oid: u32, accounts: usize, window: &Window) -> DmResult<R
     let floor = crate::gucs::watchdog_min_seconds();
     let timeout = (kill * expected_secs).max(floor);
     Ok(RemoteTimeout {
-        ms: Some((timeout * 1000.0).ceil() as i64),
+        // statement_timeout is an int (ms): a huge request gets the longest one there is.
+        ms: Some((timeout * 1000.0).ceil().min(i32::MAX as f64) as i64),
         basis: format!(
             "automatic: pg_datamart.watchdog_kill_factor {kill} x {expected_secs:.1} s, the time this table's recent loads ({rate:.0} rows/s) take for the about {expected_rows:.0} rows they had for {this} account-days, at least pg_datamart.watchdog_min_duration = {floor} s"
         ),

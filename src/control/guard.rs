@@ -138,7 +138,7 @@ fn holders_of(oid: u32, mode: i32) -> String {
            FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND l.relation IN (SELECT $1::oid UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)
+            AND l.relation IN (WITH RECURSIVE t(r) AS (SELECT $1::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r) SELECT r FROM t)
             AND l.mode = ANY ($2::text[])",
         &[
             pgrx::pg_sys::Oid::from(oid).into(),
@@ -157,7 +157,7 @@ fn first_holder(oid: u32, mode: i32) -> Option<i32> {
         "SELECT to_json(min(l.pid)) FROM pg_locks l
           WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND l.relation IN (SELECT $1::oid UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::oid)
+            AND l.relation IN (WITH RECURSIVE t(r) AS (SELECT $1::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r) SELECT r FROM t)
             AND l.mode = ANY ($2::text[])",
         &[
             pgrx::pg_sys::Oid::from(oid).into(),
@@ -169,11 +169,12 @@ fn first_holder(oid: u32, mode: i32) -> Option<i32> {
     .flatten()
 }
 
-/// The relations that make up mart table `oid`: itself and its partitions.
+/// The relations that make up mart table `oid`: itself and its partitions, sub-partitions
+/// included (read from pg_inherits, which takes no lock).
 fn with_partitions(oid: u32) -> DmResult<Vec<u32>> {
     Ok(read_json::<Vec<u32>>(
-        "SELECT COALESCE(json_agg(r ORDER BY r), '[]'::json) FROM (
-             SELECT $1::oid::bigint AS r UNION SELECT inhrelid::bigint FROM pg_inherits WHERE inhparent = $1::oid) x",
+        "WITH RECURSIVE t(r) AS (SELECT $1::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r)
+         SELECT COALESCE(json_agg(DISTINCT r::bigint), '[]'::json) FROM t",
         &[pgrx::pg_sys::Oid::from(oid).into()],
         "the table's partitions",
     )?
@@ -248,6 +249,70 @@ pub fn lock_within_timeout(
     Ok(())
 }
 
+/// Serializes the creation of one monthly partition of mart table `table` among syncs (a
+/// transaction-level advisory lock on the table and the month, held until the creating
+/// sync's table commits), so that two syncs of disjoint accounts needing the same new month
+/// do not both create it. `wait`: retry (noting for whom the sync waits) until
+/// `pg_datamart.lock_timeout`; else try once. False: another sync is creating it now.
+pub fn partition_creation(
+    table: u32,
+    display: &str,
+    partition: &str,
+    month: chrono::NaiveDate,
+    wait: bool,
+    waiting: Waiting,
+) -> DmResult<bool> {
+    use chrono::Datelike;
+    let key: i64 = ((table as i64) << 24) | i64::from(month.year() * 12 + month.month0() as i32);
+    let limit = crate::gucs::lock_timeout_ms();
+    let deadline = Instant::now() + Duration::from_millis(limit.max(0) as u64);
+    let mut told = false;
+    loop {
+        let got = Spi::get_one_with_args::<bool>(
+            "SELECT pg_catalog.pg_try_advisory_xact_lock($1::pg_catalog.int8)",
+            &[key.into()],
+        )
+        .doing("taking the partition creation lock")?
+        .unwrap_or(false);
+        if got || !wait {
+            return Ok(got);
+        }
+        let who = || {
+            read_json::<i32>(
+                "SELECT to_json(min(l.pid)) FROM pg_locks l
+                  WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.objsubid = 1
+                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND l.classid::bigint = ($1::bigint >> 32) AND l.objid::bigint = ($1::bigint & 4294967295)",
+                &[key.into()],
+                "partition creation lock holders",
+            )
+            .ok()
+            .flatten()
+            .map(|pid| format!("pid {pid}"))
+            .unwrap_or_else(|| "another session".into())
+        };
+        if limit > 0 && Instant::now() >= deadline {
+            return Err(crate::error::DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+                message: format!(
+                    "{display}: partition {partition} is being created by another sync ({}): waited pg_datamart.lock_timeout = {limit} ms",
+                    who()
+                ),
+                detail: "Nothing was loaded.".into(),
+                hint: "Sync again once that sync's table has committed.".into(),
+            });
+        }
+        if !told {
+            told = true;
+            waiting(&format!(
+                "waiting for {}, which is creating partition {partition} of {display} (at most pg_datamart.lock_timeout = {limit} ms)",
+                who()
+            ))?;
+        }
+        pause(&format!("partition {partition} of {display}"))?;
+    }
+}
+
 /// Waits 50 ms between two lock attempts, or less when the backend's latch is set. A cancel
 /// (pg_cancel_backend, statement_timeout, the watchdog) that arrives meanwhile is taken over
 /// here, not raised by PostgreSQL mid-wait: it comes back as an error (57014) saying what the
@@ -265,6 +330,13 @@ fn pause(waiting_for: &str) -> DmResult<()> {
             pgrx::pg_sys::PG_WAIT_EXTENSION,
         );
         pgrx::pg_sys::ResetLatch(pgrx::pg_sys::MyLatch);
+    }
+    // A termination is served at once, even while a run's start holds off interrupts.
+    // SAFETY: the backend's own flags; the process exits in the check below.
+    unsafe {
+        if pgrx::pg_sys::ProcDiePending != 0 {
+            pgrx::pg_sys::InterruptHoldoffCount = 0;
+        }
     }
     cancel_pending(&format!("waiting for {waiting_for}"))?;
     // PostgreSQL's own interrupt check (a termination ends the backend here).

@@ -251,7 +251,7 @@ pub fn prepare_partitions(
             target,
             "storage parameters are set as the partition's owner",
         )?;
-        owned.push((owner, sql));
+        owned.push((owner, sql, relation_oid(target)?));
     }
     let parent = rel(pg_sys::Oid::from(plan.mart_oid), &table)?;
     if !parts.creates.is_empty() {
@@ -272,10 +272,34 @@ pub fn prepare_partitions(
             ),
         )?;
     }
-    for (owner, sql) in owned {
+    for (owner, sql, oid) in owned {
+        // SET (...) takes SHARE UPDATE EXCLUSIVE on the partition (another sync setting them,
+        // a VACUUM or an ANALYZE holds it): taken first without queueing, noted and bounded.
+        crate::control::guard::lock_within_timeout(
+            plan.mart_oid,
+            &table,
+            &[(oid.to_u32(), pg_sys::ShareUpdateExclusiveLock as i32)],
+            " to set the storage parameters of a partition",
+            &mut *waiting,
+        )?;
         as_role(owner, || Spi::run(sql)).doing("setting partition storage parameters")?;
     }
     for new in &parts.creates {
+        // One sync at a time creates a given month; the others wait for it (next month's,
+        // created ahead, is left to whoever creates it) and find it attached.
+        if !crate::control::guard::partition_creation(
+            plan.mart_oid,
+            &table,
+            &new.name,
+            new.month,
+            new.in_window,
+            &mut *waiting,
+        )? {
+            continue;
+        }
+        if attached(plan.mart_oid, new)? {
+            continue;
+        }
         // A partition created as the parent's owner belongs to it; attaching it takes SHARE
         // UPDATE EXCLUSIVE on the parent (and ACCESS EXCLUSIVE on a DEFAULT partition, which
         // it scans), taken first without queueing.
@@ -299,13 +323,42 @@ pub fn prepare_partitions(
     Ok(())
 }
 
+/// Whether `new` is (now) a partition of `parent`: created meanwhile by another sync (read
+/// from the catalog tables with this statement's snapshot, which sees that sync's commit).
+fn attached(parent: u32, new: &pg_datamart_plan::partition::NewPartition) -> DmResult<bool> {
+    Ok(Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+                          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                         WHERE i.inhparent OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+                           AND c.relname OPERATOR(pg_catalog.=) $2::pg_catalog.name
+                           AND n.nspname OPERATOR(pg_catalog.=) $3::pg_catalog.name)",
+        &[
+            pg_sys::Oid::from(parent).into(),
+            new.relname.as_str().into(),
+            new.schema.as_str().into(),
+        ],
+    )
+    .doing("looking for a partition another sync created")?
+    .unwrap_or(false))
+}
+
 /// ANALYZE of the partitions the load wrote to (not those in `busy`), each as its owner, as
 /// PostgreSQL's own ANALYZE switches to each relation's owner. One that only a superuser
 /// could analyze for this caller is skipped with a WARNING saying why, as ANALYZE itself
 /// skips a table its caller may not analyze: the rows are loaded, statistics can follow.
 pub fn analyze(plan: &TablePlan, busy: &[String]) -> DmResult<()> {
     for (target, sql) in plan.analyze.iter().filter(|(t, _)| !busy.contains(t)) {
-        let part = rel(relation_oid(target)?, target)?;
+        let oid = relation_oid(target)?;
+        // Statistics can wait for a later sync: a partition another session is analyzing,
+        // vacuuming or altering right now (SHARE UPDATE EXCLUSIVE) is not waited for.
+        // SAFETY: a conditional lock request; no wait, no error.
+        if !unsafe {
+            pg_sys::ConditionalLockRelationOid(oid, pg_sys::ShareUpdateExclusiveLock as i32)
+        } {
+            continue;
+        }
+        let part = rel(oid, target)?;
         match acting_owner(part.owner, "table", target, "analyzes what it loaded") {
             Ok(owner) => {
                 as_role(owner, || Spi::run(sql)).doing("analyzing the loaded partitions")?
