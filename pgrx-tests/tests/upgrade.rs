@@ -38,7 +38,7 @@ async fn members(s: &Session) -> Vec<String> {
 }
 
 /// The version a fresh install gets (the control file's default_version).
-const CURRENT: &str = "0.4.0";
+const CURRENT: &str = "0.5.0";
 
 #[tokio::test]
 async fn update_from_0_1_0_equals_a_fresh_install_and_keeps_working() {
@@ -53,6 +53,11 @@ async fn update_from_0_2_0_equals_a_fresh_install_and_keeps_working() {
 #[tokio::test]
 async fn update_from_0_3_0_equals_a_fresh_install_and_keeps_working() {
     update_from("0.3.0", "it_upgrade3").await;
+}
+
+#[tokio::test]
+async fn update_from_0_4_0_equals_a_fresh_install_and_keeps_working() {
+    update_from("0.4.0", "it_upgrade4").await;
 }
 
 async fn update_from(version: &str, name: &str) {
