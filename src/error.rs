@@ -152,6 +152,7 @@ impl DmError {
                 Code::InvalidObjectDefinition => PgSqlErrorCode::ERRCODE_INVALID_OBJECT_DEFINITION,
                 Code::InvalidColumnReference => PgSqlErrorCode::ERRCODE_INVALID_COLUMN_REFERENCE,
                 Code::CheckViolation => PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
+                Code::ProgramLimitExceeded => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
             },
             DmError::Remote { code, .. } | DmError::Status { code, .. } => *code,
             DmError::Spi { .. } => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,

@@ -22,6 +22,15 @@ pub static HISTORY_DAYS: GucSetting<i32> = GucSetting::<i32>::new(30);
 /// Longest window one sync may load, in days.
 pub static MAX_WINDOW_DAYS: GucSetting<i32> = GucSetting::<i32>::new(400);
 
+/// Most ids one account_ids list may hold.
+pub static MAX_ACCOUNT_IDS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
+
+/// How far from today (in years, either way) a window may lie.
+pub static MAX_YEARS_FROM_TODAY: GucSetting<i32> = GucSetting::<i32>::new(10);
+
+/// Most syncs one non-superuser role may run at the same time.
+pub static MAX_SYNCS_PER_ROLE: GucSetting<i32> = GucSetting::<i32>::new(4);
+
 /// Rows written (deleted + inserted + updated) from which the touched partitions are analyzed.
 pub static ANALYZE_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 
@@ -196,6 +205,36 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"pg_datamart.max_account_ids",
+        c"Most account ids one account_ids list may hold.",
+        c"A longer list is refused (54000) before anything is recorded; '0' syncs every account of the section.",
+        &MAX_ACCOUNT_IDS,
+        1,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.max_years_from_today",
+        c"How many years before or after today a sync's window may lie.",
+        c"A window outside is refused (22023) before anything is recorded: each month of a window may get a partition created.",
+        &MAX_YEARS_FROM_TODAY,
+        1,
+        1000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_datamart.max_syncs_per_role",
+        c"Most syncs one role that is not a superuser may run at the same time.",
+        c"Each running sync holds a background worker slot (its status writer); a role past the limit is refused (53400) before anything is recorded, so no role can take every slot.",
+        &MAX_SYNCS_PER_ROLE,
+        1,
+        1000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"pg_datamart.accounts_per_query",
         c"Most account ids sent to the warehouse in one statement.",
         c"Longer account lists are fetched with several statements (Redshift statements are limited to 16 MB).",
@@ -237,6 +276,18 @@ pub fn analyze_threshold() -> i32 {
 
 pub fn max_window_days() -> i32 {
     MAX_WINDOW_DAYS.get()
+}
+
+pub fn max_account_ids() -> usize {
+    MAX_ACCOUNT_IDS.get().max(1) as usize
+}
+
+pub fn max_years_from_today() -> i32 {
+    MAX_YEARS_FROM_TODAY.get()
+}
+
+pub fn max_syncs_per_role() -> i64 {
+    MAX_SYNCS_PER_ROLE.get() as i64
 }
 
 pub fn history_days() -> i32 {

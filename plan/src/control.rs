@@ -1,5 +1,6 @@
-//! Job-control statements: the (table, account) advisory locks a run takes, and the watchdog's
-//! cancel of a run's warehouse query. Which locks, in which order, is decided here.
+//! Job-control statements: the (table, account) advisory locks a run takes, which failures ban
+//! a section, and the watchdog's cancel of a run's warehouse query. Which locks, in which
+//! order, is decided here.
 
 use crate::quote;
 use crate::snapshot::{Schemas, Section};
@@ -62,6 +63,52 @@ pub fn lock_keys(section: &Section, account_hashes: &[i32], whole: bool) -> Vec<
     }
     keys
 }
+
+/// SQLSTATE classes of failures that are not the sync's own doing, so never count towards a
+/// ban: transaction rollbacks (40: deadlocks and serialization, with other sessions), resources
+/// others hold (53: worker slots, memory, disk), objects in use by others (55: a lock another
+/// session holds past pg_datamart.lock_timeout, a step called out of order) and operator
+/// intervention (57: cancels, shutdowns).
+pub const BAN_EXEMPT_CLASSES: [&str; 4] = ["40", "53", "55", "57"];
+
+/// Single SQLSTATEs that never count towards a ban: 42P07, a relation another role created
+/// under the name of a partition the sync needs.
+pub const BAN_EXEMPT_CODES: [&str; 1] = ["42P07"];
+
+/// Whether a failed run with this SQLSTATE counts towards a ban: only failures of the sync's
+/// own work do (a broken definition, the warehouse down or refusing, bad data); not what
+/// another session can cause by holding a lock, a slot or a name. A failure without a
+/// recorded SQLSTATE (a backend that vanished, found by reconciliation) does not count either.
+pub fn counts_toward_ban(sqlstate: Option<&str>) -> bool {
+    match sqlstate {
+        Some(code) if code.len() == 5 => {
+            !BAN_EXEMPT_CLASSES.contains(&&code[..2]) && !BAN_EXEMPT_CODES.contains(&code)
+        }
+        _ => false,
+    }
+}
+
+/// Why a section is banned now, as JSON text (NULL when it is not): its last `$2`
+/// (`pg_datamart.max_failures`) runs that count (succeeded ones, and failed ones whose
+/// SQLSTATE [`counts_toward_ban`]; skipped, cancelled and exempt failures are passed over)
+/// since its last `dm_unban` all failed, the last less than `$3` minutes ago. `$1` section,
+/// `$4` [`BAN_EXEMPT_CLASSES`], `$5` [`BAN_EXEMPT_CODES`].
+pub const BAN_SQL: &str = "WITH recent AS (
+     SELECT status, finished_at, error FROM dm.run
+      WHERE section OPERATOR(pg_catalog.=) $1
+        AND (status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+             OR (status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text
+                 AND pg_catalog.length(sqlstate) OPERATOR(pg_catalog.=) 5
+                 AND pg_catalog.left(sqlstate, 2) OPERATOR(pg_catalog.<>) ALL ($4::pg_catalog.text[])
+                 AND sqlstate OPERATOR(pg_catalog.<>) ALL ($5::pg_catalog.text[])))
+        AND finished_at OPERATOR(pg_catalog.>) COALESCE((SELECT s.unbanned_at FROM dm.section s WHERE s.section OPERATOR(pg_catalog.=) $1), '-infinity'::pg_catalog.timestamptz)
+      ORDER BY run_id DESC LIMIT $2)
+ SELECT pg_catalog.to_json(pg_catalog.format('banned until %s after %s consecutive failures (last: %s); an admin lifts the ban with SELECT dm_unban(%L)',
+                       pg_catalog.to_char(pg_catalog.max(finished_at) OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => $3), 'YYYY-MM-DD HH24:MI:SS'),
+                       pg_catalog.count(*), pg_catalog.left((pg_catalog.array_agg(error ORDER BY finished_at DESC))[1], 300), $1::pg_catalog.text))
+   FROM recent
+ HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) $2 AND pg_catalog.bool_and(status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text)
+    AND pg_catalog.max(finished_at) OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => $3) OPERATOR(pg_catalog.>) pg_catalog.now()";
 
 /// Cancels warehouse backend `pid` through the section's server; returns a boolean.
 pub fn cancel_remote(schemas: &Schemas, server: &str, pid: i32) -> String {

@@ -19,6 +19,8 @@ pub enum Code {
     InvalidColumnReference,
     /// 23514
     CheckViolation,
+    /// 54000
+    ProgramLimitExceeded,
 }
 
 impl Code {
@@ -29,6 +31,7 @@ impl Code {
             Code::InvalidObjectDefinition => "42P17",
             Code::InvalidColumnReference => "42P10",
             Code::CheckViolation => "23514",
+            Code::ProgramLimitExceeded => "54000",
         }
     }
 }
@@ -79,4 +82,26 @@ impl PlanError {
     ) -> Self {
         Self::new(Code::InvalidObjectDefinition, message, detail, hint)
     }
+}
+
+/// `text` with every occurrence of each secret (a password) replaced by `********`, compared
+/// without regard to ASCII case: a server that echoes a value upper-cased (or an error that
+/// changes its case) does not reveal it. What masking cannot catch is a secret transformed
+/// otherwise (encoded, cut, spread over lines); the README's "Security" says so.
+pub fn mask_secrets(secrets: &[String], text: &str) -> String {
+    let mut t = text.trim_end().to_string();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        let needle = secret.to_ascii_lowercase();
+        let mut out = String::with_capacity(t.len());
+        let lower = t.to_ascii_lowercase();
+        let mut i = 0;
+        while let Some(found) = lower[i..].find(&needle) {
+            out.push_str(&t[i..i + found]);
+            out.push_str("********");
+            i += found + needle.len();
+        }
+        out.push_str(&t[i..]);
+        t = out;
+    }
+    t
 }

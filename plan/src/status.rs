@@ -153,9 +153,18 @@ pub fn create_run(r: &NewRun) -> String {
 }
 
 /// Records the accounts of run `run_id` (`r`'s) and notifies its start.
+/// Values of the account table that are not account ids are noted on the run.
 pub fn run_resolved(run_id: i64, r: &NewRun) -> String {
+    let note = crate::window::invalid_accounts_note(&r.accounts.invalid)
+        .map(|n| {
+            format!(
+                ", note = pg_catalog.concat_ws('; '::pg_catalog.text, note, {})",
+                lit(&n)
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "UPDATE dm.run SET accounts = {}, missing_accounts = {} WHERE run_id OPERATOR(pg_catalog.=) {run_id}; {}",
+        "UPDATE dm.run SET accounts = {}, missing_accounts = {}{note} WHERE run_id OPERATOR(pg_catalog.=) {run_id}; {}",
         local_text_array(&r.accounts.ids),
         local_text_array(&r.accounts.missing),
         run_started(run_id, r)
@@ -244,12 +253,19 @@ pub fn step_ended_badly(
     )
 }
 
-/// Ends a run.
-pub fn run_finished(run: RunRef, status: RunStatus, error: Option<&str>) -> String {
+/// Ends a run; `sqlstate`: the error's, when it failed or was cancelled (what decides whether
+/// the failure counts towards a ban: [`crate::control::counts_toward_ban`]).
+pub fn run_finished(
+    run: RunRef,
+    status: RunStatus,
+    error: Option<&str>,
+    sqlstate: Option<&str>,
+) -> String {
     format!(
-        "UPDATE dm.run SET status = {}, finished_at = pg_catalog.clock_timestamp(), error = {} WHERE run_id = {}; {}",
+        "UPDATE dm.run SET status = {}, finished_at = pg_catalog.clock_timestamp(), error = {}, sqlstate = {} WHERE run_id = {}; {}",
         lit(status.as_str()),
         local_literal_opt(error),
+        local_literal_opt(sqlstate),
         run.run_id,
         notify(json!({
             "event": "run_finish", "run_id": run.run_id, "section": run.section, "status": status,
@@ -395,6 +411,8 @@ pub enum Event {
         run_id: i64,
         status: RunStatus,
         error: Option<String>,
+        #[serde(default)]
+        sqlstate: Option<String>,
     },
     /// A run that did not start (paused, banned, busy).
     RunSkipped {
@@ -485,11 +503,14 @@ impl Event {
             } => format!(
                 "{}; {}",
                 step_ended_badly(run, step, *how, sqlstate, error),
-                run_finished(run, how.run(), Some(run_error))
+                run_finished(run, how.run(), Some(run_error), Some(sqlstate))
             ),
-            Event::RunFinished { status, error, .. } => {
-                run_finished(run, *status, error.as_deref())
-            }
+            Event::RunFinished {
+                status,
+                error,
+                sqlstate,
+                ..
+            } => run_finished(run, *status, error.as_deref(), sqlstate.as_deref()),
             Event::RunSkipped { note, .. } => run_skipped(run.run_id, run.section, note),
             Event::RunResolved { run: r, .. } => run_resolved(run.run_id, &r.as_new(0, "")),
             Event::StepSkipped { note, .. } => step_skipped(run, step, note),

@@ -71,6 +71,31 @@ impl Window {
     }
 }
 
+impl Window {
+    /// Refuses a window that starts or ends more than `years` years before or after `today`
+    /// (`pg_datamart.max_years_from_today`): each month of a window may get a partition, so
+    /// '0001-01-01' or '9999-12-31' is a typo, not a backfill.
+    pub fn check_position(&self, today: NaiveDate, years: i32) -> PlanResult<()> {
+        let months = chrono::Months::new(12 * years.max(0) as u32);
+        let earliest = today.checked_sub_months(months).unwrap_or(NaiveDate::MIN);
+        let latest = today.checked_add_months(months).unwrap_or(NaiveDate::MAX);
+        let (argument, bad) = if self.start < earliest {
+            ("start_date", self.start)
+        } else if self.end > latest {
+            ("end_date", self.end)
+        } else {
+            return Ok(());
+        };
+        Err(PlanError::invalid_argument(
+            argument,
+            format!(
+                "{bad} is more than {years} years from today ({today}): a window must lie within {earliest} .. {latest} (pg_datamart.max_years_from_today)"
+            ),
+            "Check the date (a typo such as 0026 for 2026?); a superuser can raise pg_datamart.max_years_from_today.",
+        ))
+    }
+}
+
 /// How many ids a message lists before it says how many more there are.
 pub const IDS_LISTED: usize = 20;
 
@@ -94,20 +119,70 @@ pub fn listed(ids: &[String]) -> String {
 pub struct Accounts {
     pub ids: Vec<String>,
     pub missing: Vec<String>,
+    /// Values of the account table that are not account ids (a backslash, a quote, a space):
+    /// never sent to the warehouse, skipped with a note, so that a row anyone who may write the
+    /// account table inserts cannot make every sync of the section fail.
+    #[serde(default)]
+    pub invalid: Vec<String>,
+}
+
+/// Whether `id` is an account id: letters, digits, '_' and '-', 1 to 64 characters.
+pub fn is_account_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// An account-table value for a message: quoted and escaped, at most 40 characters.
+pub fn shown_value(value: &str) -> String {
+    let cut: String = value.chars().take(40).collect();
+    if cut.len() < value.len() {
+        format!("{cut:?}...")
+    } else {
+        format!("{cut:?}")
+    }
+}
+
+/// The note a run gets when its account table holds values that are not account ids.
+pub fn invalid_accounts_note(invalid: &[String]) -> Option<String> {
+    if invalid.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = invalid.iter().map(|v| shown_value(v)).collect();
+    Some(format!(
+        "skipped {} value(s) of the account table that are not account ids (letters, digits, '_' and '-' only): {}",
+        invalid.len(),
+        listed(&shown)
+    ))
 }
 
 pub const ACCOUNT_IDS_HINT: &str =
     "Pass a comma-separated list of account ids such as '123,456' (spaces are fine), or '0', '' or NULL for every account of the section.";
 
 /// Parses `account_ids`: None means every account ('0', '' or NULL); otherwise the distinct
-/// ids in the order given. Ids are letters, digits, '_' and '-' only, at most 64 characters.
-pub fn parse_account_ids(input: Option<&str>) -> PlanResult<Option<Vec<String>>> {
+/// ids in the order given. Ids are letters, digits, '_' and '-' only, at most 64 characters;
+/// at most `max_ids` of them (`pg_datamart.max_account_ids`). Linear in the input's length.
+pub fn parse_account_ids(input: Option<&str>, max_ids: usize) -> PlanResult<Option<Vec<String>>> {
     let text = input.unwrap_or("").trim();
     if text.is_empty() || text == "0" {
         return Ok(None);
     }
     let mut ids: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for (i, raw) in text.split(',').enumerate() {
+        if i >= max_ids {
+            return Err(PlanError::new(
+                crate::error::Code::ProgramLimitExceeded,
+                format!(
+                    "account_ids lists more than {max_ids} ids (pg_datamart.max_account_ids): {} elements",
+                    text.split(',').count()
+                ),
+                "",
+                "Sync every account with '0', or split the list into several calls; a superuser can raise pg_datamart.max_account_ids.",
+            ));
+        }
         let id = raw.trim();
         if id.is_empty() {
             return Err(PlanError::invalid_argument(
@@ -116,19 +191,18 @@ pub fn parse_account_ids(input: Option<&str>) -> PlanResult<Option<Vec<String>>>
                 ACCOUNT_IDS_HINT,
             ));
         }
-        let ok = id.len() <= 64
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok {
-            let shown: String = id.chars().take(40).collect();
+        if !is_account_id(id) {
             return Err(PlanError::invalid_argument(
                 "account_ids",
-                format!("element {} ({shown:?}) is not an account id", i + 1),
+                format!(
+                    "element {} ({}) is not an account id",
+                    i + 1,
+                    shown_value(id)
+                ),
                 ACCOUNT_IDS_HINT,
             ));
         }
-        if !ids.iter().any(|x| x == id) {
+        if seen.insert(id) {
             ids.push(id.to_string());
         }
     }
@@ -163,6 +237,9 @@ pub fn select_accounts(
     let numeric_type = ["bigint", "integer", "smallint"].contains(&column.type_sql.as_str())
         || column.type_sql.starts_with("numeric");
     let digits_only = numeric_type || all_digits;
+    // Values that cannot be account ids are never sent to the warehouse: skipped, noted.
+    let (known, invalid): (Vec<String>, Vec<String>) =
+        known.into_iter().partition(|k| is_account_id(k));
     let Some(requested) = requested else {
         if known.is_empty() {
             return Err(PlanError::invalid_definition(
@@ -171,13 +248,14 @@ pub fn select_accounts(
                     table.display_name(),
                     section.name
                 ),
-                "",
+                invalid_accounts_note(&invalid).unwrap_or_default(),
                 "Insert the accounts this mart serves into it, or pass account_ids explicitly after adding them.",
             ));
         }
         return Ok(Accounts {
             ids: known,
             missing: vec![],
+            invalid,
         });
     };
     if digits_only {
@@ -234,5 +312,9 @@ pub fn select_accounts(
         .map(|(i, k)| (k.as_str(), i))
         .collect();
     ids.sort_by_key(|id| order[id.as_str()]);
-    Ok(Accounts { ids, missing })
+    Ok(Accounts {
+        ids,
+        missing,
+        invalid,
+    })
 }

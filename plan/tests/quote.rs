@@ -139,3 +139,23 @@ fn conninfo_value_round_trips() {
         assert_eq!(parse_conninfo_value(&quote::conninfo_value(&v)).unwrap(), v);
     });
 }
+
+/// Secrets are masked whatever their ASCII case in the text.
+#[test]
+fn secrets_are_masked_case_insensitively() {
+    use pg_datamart_plan::error::mask_secrets;
+    let secrets = vec!["Hunter2-Secret".to_string()];
+    let text =
+        "FATAL: password for user \"x\" was HUNTER2-SECRET, hunter2-secret or Hunter2-Secret  ";
+    let masked = mask_secrets(&secrets, text);
+    assert_eq!(
+        masked,
+        "FATAL: password for user \"x\" was ********, ******** or ********"
+    );
+    assert_eq!(mask_secrets(&[String::new()], "abc"), "abc");
+    // Non-ASCII text around a secret keeps its characters.
+    assert_eq!(
+        mask_secrets(&secrets, "광고 hunter2-SECRET 📈"),
+        "광고 ******** 📈"
+    );
+}

@@ -121,12 +121,16 @@ fn run_and_step_records_round_trip() {
 
         let status = *rng.pick(RunStatus::ALL);
         let error = rng.chance(1, 2).then(|| text(rng, 200));
-        let sql = status::run_finished(r, status, error.as_deref());
+        let sqlstate = error.as_ref().map(|_| "08001");
+        let sql = status::run_finished(r, status, error.as_deref(), sqlstate);
         let l = lits(&sql);
         assert_eq!(l[0], status.as_str());
         match &error {
-            Some(e) => assert_eq!(&l[1], e),
-            None => assert!(sql.contains("error = NULL"), "{sql}"),
+            Some(e) => {
+                assert_eq!(&l[1], e);
+                assert_eq!(l[2], "08001");
+            }
+            None => assert!(sql.contains("error = NULL, sqlstate = NULL"), "{sql}"),
         }
         let p = payload(&sql);
         assert_eq!(
@@ -210,6 +214,7 @@ fn new_runs_round_trip() {
         let accounts = Accounts {
             ids: account_ids_vec(rng),
             missing: account_ids_vec(rng),
+            invalid: vec![],
         };
         let w = window(rng);
         let mode = *rng.pick(Mode::ALL);
@@ -315,6 +320,7 @@ fn run_start_payload_fits_with_many_missing_ids() {
     let accounts = Accounts {
         ids: vec!["1".into()],
         missing,
+        invalid: vec![],
     };
     let w = Window {
         start: ymd(2024, 1, 1),
@@ -387,6 +393,7 @@ fn events_round_trip_and_build_the_run_statements() {
             accounts: Accounts {
                 ids: account_ids_vec(rng),
                 missing: account_ids_vec(rng),
+                invalid: vec![],
             },
             window: Window {
                 start: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
@@ -453,7 +460,7 @@ fn events_round_trip_and_build_the_run_statements() {
             format!(
                 "{}; {}",
                 status::step_ended_badly(r, step, Failure::Cancelled, "57014", &error),
-                status::run_finished(r, RunStatus::Cancelled, Some(&error))
+                status::run_finished(r, RunStatus::Cancelled, Some(&error), Some("57014"))
             )
         );
         assert_eq!(events[4].run_and_position(), Some((r.run_id, None)));
@@ -687,6 +694,7 @@ fn status_rows_use_inclusive_dates() {
     let accounts = Accounts {
         ids: vec!["1".into()],
         missing: vec![],
+        invalid: vec![],
     };
     let r = NewRun {
         section: "s",
@@ -709,4 +717,23 @@ fn status_rows_use_inclusive_dates() {
         "{sql}"
     );
     assert_eq!(StepStatus::Pending.as_str(), "pending");
+}
+
+/// Only failures of the sync's own work count towards a ban: not lock waits, busy slots,
+/// cancels, deadlocks, squatted partition names, nor failures without a recorded SQLSTATE.
+#[test]
+fn ban_counts_only_the_syncs_own_failures() {
+    use pg_datamart_plan::control::counts_toward_ban;
+    for own in [
+        "08001", "42501", "42703", "22P02", "XX000", "42P17", "23505",
+    ] {
+        assert!(counts_toward_ban(Some(own)), "{own}");
+    }
+    for other in [
+        "55P03", "55000", "53400", "57014", "57P01", "40P01", "40001", "42P07",
+    ] {
+        assert!(!counts_toward_ban(Some(other)), "{other}");
+    }
+    assert!(!counts_toward_ban(None));
+    assert!(!counts_toward_ban(Some("")));
 }

@@ -24,7 +24,7 @@ fn error_text(e: &PlanError) -> String {
 fn render(name: &str, mode: Mode) -> String {
     let fx = fixture(name);
     let req = &fx.request;
-    let accounts = parse_account_ids(Some(&req.account_ids))
+    let accounts = parse_account_ids(Some(&req.account_ids), 10_000)
         .expect("fixture account ids parse")
         .expect("fixture names accounts");
     let window = Window::resolve(
@@ -178,7 +178,7 @@ fn fixtures_with_unknown_modes_are_refused() {
 fn fixture_plans_pass_the_statement_checks() {
     for name in FIXTURES {
         let fx = fixture(name);
-        let accounts = parse_account_ids(Some(&fx.request.account_ids))
+        let accounts = parse_account_ids(Some(&fx.request.account_ids), 10_000)
             .unwrap()
             .unwrap();
         let window = Window {

@@ -40,7 +40,8 @@ fn parse_account_ids_accepts_valid_lists() {
             with_dups.insert(at, id);
         }
         let input = spaced(rng, &with_dups);
-        let got = parse_account_ids(Some(&input)).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        let got =
+            parse_account_ids(Some(&input), 10_000).unwrap_or_else(|e| panic!("{input:?}: {e}"));
         if distinct == ["0"] {
             assert_eq!(got, None, "{input:?}");
         } else {
@@ -48,15 +49,15 @@ fn parse_account_ids_accepts_valid_lists() {
         }
     });
     for all in [None, Some(""), Some("0"), Some(" 0 "), Some("   ")] {
-        assert_eq!(parse_account_ids(all).unwrap(), None, "{all:?}");
+        assert_eq!(parse_account_ids(all, 10_000).unwrap(), None, "{all:?}");
     }
     assert_eq!(
-        parse_account_ids(Some("0,0")).unwrap(),
+        parse_account_ids(Some("0,0"), 10_000).unwrap(),
         Some(vec!["0".to_string()])
     );
     let max = "9".repeat(64);
     assert_eq!(
-        parse_account_ids(Some(&max)).unwrap(),
+        parse_account_ids(Some(&max), 10_000).unwrap(),
         Some(vec![max.clone()])
     );
 }
@@ -82,14 +83,14 @@ fn parse_account_ids_refuses_invalid_lists() {
         if input.trim().is_empty() {
             input = ",".into(); // one empty element
         }
-        let e = parse_account_ids(Some(&input)).expect_err(&input);
+        let e = parse_account_ids(Some(&input), 10_000).expect_err(&input);
         assert_eq!(e.code.sqlstate(), "22023");
         assert!(e.message.starts_with("account_ids: "), "{}", e.message);
         assert!(e.message.contains("element "), "{}", e.message);
         assert!(e.hint.contains("comma-separated"), "{}", e.hint);
     });
     for bad in [",", "1,", ",1", "1,,2", "1, ,2"] {
-        let e = parse_account_ids(Some(bad)).unwrap_err();
+        let e = parse_account_ids(Some(bad), 10_000).unwrap_err();
         assert!(e.message.contains("is empty"), "{bad:?}: {}", e.message);
     }
 }
@@ -290,4 +291,95 @@ fn windows_longer_than_the_maximum_are_refused() {
     };
     assert_eq!(one.days(), 1);
     assert!(one.check_span(1).is_ok());
+}
+
+/// Values of the account table that are not account ids (a backslash, a quote, a blank) are
+/// skipped and noted, never sent to the warehouse nor a reason for the sync to fail.
+#[test]
+fn select_accounts_skips_invalid_account_table_values() {
+    let fx = fixture("google_metric");
+    let mut account_table = fx.mart_tables[0].clone();
+    account_table.name = "google_customer_dm".into();
+    let known: Vec<String> = ["5100000001", "51\\00", "5100000002", "x' OR '1", ""]
+        .map(String::from)
+        .to_vec();
+    let all = select_accounts(&fx.section, &account_table, None, known.clone(), false).unwrap();
+    assert_eq!(all.ids, ["5100000001", "5100000002"]);
+    assert_eq!(all.invalid, ["51\\00", "x' OR '1", ""]);
+    let note = pg_datamart_plan::window::invalid_accounts_note(&all.invalid).unwrap();
+    assert!(note.starts_with("skipped 3 value(s)"), "{note}");
+    assert!(note.contains("\"51\\\\00\""), "{note}");
+    let some = select_accounts(
+        &fx.section,
+        &account_table,
+        Some(vec!["5100000002".into()]),
+        known,
+        false,
+    )
+    .unwrap();
+    assert_eq!(some.ids, ["5100000002"]);
+    let e = select_accounts(
+        &fx.section,
+        &account_table,
+        None,
+        vec!["a\\b".into()],
+        false,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("is empty"), "{}", e.message);
+    assert!(e.detail.contains("skipped 1 value"), "{}", e.detail);
+}
+
+/// Parsing is linear and bounded: 80,000 ids parse in well under a second (it took 20 s when
+/// each id was compared with every earlier one), and a list longer than the maximum is refused
+/// with 54000 naming the setting.
+#[test]
+fn parse_account_ids_is_linear_and_bounded() {
+    let ids: Vec<String> = (0..80_000).map(|i| (1_000_000 + i).to_string()).collect();
+    let input = ids.join(",");
+    let started = std::time::Instant::now();
+    let got = parse_account_ids(Some(&input), 100_000).unwrap().unwrap();
+    assert_eq!(got.len(), 80_000);
+    assert!(
+        started.elapsed().as_secs_f64() < 2.0,
+        "{:?}",
+        started.elapsed()
+    );
+    let e = parse_account_ids(Some(&input), 10_000).unwrap_err();
+    assert_eq!(e.code.sqlstate(), "54000");
+    assert!(
+        e.message.contains("pg_datamart.max_account_ids"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("80000 elements"), "{}", e.message);
+}
+
+/// A window must lie within pg_datamart.max_years_from_today of today, either way.
+#[test]
+fn window_position_is_bounded() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let ok = Window::resolve(7, today, Some(d("2016-12-07")), Some(d("2036-12-07"))).unwrap();
+    ok.check_position(today, 10).unwrap();
+    let early = Window::resolve(7, today, Some(d("0001-01-01")), Some(d("0001-12-31"))).unwrap();
+    let e = early.check_position(today, 10).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("start_date: 0001-01-01 is more than 10 years"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("pg_datamart.max_years_from_today"),
+        "{}",
+        e.message
+    );
+    let late = Window::resolve(7, today, Some(d("2026-12-01")), Some(d("9999-12-31"))).unwrap();
+    let e = late.check_position(today, 10).unwrap_err();
+    assert!(
+        e.message.starts_with("end_date: 9999-12-31"),
+        "{}",
+        e.message
+    );
 }

@@ -179,7 +179,9 @@ fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
             ),
             "Register a permanent (or UNLOGGED) table.",
         )),
-        Some(k) if k.starts_with('r') || k.starts_with('p') => Ok(()),
+        Some(k) if k.starts_with('r') || k.starts_with('p') => {
+            crate::control::privileges::check_user_table(table.to_u32(), "mart table")
+        }
         Some(_) => Err(DmError::invalid_argument(
             "mart_table",
             format!("{} is not a table", regclass_name(table)?),
@@ -663,6 +665,7 @@ fn check_config_write(
     mode: Option<&str>,
 ) -> Result<(), pgrx::pg_sys::panic::ErrorReport> {
     crate::error::report(|| {
+        crate::control::guard::refuse_config_write_while_loading()?;
         if let Some(t) = account_table {
             crate::control::privileges::check_account_table(t.to_u32(), &regclass_name(t)?)?;
         }

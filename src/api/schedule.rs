@@ -70,7 +70,7 @@ fn schedule(
             "Give a cron schedule such as '5 * * * *' (minute 5 of every hour).",
         )?;
         crate::catalog::section(section)?;
-        pg_datamart_plan::window::parse_account_ids(account_ids)?;
+        pg_datamart_plan::window::parse_account_ids(account_ids, crate::gucs::max_account_ids())?;
         if schedule.trim().is_empty() {
             return Err(DmError::invalid_argument(
                 "schedule",

@@ -198,19 +198,16 @@ fn to_naive(d: Date, argument: &'static str) -> DmResult<chrono::NaiveDate> {
 fn resolve_window(section: &Section, start: Option<Date>, end: Option<Date>) -> DmResult<Window> {
     let start = start.map(|d| to_naive(d, "start_date")).transpose()?;
     let end = end.map(|d| to_naive(d, "end_date")).transpose()?;
-    let today = if end.is_none() {
-        catalog::today()?
-    } else {
-        chrono::NaiveDate::MIN
-    };
+    let today = catalog::today()?;
     let window = Window::resolve(section.days, today, start, end)?;
+    window.check_position(today, crate::gucs::max_years_from_today())?;
     window.check_span(crate::gucs::max_window_days())?;
     Ok(window)
 }
 
 /// The request's accounts, resolved against the section's account table.
 fn resolve_accounts(section: &Section, account_ids: Option<&str>) -> DmResult<Accounts> {
-    let requested = parse_account_ids(account_ids)?;
+    let requested = parse_account_ids(account_ids, crate::gucs::max_account_ids())?;
     let table = catalog::mart_table(section.account_table, "account table")?;
     let (known, all_digits) =
         Spi::get_two::<Vec<String>, bool>(&known_accounts_sql(section, &table)?)
@@ -252,6 +249,7 @@ fn skip(run_id: i64, section: &str, why: &str) -> DmResult<Option<i64>> {
 /// for a lock another session holds, so a waiting sync is seen); then the pause switch or a
 /// ban may skip it (recorded, no error). Returns the run id, or None when skipped.
 fn open_run(run: NewRun) -> DmResult<Option<i64>> {
+    guard::check_syncs_per_role()?;
     status::open_link()?;
     status::housekeeping()?;
     guard::release_all()?;
@@ -307,6 +305,7 @@ fn start_run(
                         "the run {what} before its first table (nothing was loaded): {}",
                         status::scrub_secrets(&message)
                     )),
+                    Some(&crate::exec::stream::sqlstate_text(e.sqlstate())),
                 );
             }
             let _ = status::close_link();
@@ -314,6 +313,9 @@ fn start_run(
             return Err(e);
         }
     };
+    if let Some(note) = pg_datamart_plan::window::invalid_accounts_note(&accounts.invalid) {
+        status::notice(&format!("{} run {run_id}: {note}", section.name));
+    }
     if !accounts.missing.is_empty() {
         status::notice(&format!(
             "{} run {run_id}: {} requested account(s) are not in the section's account table and are not loaded: {}",
@@ -512,6 +514,7 @@ fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
         let accounts = Accounts {
             ids: old.accounts.clone(),
             missing: old.missing_accounts.clone(),
+            invalid: vec![],
         };
         let Some(new_id) = open_run(record.new_run(&accounts))? else {
             return Ok(None);
@@ -556,7 +559,36 @@ fn load_committed(xid: pgrx::pg_sys::TransactionId) -> bool {
 /// PostgreSQL's message, e.g. "canceling statement due to statement timeout").
 struct CancelReason(i64, i32, String);
 
+/// How the last `dm._sync_step` of this backend failed, for [`step_failed`]: (run, position,
+/// SQLSTATE, message with its detail) as raised, so that the failure recorded is the one that
+/// happened, never one a caller of the step makes up.
+struct StepFailure(i64, i32, String, String);
+
+impl StepFailure {
+    fn remember(
+        run_id: i64,
+        position: i32,
+        code: PgSqlErrorCode,
+        message: &str,
+        detail: Option<&str>,
+    ) {
+        let text = match detail.filter(|d| !d.is_empty()) {
+            Some(d) => format!("{message}\n{d}"),
+            None => message.to_string(),
+        };
+        FAILED.with(|f| {
+            *f.borrow_mut() = Some(StepFailure(
+                run_id,
+                position,
+                crate::exec::stream::sqlstate_text(code),
+                text,
+            ))
+        });
+    }
+}
+
 thread_local! {
+    static FAILED: std::cell::RefCell<Option<StepFailure>> = const { std::cell::RefCell::new(None) };
     static CANCELLED: std::cell::RefCell<Option<CancelReason>> = const { std::cell::RefCell::new(None) };
     /// What the last `dm._sync_step` of this session loaded (run, position, result, and the
     /// (sub)transaction that wrote it), for `dm._step_done` to record after the driver's
@@ -573,6 +605,37 @@ thread_local! {
 #[pg_extern(schema = "dm", name = "_sync_step")]
 #[search_path(pg_catalog, pg_temp)]
 fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
+    FAILED.with(|f| *f.borrow_mut() = None);
+    // Whatever ends the step with an error (its own, or one PostgreSQL raised below it) is
+    // remembered as raised, for dm._step_failed to record, then raised on.
+    Ok(PgTryBuilder::new(std::panic::AssertUnwindSafe(|| {
+        match load_one_step(run_id, position) {
+            Ok(result) => result,
+            Err(report) => {
+                report.report(pgrx::PgLogLevel::ERROR);
+                unreachable!("an ERROR does not return")
+            }
+        }
+    }))
+    .catch_others(|e| {
+        let r = match &e {
+            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+            CaughtError::RustPanic { ereport, .. } => ereport,
+        };
+        StepFailure::remember(
+            run_id,
+            position,
+            r.sql_error_code(),
+            r.message(),
+            r.detail(),
+        );
+        e.rethrow()
+    })
+    .execute())
+}
+
+/// [`sync_step`]'s work.
+fn load_one_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
     let (run, section, loading, timeout) = report(|| {
         guard::bound_lock_waits()?;
         let run = Run::load(run_id)?;
@@ -681,6 +744,7 @@ fn next_plan(
 }
 
 fn load_step(run: &Run, position: i32, section: &Section) -> DmResult<JsonB> {
+    let _loading = guard::Loading::begin();
     let step = run.step(position)?;
     let schemas = catalog::schemas()?;
     let started = Instant::now();
@@ -794,6 +858,9 @@ fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorRepor
 
 /// Records the failure of a step (already rolled back) and of its run; returns the message the
 /// driver raises: which table, which position, what went wrong, secrets masked.
+/// The SQLSTATE and text arguments are the driver's (kept for its signature): what is recorded
+/// is the error this session's `dm._sync_step` raised for that step, so a step called by hand
+/// can neither record a failure that did not happen nor choose its text (55000 otherwise).
 #[pg_extern(schema = "dm", name = "_step_failed")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_failed(
@@ -802,10 +869,24 @@ fn step_failed(
     sqlstate: &str,
     message: &str,
 ) -> Result<String, ErrorReport> {
+    let _ = (sqlstate, message);
     // The tables after it are not loaded: a prefetched query is cancelled.
     crate::exec::load::drop_prefetched();
     let _held = status::Uninterrupted::hold();
     report(|| {
+        let failure = FAILED.with(|f| f.borrow_mut().take());
+        let (sqlstate, message) = match failure {
+            Some(StepFailure(r, p, state, text)) if r == run_id && p == position => (state, text),
+            _ => {
+                return Err(DmError::Conflict {
+                    code: PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                    message: format!("step {position} of run {run_id} did not just fail in this session"),
+                    detail: "dm._step_failed records the error this session's dm._sync_step raised for that step; nothing else.".into(),
+                    hint: "Use CALL dm_sync(...) or CALL dm_resume(...); the dm._* functions are its steps.".into(),
+                })
+            }
+        };
+        let (sqlstate, message) = (sqlstate.as_str(), message.as_str());
         let run = Run::load(run_id)?;
         let step = run.step(position)?;
         // A warehouse "column does not exist": say which mart column and what could match.
@@ -902,7 +983,7 @@ fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
                 hint: "Use CALL dm_sync(...) or CALL dm_resume(...); the dm._* functions are its steps.".into(),
             });
         }
-        status::run_finished(&run, RunStatus::Succeeded, None)?;
+        status::run_finished(&run, RunStatus::Succeeded, None, None)?;
         status::close_link()?;
         guard::release_all()?;
         let (rows, secs) = Spi::get_two_with_args::<i64, f64>(

@@ -22,6 +22,37 @@ use std::time::{Duration, Instant};
 thread_local! {
     /// The locks this session holds for its current run.
     static HELD: RefCell<Vec<LockKey>> = const { RefCell::new(Vec::new()) };
+    /// Whether this backend is loading a table of a run now.
+    static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this backend as loading a table while it lives (dropped on every path, an unwinding
+/// error included): the configuration guard refuses any write of pg_datamart's configuration
+/// meanwhile, so no table's triggers, defaults or rules can have a sync write it with the
+/// privileges of whoever runs the sync.
+pub struct Loading(bool);
+
+impl Loading {
+    pub fn begin() -> Loading {
+        Loading(LOADING.with(|l| l.replace(true)))
+    }
+}
+
+impl Drop for Loading {
+    fn drop(&mut self) {
+        LOADING.with(|l| l.set(self.0));
+    }
+}
+
+/// Refuses a configuration write made while this backend loads a table (see [`Loading`]).
+pub fn refuse_config_write_while_loading() -> DmResult<()> {
+    if LOADING.with(|l| l.get()) {
+        return Err(crate::error::DmError::Privilege {
+            message: "pg_datamart's configuration cannot be written while a sync loads a table (by a trigger, a rule or a default of a mart table)".into(),
+            hint: "Remove what writes dm.* from the mart table; configure sections with the dm_* functions, as yourself.".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The locks a run of `section` for `accounts` needs, in the order they are taken.
@@ -130,11 +161,14 @@ fn conflicting(mode: i32) -> &'static [&'static str] {
 }
 
 /// Who holds a lock on the mart table `oid` or one of its partitions that conflicts with
-/// `mode`: "pid N (mode on relation, state: query)", or "none any more".
+/// `mode`: "pid N (mode on relation; role r, application a, state s)", or "none any more".
+/// Never the holder's query text: it may hold a secret (an `ALTER ROLE ... PASSWORD`), and it
+/// would reach the step's note, the client and the server log.
 fn holders_of(oid: u32, mode: i32) -> String {
     read_json::<String>(
-        "SELECT to_json(string_agg(DISTINCT format('pid %s (%s on %s, %s: %s)', l.pid, l.mode, l.relation::regclass,
-                                                 COALESCE(a.state, '?'), left(COALESCE(a.query, ''), 80)), '; '))
+        "SELECT to_json(string_agg(DISTINCT format('pid %s (%s on %s; role %s, application %s, state %s)', l.pid, l.mode, l.relation::regclass,
+                                                 COALESCE(a.usename::text, '?'), COALESCE(quote_literal(NULLIF(a.application_name, '')), 'none'),
+                                                 COALESCE(a.state, 'not visible to this role')), '; '))
            FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -369,11 +403,13 @@ pub fn cancel_pending(doing: &str) -> DmResult<()> {
 fn holder(k: LockKey, mart_name: &str) -> DmResult<String> {
     let who: Option<String> = read_json(
         "SELECT to_json(string_agg(DISTINCT CASE WHEN r.run_id IS NULL
-                    THEN format('pid %s, which runs no sync (see pg_stat_activity)', l.pid)
+                    THEN format('pid %s (role %s, application %s), which runs no sync', l.pid,
+                                COALESCE(a.usename::text, '?'), COALESCE(quote_literal(NULLIF(a.application_name, '')), 'none'))
                     ELSE format('run %s of section %s (pid %s, started %s)', r.run_id, r.section, l.pid,
                                 to_char(r.started_at, 'HH24:MI:SS')) END, '; '))
            FROM pg_locks l
            LEFT JOIN dm.run r ON r.pid = l.pid AND r.status = 'running'
+           LEFT JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.classid::bigint = ($1::bigint & 4294967295) AND l.objid::bigint = ($2::bigint & 4294967295)
@@ -427,6 +463,39 @@ pub fn acquire(section: &Section, keys: &[LockKey]) -> DmResult<Result<(), Strin
     Ok(Ok(()))
 }
 
+/// Refuses a sync of a role that is not a superuser when it already runs
+/// `pg_datamart.max_syncs_per_role` syncs (each holds a background worker slot for its status
+/// writer, waiting or loading): no role can take every slot and so make other roles' syncs
+/// fail. 53400, before anything is recorded (it counts towards no ban).
+pub fn check_syncs_per_role() -> DmResult<()> {
+    // SAFETY: reads the current user's superuser flag from the catalog cache.
+    if unsafe { pgrx::pg_sys::superuser() } {
+        return Ok(());
+    }
+    let limit = crate::gucs::max_syncs_per_role();
+    let running = Spi::get_one::<i64>(
+        "SELECT pg_catalog.count(*) FROM dm.run r
+          WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+            AND r.run_by OPERATOR(pg_catalog.=) CURRENT_USER
+            AND r.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) r.pid)",
+    )
+    .doing("counting the role's running syncs")?
+    .unwrap_or(0);
+    if running >= limit {
+        return Err(crate::error::DmError::Conflict {
+            code: PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+            message: format!(
+                "role {} already runs {running} syncs (pg_datamart.max_syncs_per_role = {limit})",
+                crate::control::privileges::current_user()
+            ),
+            detail: "Nothing was recorded or loaded.".into(),
+            hint: "Wait for one of them to end (see dm_status), or have a superuser raise pg_datamart.max_syncs_per_role.".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Why new syncs of `section` must not start now: paused, or banned.
 pub fn refusal(section: &str) -> DmResult<Option<String>> {
     let paused: Option<String> = read_json(
@@ -443,26 +512,28 @@ pub fn refusal(section: &str) -> DmResult<Option<String>> {
     ban(section)
 }
 
-/// Why `section` is banned now (pg_datamart.max_failures consecutive failures less than
-/// pg_datamart.ban_duration ago, none of them before its last `dm_unban`), if it is.
+/// Why `section` is banned now (pg_datamart.max_failures consecutive failures of its own work
+/// less than pg_datamart.ban_duration ago, none of them before its last `dm_unban`), if it is.
 pub fn ban(section: &str) -> DmResult<Option<String>> {
     let max = crate::gucs::max_failures();
     if max <= 0 {
         return Ok(None);
     }
     read_json(
-        "WITH recent AS (
-             SELECT status, finished_at, error FROM dm.run
-              WHERE section = $1 AND status IN ('succeeded', 'failed', 'cancelled')
-                AND finished_at > COALESCE((SELECT s.unbanned_at FROM dm.section s WHERE s.section = $1), '-infinity')
-              ORDER BY run_id DESC LIMIT $2)
-         SELECT to_json(format('banned until %s after %s consecutive failures (last: %s); an admin lifts the ban with SELECT dm_unban(%L)',
-                               to_char(max(finished_at) + make_interval(mins => $3), 'YYYY-MM-DD HH24:MI:SS'),
-                               count(*), left((array_agg(error ORDER BY finished_at DESC))[1], 300), $1::text))
-           FROM recent
-         HAVING count(*) = $2 AND bool_and(status IN ('failed', 'cancelled'))
-            AND max(finished_at) + make_interval(mins => $3) > now()",
-        &[section.into(), (max as i64).into(), crate::gucs::ban_minutes().into()],
+        pg_datamart_plan::control::BAN_SQL,
+        &[
+            section.into(),
+            (max as i64).into(),
+            crate::gucs::ban_minutes().into(),
+            pg_datamart_plan::control::BAN_EXEMPT_CLASSES
+                .map(String::from)
+                .to_vec()
+                .into(),
+            pg_datamart_plan::control::BAN_EXEMPT_CODES
+                .map(String::from)
+                .to_vec()
+                .into(),
+        ],
         "recent failures",
     )
 }

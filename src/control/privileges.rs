@@ -1,5 +1,6 @@
 //! The privileges a sync needs, checked before any data moves: SELECT on the account table;
-//! SELECT, INSERT and DELETE on each mart table, and UPDATE too in upsert. A refusal names the
+//! SELECT, INSERT and DELETE on each mart table, and UPDATE too in upsert; and that every one
+//! of them is a user table (no catalog, nothing of pg_datamart's or another extension's). A refusal names the
 //! table, the missing privileges and the GRANT that gives them. Table names come from the
 //! section snapshot already quoted (`format('%I.%I')`).
 
@@ -68,8 +69,29 @@ fn mart_privileges(mode: Mode) -> Vec<(&'static str, u64)> {
     needed
 }
 
-/// SELECT on an account table (`display`: its quoted qualified name).
+/// Refuses a relation pg_datamart must never load or read for anyone: a system catalog, a
+/// table of pg_catalog, information_schema or pg_datamart's schema `dm`, a member of any
+/// extension (pg_datamart's configuration, pg_cron's jobs). Checked at registration (API and
+/// direct writes) and again by every sync, whoever runs it, so no role can have a superuser's
+/// routine sync write pg_datamart's configuration or read a catalog for it.
+pub fn check_user_table(oid: u32, what: &str) -> DmResult<()> {
+    let why: Option<String> = crate::catalog::read_json(
+        include_str!("../../sql/queries/protected_relation.sql"),
+        &[pg_sys::Oid::from(oid).into()],
+        "what kind of table it is",
+    )?;
+    match why {
+        None => Ok(()),
+        Some(why) => Err(DmError::Privilege {
+            message: format!("{what} {why}: pg_datamart syncs only user tables"),
+            hint: format!("Register a table of your own as the {what}."),
+        }),
+    }
+}
+
+/// SELECT on an account table (`display`: its quoted qualified name), which must be a user table.
 pub fn check_account_table(oid: u32, display: &str) -> DmResult<()> {
+    check_user_table(oid, "account table")?;
     let lacking = missing(oid, &[("SELECT", pg_sys::ACL_SELECT as u64)]);
     if lacking.is_empty() {
         Ok(())
@@ -80,6 +102,7 @@ pub fn check_account_table(oid: u32, display: &str) -> DmResult<()> {
 
 /// What loading a mart table in `mode` needs: SELECT, INSERT, DELETE, and UPDATE in upsert.
 pub fn check_mart_table(oid: u32, display: &str, mode: Mode) -> DmResult<()> {
+    check_user_table(oid, "mart table")?;
     let lacking = missing(oid, &mart_privileges(mode));
     if lacking.is_empty() {
         Ok(())
@@ -137,6 +160,37 @@ pub fn check_sync(section: &Section, mode: Mode) -> DmResult<()> {
     check_account_table(section.account_table, &section.account_table_name)?;
     for t in &section.tables {
         check_mart_table(t.mart_table, &t.mart_table_name, mode)?;
+    }
+    warn_superuser_writes_for(section)
+}
+
+/// A superuser's sync writes each mart table as the superuser, so the table's triggers, column
+/// defaults, rules and index expressions run with superuser rights: when the table belongs to
+/// a role that is not a superuser, that role's code would. Said as a WARNING naming the tables
+/// and their owners (the README's "Security" says to sync as a non-superuser loader).
+fn warn_superuser_writes_for(section: &Section) -> DmResult<()> {
+    // SAFETY: reads the current user's superuser flag from the catalog cache.
+    if !unsafe { pg_sys::superuser() } {
+        return Ok(());
+    }
+    let oids: Vec<pg_sys::Oid> = section
+        .tables
+        .iter()
+        .map(|t| pg_sys::Oid::from(t.mart_table))
+        .collect();
+    let foreign: Option<String> = crate::catalog::read_json(
+        "SELECT pg_catalog.to_json(pg_catalog.string_agg(pg_catalog.format('%s (owner %s)', c.oid::pg_catalog.regclass, r.rolname), ', ' ORDER BY c.oid))
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+          WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) AND NOT r.rolsuper",
+        &[oids.into()],
+        "the mart tables' owners",
+    )?;
+    if let Some(tables) = foreign {
+        pgrx::warning!(
+            "pg_datamart: superuser {} syncs mart tables owned by roles that are not superusers: {tables}; their triggers, column defaults, rules and index expressions run as {} during the load. Sync as a loader role that is not a superuser (see \"Roles and privileges\")",
+            current_user(),
+            current_user()
+        );
     }
     Ok(())
 }

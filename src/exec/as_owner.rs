@@ -300,6 +300,34 @@ pub fn prepare_partitions(
         if attached(plan.mart_oid, new)? {
             continue;
         }
+        // The name may be taken by another relation (a role with CREATE on the schema can
+        // squat next month's name): next month's, created ahead, is best effort (a WARNING);
+        // a month the window needs is a clear 42P07, which does not count towards a ban.
+        if let Some(taken) = name_taken_by(new)? {
+            let message = format!(
+                "the name of partition {} of mart table {} is taken by {taken}, which is not its partition",
+                pg_datamart_plan::quote::display(&new.schema, &new.relname),
+                plan.mart_name
+            );
+            let hint =
+                "Drop or rename that relation (its owner or a superuser can), then sync again.";
+            if !new.in_window {
+                pgrx::pg_sys::panic::ErrorReport::new(
+                    pgrx::PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE,
+                    format!("pg_datamart: next month's partition was not created ahead of time: {message}"),
+                    "pg_datamart",
+                )
+                .set_hint(hint)
+                .report(PgLogLevel::WARNING);
+                continue;
+            }
+            return Err(DmError::Conflict {
+                code: pgrx::PgSqlErrorCode::ERRCODE_DUPLICATE_TABLE,
+                message,
+                detail: "Nothing was loaded.".into(),
+                hint: hint.into(),
+            });
+        }
         // A partition created as the parent's owner belongs to it; attaching it takes SHARE
         // UPDATE EXCLUSIVE on the parent (and ACCESS EXCLUSIVE on a DEFAULT partition, which
         // it scans), taken first without queueing.
@@ -341,6 +369,25 @@ fn attached(parent: u32, new: &pg_datamart_plan::partition::NewPartition) -> DmR
     )
     .doing("looking for a partition another sync created")?
     .unwrap_or(false))
+}
+
+/// The relation (kind and owner, in words) that holds the name of partition `new` although it
+/// is not a partition of its mart table, if any.
+fn name_taken_by(new: &pg_datamart_plan::partition::NewPartition) -> DmResult<Option<String>> {
+    Spi::get_one_with_args::<String>(
+        "SELECT (SELECT pg_catalog.format('%s %s (owner %s)',
+                    CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
+                                   WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index'
+                                   WHEN 'f' THEN 'foreign table' ELSE 'relation' END,
+                    c.oid::pg_catalog.regclass, r.rolname)
+           FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+           JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+          WHERE c.relname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+            AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name)",
+        &[new.relname.as_str().into(), new.schema.as_str().into()],
+    )
+    .doing("looking for a relation holding a partition's name")
 }
 
 /// ANALYZE of the partitions the load wrote to (not those in `busy`), each as its owner, as

@@ -458,11 +458,7 @@ enum Poll {
 
 /// `text` with every secret replaced by `********`.
 fn mask(secrets: &[String], text: &str) -> String {
-    let mut t = text.trim_end().to_string();
-    for s in secrets {
-        t = t.replace(s.as_str(), "********");
-    }
-    t
+    pg_datamart_plan::error::mask_secrets(secrets, text)
 }
 
 /// The error for a failed warehouse query or a lost connection (passwords masked).

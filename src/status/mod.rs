@@ -194,11 +194,18 @@ pub fn step_ended_badly(
     })
 }
 
-pub fn run_finished(run: &Run, status: RunStatus, error: Option<&str>) -> DmResult<()> {
+/// Ends a run; `sqlstate`: its error's, when it failed or was cancelled.
+pub fn run_finished(
+    run: &Run,
+    status: RunStatus,
+    error: Option<&str>,
+    sqlstate: Option<&str>,
+) -> DmResult<()> {
     record(Event::RunFinished {
         run_id: run.run_id,
         status,
         error: error.map(str::to_string),
+        sqlstate: sqlstate.map(str::to_string),
     })
 }
 
