@@ -398,7 +398,13 @@ COMMENT ON FUNCTION @extschema@.dm_revoke(regrole, text) IS
 -- tables) pass the same privilege checks as the registration functions, so no admin can make
 -- another role's sync load, delete or read a table it could not register itself; and a
 -- section's recorded owner is the role that inserted it (a superuser may set it, for restores).
--- Runs as the writing role (a trigger function needs no EXECUTE; dm._check_config_write does).
+-- A write that changes what syncs read from the warehouse (a table registered or pointed
+-- elsewhere, a section's server or filter columns changed, a column mapped) is also checked
+-- against the warehouse through the writer's own user mapping (dm._check_remote_read): a sync
+-- reads with the syncing role's credentials, so no admin can point another role's sync at
+-- warehouse data it cannot read itself. The registration functions write through these
+-- tables, so this trigger checks them too.
+-- Runs as the writing role (a trigger function needs no EXECUTE; the checks it calls do).
 CREATE FUNCTION dm._config_guard()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $$
@@ -420,6 +426,13 @@ BEGIN
                  ARRAY(SELECT t.mart_table::pg_catalog.oid FROM dm.section_table t
                         WHERE t.section OPERATOR(pg_catalog.=) OLD.section) END,
             NEW.mode);
+        -- A new section has no tables yet; its tables are checked as they are registered.
+        IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE'::pg_catalog.text
+           AND ROW(NEW.server, NEW.account_column, NEW.date_column)
+               IS DISTINCT FROM ROW(OLD.server, OLD.account_column, OLD.date_column) THEN
+            PERFORM dm._check_remote_read(OLD.section, NEW.server, NEW.account_column, NEW.date_column,
+                                          NULL, NULL, NULL, NULL, NULL, NULL);
+        END IF;
     ELSIF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'section_table'::pg_catalog.name THEN
         -- Renumbering (dm_remove_table) moves positions only: nothing new is reached.
         IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE'::pg_catalog.text
@@ -429,14 +442,22 @@ BEGIN
         END IF;
         PERFORM dm._check_config_write(NULL, NULL, ARRAY[NEW.mart_table::pg_catalog.oid],
             (SELECT s.mode FROM dm.section s WHERE s.section OPERATOR(pg_catalog.=) NEW.section));
+        PERFORM dm._check_remote_read(NEW.section, NULL, NULL, NULL, NEW.mart_table::pg_catalog.oid,
+                                      NEW.remote_schema, NEW.remote_table, NEW.account_column, NULL, NULL);
     ELSE
         PERFORM dm._check_config_write(NULL, NULL, ARRAY[NEW.mart_table::pg_catalog.oid], NULL);
+        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text
+           OR ROW(NEW.mart_table, NEW.mart_column, NEW.remote_column)
+              IS DISTINCT FROM ROW(OLD.mart_table, OLD.mart_column, OLD.remote_column) THEN
+            PERFORM dm._check_remote_read(NULL, NULL, NULL, NULL, NEW.mart_table::pg_catalog.oid,
+                                          NULL, NULL, NULL, NEW.mart_column, NEW.remote_column);
+        END IF;
     END IF;
     RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION dm._config_guard() IS
-'Trigger: a configuration row written directly passes the privilege checks of the registration functions, as the writing role';
+'Trigger: a configuration row written directly passes the privilege checks of the registration functions, and a write that changes what syncs read from the warehouse is checked through the writer''s own user mapping; as the writing role';
 CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section
     FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
 CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section_table

@@ -58,9 +58,16 @@ async fn an_admin_writing_the_configuration_directly_is_checked_like_registratio
          SELECT dm_grant('{a}', 'admin');
          GRANT SELECT ON fb_account_dm TO {a};
          GRANT SELECT, INSERT, DELETE ON fb_campaign_dm, fb_ad_dm TO {a};
-         GRANT USAGE ON FOREIGN SERVER redshift_prd TO {a};"
+         GRANT USAGE ON FOREIGN SERVER redshift_prd TO {a};
+         CREATE USER MAPPING FOR {a} SERVER redshift_prd OPTIONS (user '{a}', password '{PW}');"
     ))
     .await;
+    // Registering a table reads it through the admin's own user mapping (issue 18).
+    ctx.wh
+        .exec(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {a}"
+        ))
+        .await;
     let people = m.i64("SELECT 'hr.people'::regclass::oid::int8").await;
     let salary = m.i64("SELECT 'hr.salary'::regclass::oid::int8").await;
     let s = login(&ctx, a).await;

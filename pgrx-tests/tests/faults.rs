@@ -720,7 +720,9 @@ async fn non_superuser_needs_a_password_the_warehouse_uses() {
         &[
             "public.fb_ad_dm",
             "password is required",
-            "Non-superusers must provide a password in the user mapping",
+            "gives no password",
+            "foreign server \"wh_nosu\"",
+            LOADER,
         ],
     );
     assert_eq!(ctx.mart.checksum("SELECT * FROM fb_ad_dm").await, before);
@@ -748,7 +750,8 @@ async fn non_superuser_needs_a_password_the_warehouse_uses() {
         &[
             "public.fb_ad_dm",
             "password is required",
-            "does not request a password",
+            "without asking for the password of its user mapping",
+            "foreign server \"wh_nosu\"",
         ],
     );
     assert_eq!(ctx.mart.checksum("SELECT * FROM fb_ad_dm").await, before);

@@ -713,9 +713,16 @@ async fn an_admin_cannot_register_tables_it_cannot_read_or_write() {
          SELECT dm_grant('{a}', 'admin');
          SELECT dm_grant('{loader}', 'loader');
          GRANT SELECT ON fb_account_dm TO {a};
-         GRANT SELECT, INSERT, DELETE ON fb_ad_dm TO {a};"
+         GRANT SELECT, INSERT, DELETE ON fb_ad_dm TO {a};
+         CREATE USER MAPPING FOR {a} SERVER redshift_prd OPTIONS (user '{a}', password '{PW}');"
     ))
     .await;
+    // Registering a table reads it through the admin's own user mapping (issue 18).
+    ctx.wh
+        .exec(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {a}"
+        ))
+        .await;
     let s = login(&ctx, a, false).await;
     let stored = "SELECT (SELECT count(*) FROM dm.section) * 1000 + (SELECT count(*) FROM dm.section_table) * 100 + (SELECT count(*) FROM dm.column_map)";
     let nothing = m.i64(stored).await;

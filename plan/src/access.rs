@@ -214,6 +214,12 @@ pub const ADMIN: &[Entry] = &[
     exec(dm_fn("_watchdog_note", "bigint, text, boolean")),
     // The check the `dm._config_guard` trigger runs, as the role writing the configuration.
     exec(dm_fn("_check_config_write", "oid, text, oid[], text")),
+    // The read check the same trigger runs: the writing role's own user mapping must read
+    // the remote table and columns the written configuration makes syncs read.
+    exec(dm_fn(
+        "_check_remote_read",
+        "text, text, text, text, oid, text, text, text, text, text",
+    )),
 ];
 
 /// Member objects no level is granted, and why: only the extension's owner (and superusers)
@@ -225,7 +231,7 @@ pub const OWNER_ONLY: &[(Object, &str)] = &[
     ),
     (
         dm_fn("_config_guard", ""),
-        "a trigger function: the configuration tables' trigger runs it (no EXECUTE needed); it calls dm._check_config_write as the writing role",
+        "a trigger function: the configuration tables' trigger runs it (no EXECUTE needed); it calls dm._check_config_write and dm._check_remote_read as the writing role",
     ),
     (
         dm_fn("_grant", "oid, text"),

@@ -215,6 +215,39 @@ pub fn chunk_accounts(ids: &[String], per_query: usize) -> Vec<&[String]> {
     chunks
 }
 
+/// The statement that checks, without reading a row, that the connected warehouse user may
+/// read everything a sync of `table` reads: the remote table, every fetched column and the
+/// columns the window filters on, each once, in select-list order
+/// (`SELECT "c1", "c2" FROM "schema"."table" WHERE 1 = 0`, plain Redshift SQL). Configuration
+/// writes run it through the writing role's own user mapping.
+pub fn probe_sql(section: &Section, table: &SectionTable, mart: &MartTable) -> PlanResult<String> {
+    let account_col = section.account_column_of(table);
+    mart.require_column(account_col, "account")?;
+    mart.require_column(&section.date_column, "date")?;
+    let mut remote: Vec<String> = mart
+        .fetched_columns()?
+        .into_iter()
+        .map(|c| c.remote)
+        .collect();
+    for filter in [
+        mart.remote_name(&section.date_column),
+        mart.remote_name(account_col),
+    ] {
+        if !remote.iter().any(|r| r == filter) {
+            remote.push(filter.to_string());
+        }
+    }
+    Ok(format!(
+        "SELECT {} FROM {} WHERE 1 = 0",
+        remote
+            .iter()
+            .map(|c| quote::ident(c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        quote::qualified(&table.remote_schema, &table.remote_table)
+    ))
+}
+
 /// Builds the plan for one table of a section.
 pub fn plan_table(
     _schemas: &Schemas,

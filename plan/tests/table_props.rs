@@ -13,7 +13,7 @@ use pg_datamart_plan::snapshot::{
     Column, Key, MartTable, Partition, Schemas, Section, SectionTable,
 };
 use pg_datamart_plan::table::{
-    chunk_accounts, plan_table, LoadSql, PlanOptions, TablePlan, MAX_ID_BYTES_PER_QUERY,
+    chunk_accounts, plan_table, probe_sql, LoadSql, PlanOptions, TablePlan, MAX_ID_BYTES_PER_QUERY,
 };
 use pg_datamart_plan::window::Window;
 use pg_datamart_plan::{Mode, VacuumPolicy};
@@ -639,4 +639,67 @@ fn procedure_names_are_distinct_for_distinct_sections() {
             panic!("sections {other} and {s} both get {p}");
         }
     }
+}
+
+/// The configuration writes' read check: plain Redshift SQL (only `SELECT`, `FROM`, `WHERE`,
+/// quoted identifiers and `1 = 0`), reading the remote table and exactly the columns a sync of
+/// the table reads (every fetched column, then the window's date and account columns when not
+/// fetched), each once.
+#[test]
+fn probe_reads_exactly_what_a_sync_reads() {
+    cases("probe", 400, |rng| {
+        let s = scenario(rng);
+        let sql =
+            probe_sql(&s.section, &s.table, &s.mart).unwrap_or_else(|e| panic!("{}", e.message));
+        let toks = tokenize(&sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+        let mut expected: Vec<String> = s
+            .mart
+            .fetched_columns()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.remote)
+            .collect();
+        for c in [
+            s.mart.remote_name(&s.section.date_column).to_string(),
+            s.mart
+                .remote_name(s.section.account_column_of(&s.table))
+                .to_string(),
+        ] {
+            if !expected.contains(&c) {
+                expected.push(c);
+            }
+        }
+        assert!(toks[0].is_word("SELECT"), "{sql}");
+        let mut p = 1;
+        let mut columns = Vec::new();
+        loop {
+            match &toks[p] {
+                Tok::Ident(c) => columns.push(c.clone()),
+                t => panic!("expected a quoted column at {p} ({t:?}): {sql}"),
+            }
+            p += 1;
+            if toks[p].is_punct(",") {
+                p += 1;
+            } else {
+                break;
+            }
+        }
+        assert_eq!(columns, expected, "{sql}");
+        let rest = &toks[p..];
+        assert_eq!(rest.len(), 8, "{sql}");
+        assert!(rest[0].is_word("FROM"), "{sql}");
+        assert!(
+            matches!(&rest[1], Tok::Ident(x) if *x == s.table.remote_schema),
+            "{sql}"
+        );
+        assert!(rest[2].is_punct("."), "{sql}");
+        assert!(
+            matches!(&rest[3], Tok::Ident(x) if *x == s.table.remote_table),
+            "{sql}"
+        );
+        assert!(rest[4].is_word("WHERE"), "{sql}");
+        assert!(matches!(&rest[5], Tok::Number(n) if n == "1"), "{sql}");
+        assert!(matches!(&rest[6], Tok::Op(o) if o == "="), "{sql}");
+        assert!(matches!(&rest[7], Tok::Number(n) if n == "0"), "{sql}");
+    });
 }

@@ -683,3 +683,102 @@ fn check_config_write(
         Ok(())
     })
 }
+
+/// The read check behind the `dm._config_guard` trigger (issue 18): a sync reads the warehouse
+/// with the syncing role's credentials, so a role writing the configuration must itself be
+/// able to read, through its own user mapping (dblink's password rule), every remote table and
+/// column the written configuration makes syncs read; otherwise an admin could point a
+/// loader's section at data only the loader's warehouse user may read, and read it in the mart.
+/// Runs `SELECT <the columns a sync reads> FROM <remote table> WHERE 1 = 0` on the warehouse
+/// (the planner's [`pg_datamart_plan::table::probe_sql`]) as the current user for each table
+/// concerned:
+/// - a `dm.section_table` row: `section`, `mart_table` and the row's `remote_schema`,
+///   `remote_table` and `table_account_column` (NULL: the section's);
+/// - a changed `dm.section` row: every table of `section`, with the new `server`,
+///   `account_column` and `date_column` (NULL: unchanged);
+/// - a `dm.column_map` row: every registration of `mart_table` (any section, `section` NULL),
+///   with `mart_column` read from `remote_column`.
+///
+/// Superusers are not checked: a superuser can read every user mapping's password anyway, and
+/// restoring the configuration (as a superuser) must not need the warehouse.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(schema = "dm", name = "_check_remote_read")]
+#[search_path(pg_catalog, pg_temp)]
+fn check_remote_read(
+    section: Option<&str>,
+    server: Option<&str>,
+    account_column: Option<&str>,
+    date_column: Option<&str>,
+    mart_table: Option<pg_sys::Oid>,
+    remote_schema: Option<&str>,
+    remote_table: Option<&str>,
+    table_account_column: Option<&str>,
+    mart_column: Option<&str>,
+    remote_column: Option<&str>,
+) -> Result<(), pgrx::pg_sys::panic::ErrorReport> {
+    crate::error::report(|| {
+        // SAFETY: superuser() reads the current user's role in the syscache, in a transaction.
+        if unsafe { pg_sys::superuser() } {
+            return Ok(());
+        }
+        let sections: Vec<String> = match (section, mart_table) {
+            (Some(s), _) => vec![s.to_string()],
+            (None, Some(t)) => Spi::get_one_with_args::<Vec<String>>(
+                "SELECT pg_catalog.array_agg(DISTINCT t.section) FROM dm.section_table t
+                  WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
+                &[t.into()],
+            )
+            .doing("looking up the table's sections")?
+            .unwrap_or_default(),
+            (None, None) => Vec::new(),
+        };
+        for name in sections {
+            let mut s = load_section(&name)?;
+            if let Some(v) = server {
+                s.server = v.to_string();
+            }
+            if let Some(v) = account_column {
+                s.account_column = v.to_string();
+            }
+            if let Some(v) = date_column {
+                s.date_column = v.to_string();
+            }
+            let tables: Vec<pg_datamart_plan::snapshot::SectionTable> =
+                match (mart_table, remote_table) {
+                    (Some(t), Some(r)) => vec![pg_datamart_plan::snapshot::SectionTable {
+                        position: 0,
+                        mart_table: t.to_u32(),
+                        mart_table_name: regclass_name(t)?,
+                        remote_schema: remote_schema.unwrap_or("public").to_string(),
+                        remote_table: r.to_string(),
+                        account_column: table_account_column.map(str::to_string),
+                    }],
+                    (Some(t), None) => s
+                        .tables
+                        .iter()
+                        .filter(|x| x.mart_table == t.to_u32())
+                        .cloned()
+                        .collect(),
+                    (None, _) => s.tables.clone(),
+                };
+            for t in &tables {
+                let mut mart = crate::catalog::mart_table(
+                    t.mart_table,
+                    &format!("mart table {}", t.mart_table_name),
+                )?;
+                if let (Some(m), Some(r), Some(oid)) = (mart_column, remote_column, mart_table) {
+                    if oid.to_u32() == t.mart_table {
+                        mart.mappings.insert(m.to_string(), r.to_string());
+                    }
+                }
+                let sql = pg_datamart_plan::table::probe_sql(&s, t, &mart)?;
+                crate::exec::stream::probe(
+                    &s.server,
+                    &sql,
+                    &pg_datamart_plan::quote::display(&t.remote_schema, &t.remote_table),
+                )?;
+            }
+        }
+        Ok(())
+    })
+}

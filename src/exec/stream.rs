@@ -199,6 +199,46 @@ unsafe fn valid_option(
     None
 }
 
+/// dblink's "password is required" (2F003) for a role that is not a superuser: its
+/// connection options give no password (`asked` false), or the warehouse did not ask for one
+/// (`asked` true). Names the foreign server, the role and the warehouse user; never a secret.
+fn password_required(server: &str, warehouse_user: Option<&str>, asked: bool) -> DmError {
+    let role = crate::control::privileges::current_user();
+    let wh_user = match warehouse_user {
+        Some(u) => format!("warehouse user \"{u}\""),
+        None => "the warehouse user (none given: libpq's default, the server's OS user)".into(),
+    };
+    let mapping_sql = format!(
+        "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (ADD password '...')",
+        pg_datamart_plan::quote::ident(&role),
+        pg_datamart_plan::quote::ident(server)
+    );
+    if asked {
+        DmError::Remote {
+            code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+            message: format!(
+                "password is required: the warehouse of foreign server \"{server}\" let role \"{role}\" in as {wh_user} without asking for the password of its user mapping"
+            ),
+            detail: "A role that is not a superuser may reach the warehouse only by a password its own user mapping gives and the warehouse checks (dblink's rule): otherwise it would act with the privileges of whatever the warehouse trusts this server as.".into(),
+            hint: format!(
+                "The warehouse must authenticate {wh_user} with a password (Redshift does; on PostgreSQL, scram-sha-256 or md5 in pg_hba.conf, not trust, peer or cert)."
+            ),
+        }
+    } else {
+        DmError::Remote {
+            code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
+            message: format!(
+                "password is required: the user mapping of role \"{role}\" for foreign server \"{server}\" gives no password"
+            ),
+            detail: "A role that is not a superuser must give the warehouse password in its own user mapping (option password, as dblink requires): a password from anywhere else (sslpassword, the server's passfile or ~/.pgpass, PGPASSWORD in the server's environment) is not its own.".into(),
+            hint: format!(
+                "Add the password of {wh_user}: {mapping_sql} (CREATE USER MAPPING FOR {} ... when the role uses the PUBLIC mapping); the warehouse must check it (password authentication, not trust).",
+                pg_datamart_plan::quote::ident(&role)
+            ),
+        }
+    }
+}
+
 impl Warehouse {
     fn mask(&self, text: &str) -> String {
         mask(&self.secrets, text)
@@ -230,21 +270,35 @@ impl Warehouse {
 
     /// Connects, interruptibly; runs the plan's setup statements.
     pub fn connect(plan: &StreamPlan) -> DmResult<Warehouse> {
-        let (options, secrets) = connection_options(&plan.server)?;
+        Self::open(&plan.server, &plan.application_name, &plan.remote_setup)
+    }
+
+    /// Connects to `server` with the current user's user mapping, interruptibly, under
+    /// dblink's password rule (`dblink_connstr_check` + `dblink_security_check`): a role that
+    /// is not a superuser must give a non-empty `password` in its connection options (only
+    /// the user mapping may hold one), and the warehouse must have asked for a password. So
+    /// no password can come from anywhere else: `sslpassword` (a client key's passphrase),
+    /// the server's passfile (`passfile` option, `PGPASSFILE`, `~/.pgpass`) or `PGPASSWORD`
+    /// in the server's environment are used by libpq only when no `password` is given, and
+    /// then the connection is refused before it is made. Runs `setup` once connected.
+    fn open(server: &str, application_name: &str, setup: &[String]) -> DmResult<Warehouse> {
+        let (options, secrets) = connection_options(server)?;
+        // SAFETY: superuser() reads the current user's role in the syscache; we are in a
+        // backend inside a transaction (every caller is a SQL-callable entry point).
         let superuser = unsafe { pg_sys::superuser() };
-        if !superuser && secrets.is_empty() {
-            return Err(DmError::Remote {
-                code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
-                message: "password is required".into(),
-                detail: "Non-superusers must provide a password in the user mapping.".into(),
-                hint: String::new(),
-            });
+        let warehouse_user = options
+            .iter()
+            .find(|(k, _)| k == "user")
+            .map(|(_, v)| v.clone());
+        let gives_password = options
+            .iter()
+            .any(|(k, v)| k == "password" && !v.is_empty());
+        if !superuser && !gives_password {
+            return Err(password_required(server, warehouse_user.as_deref(), false));
         }
+        // SAFETY: returns a pointer to the database encoding's static name.
         let encoding = cstr_lossy(unsafe { pg_sys::GetDatabaseEncodingName() });
-        let mut all = vec![(
-            "application_name".to_string(),
-            plan.application_name.clone(),
-        )];
+        let mut all = vec![("application_name".to_string(), application_name.to_string())];
         all.extend(options);
         all.push(("client_encoding".into(), encoding));
         let keys: Vec<CString> = all
@@ -272,7 +326,7 @@ impl Warehouse {
             conn,
             in_query: false,
             secrets,
-            server: plan.server.clone(),
+            server: server.to_string(),
         };
         if unsafe { pq::PQstatus(conn) } == pq::ConnStatusType::CONNECTION_BAD {
             return Err(wh.conn_error("connect"));
@@ -291,19 +345,14 @@ impl Warehouse {
             }
             poll = unsafe { pq::PQconnectPoll(conn) };
         }
+        // SAFETY: conn is a live connection owned by wh (closed when wh is dropped).
         if !superuser && unsafe { pq::PQconnectionUsedPassword(conn) } == 0 {
-            return Err(DmError::Remote {
-                code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
-                message: "password is required".into(),
-                detail: "Non-superuser cannot connect if the server does not request a password."
-                    .into(),
-                hint: "Target server's authentication method must be changed.".into(),
-            });
+            return Err(password_required(server, warehouse_user.as_deref(), true));
         }
         if unsafe { pq::PQsetnonblocking(conn, 1) } != 0 {
             return Err(wh.conn_error("setting up"));
         }
-        for sql in &plan.remote_setup {
+        for sql in setup {
             wh.send(sql)?;
             while let Some(res) = wh.next_result(true)? {
                 unsafe { pq::PQclear(res) };
@@ -454,6 +503,68 @@ impl Warehouse {
 enum Poll {
     Ready(Option<*mut pq::PGresult>),
     Pending,
+}
+
+/// Runs `sql` (a planner-built `SELECT ... WHERE 1 = 0` of remote table `remote_table`) on
+/// `server` as the current user, through its own user mapping and under the password rule of
+/// [`Warehouse::open`], reading no row: the check that a role writing the configuration may
+/// itself read what the configuration makes syncs read. A failure names the remote table, the
+/// server and the role, with the warehouse's SQLSTATE (42501, 42P01, 42703, ...) or 08001 /
+/// 2F003 for the connection.
+pub fn probe(server: &str, sql: &str, remote_table: &str) -> DmResult<()> {
+    let explain = |e: DmError| -> DmError {
+        let (code, message, detail, hint) = match e {
+            DmError::Remote {
+                code,
+                message,
+                detail,
+                hint,
+            } => (code, message, detail, hint),
+            // No user mapping at all (crate::exec::fetch::check_source).
+            DmError::UndefinedObject {
+                code,
+                message,
+                hint,
+            } => (code, message, String::new(), hint),
+            e => return e,
+        };
+        let role = crate::control::privileges::current_user();
+        let what = format!(
+            "role \"{role}\" cannot read warehouse table {remote_table} through its own user mapping for foreign server \"{server}\""
+        );
+        let hint = match code {
+            // USAGE on the foreign server itself: its own hint says what to grant.
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE
+                if message.starts_with("permission denied for foreign server") =>
+            {
+                hint
+            }
+            PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE => format!(
+                "A sync reads the warehouse with the syncing role's credentials, so whoever points a section at a warehouse table must be able to read that table and the columns fetched from it with its own: grant the warehouse user of role \"{role}\"'s user mapping SELECT on them, or have a role that may read them write this configuration."
+            ),
+            PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE | PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN => {
+                "Check the remote table's schema and name (remote_table of dm_add_table), and map mart columns the warehouse names differently (dm_map_column, dm_discover_columns).".to_string()
+            }
+            _ if hint.is_empty() => format!(
+                "The check connects as role \"{role}\" with its own user mapping for foreign server \"{server}\" (CREATE USER MAPPING FOR CURRENT_USER SERVER ... OPTIONS (user '...', password '...'))."
+            ),
+            _ => hint,
+        };
+        DmError::Remote {
+            code,
+            message: format!("{what}: {message}"),
+            detail,
+            hint,
+        }
+    };
+    crate::exec::fetch::check_source(server).map_err(explain)?;
+    let mut wh = Warehouse::open(server, "pg_datamart check", &[]).map_err(explain)?;
+    wh.send(sql).map_err(explain)?;
+    while let Some(res) = wh.next_result(true).map_err(explain)? {
+        // SAFETY: res is a result libpq handed us and nothing else holds; cleared once.
+        unsafe { pq::PQclear(res) };
+    }
+    Ok(())
 }
 
 /// `text` with every secret replaced by `********`.
