@@ -314,7 +314,7 @@ async fn account_lists_and_windows_are_bounded() {
             ],
         ),
         (
-            "CALL dm_sync('fb', '1001', '2026-12-01', '9999-12-31')",
+            "CALL dm_sync('fb', '1001', '9999-12-01', '9999-12-31')",
             vec!["end_date: 9999-12-31"],
         ),
         (

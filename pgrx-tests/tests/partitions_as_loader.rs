@@ -299,9 +299,9 @@ async fn a_loader_creates_partitions_as_the_table_owner() {
     );
     analyzed(&ctx, "campaign_dm_p202512").await;
 
-    // A partition creation that fails while running as the owner (a table of the owner's
-    // holds the name): the step fails with PostgreSQL's error, and the session is the
-    // loader again, able to sync the next window.
+    // A partition whose name a table of the owner's holds: the step fails with 42P07 naming
+    // the relation that holds it, and the session is the loader again, able to sync the next
+    // window.
     ctx.mart
         .exec(&format!(
             "SET ROLE {}; CREATE TABLE it_part.campaign_dm_p202603 (x int); RESET ROLE;",
@@ -317,7 +317,7 @@ async fn a_loader_creates_partitions_as_the_table_owner() {
         &[
             "it_part.campaign_dm",
             "campaign_dm_p202603",
-            "already exists",
+            "is taken by table it_part.campaign_dm_p202603",
         ],
     );
     assert_identity(&tcp, &r).await;

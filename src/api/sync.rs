@@ -200,8 +200,8 @@ fn resolve_window(section: &Section, start: Option<Date>, end: Option<Date>) -> 
     let end = end.map(|d| to_naive(d, "end_date")).transpose()?;
     let today = catalog::today()?;
     let window = Window::resolve(section.days, today, start, end)?;
-    window.check_position(today, crate::gucs::max_years_from_today())?;
     window.check_span(crate::gucs::max_window_days())?;
+    window.check_position(today, crate::gucs::max_years_from_today())?;
     Ok(window)
 }
 
