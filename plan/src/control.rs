@@ -63,10 +63,12 @@ pub fn lock_keys(section: &Section, account_hashes: &[i32], whole: bool) -> Vec<
     keys
 }
 
-/// Cancels warehouse backend `pid` through the section's server; returns a boolean.
+/// Cancels warehouse backend `pid` through the section's server (with the caller's user
+/// mapping); returns a boolean, false also when the warehouse refused (`fail_on_error` false:
+/// dblink reports the warehouse's error as a NOTICE and returns no row).
 pub fn cancel_remote(schemas: &Schemas, server: &str, pid: i32) -> String {
     format!(
-        "SELECT ok FROM {}({}, {}) AS t(ok pg_catalog.bool)",
+        "SELECT COALESCE((SELECT t.ok FROM {}({}, {}, false) AS t(ok pg_catalog.bool)), false)",
         schemas.dblink_fn("dblink"),
         quote::local_literal(server),
         quote::local_literal(&format!("SELECT pg_cancel_backend({pid})"))
