@@ -12,7 +12,7 @@ pub fn job_name(section: &str) -> String {
 }
 
 /// pg_cron must be created in this database (its `cron.database_name`), and the caller must
-/// be able to use its schema. Decided from catalogs every role reads (`pg_extension`,
+/// be able to use its schema `cron` (pg_cron creates it, whatever schema the extension is in). Decided from catalogs every role reads (`pg_extension`,
 /// `has_schema_privilege`): pg_cron's settings (`shared_preload_libraries`,
 /// `cron.database_name`) are superuser-only, so they are read, to say what to do, only by a
 /// role that may read them (`pg_read_all_settings`, superusers) and only when pg_cron is
@@ -20,8 +20,8 @@ pub fn job_name(section: &str) -> String {
 fn require_pg_cron(section: &str) -> DmResult<()> {
     let (installed, usable) = Spi::get_two::<bool, bool>(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name),
-                COALESCE((SELECT pg_catalog.has_schema_privilege(e.extnamespace, 'USAGE') FROM pg_catalog.pg_extension e
-                           WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name), false)",
+                COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') FROM pg_catalog.pg_namespace n
+                           WHERE n.nspname OPERATOR(pg_catalog.=) 'cron'::pg_catalog.name), false)",
     )
     .doing("looking for pg_cron")?;
     let (role, db) = Spi::get_two::<String, String>(
@@ -34,9 +34,7 @@ fn require_pg_cron(section: &str) -> DmResult<()> {
             return Ok(());
         }
         return Err(DmError::Privilege {
-            message: format!(
-                "role {role} may not use pg_cron: it has no USAGE on pg_cron's schema"
-            ),
+            message: format!("role {role} may not use pg_cron: it has no USAGE on schema cron"),
             hint: format!(
                 "A superuser runs GRANT USAGE ON SCHEMA cron TO {};",
                 pg_datamart_plan::quote::ident(&role)
