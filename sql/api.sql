@@ -124,12 +124,13 @@ $$;
 COMMENT ON FUNCTION dm._reconcile() IS
 'Marks failed the runs still recorded as running whose backend no longer exists or is no longer active; returns how many';
 
--- The watchdog's note on a running run (what it did, and when it warned). SECURITY DEFINER so
--- that an admin running dm_watchdog() needs no write access to the run history; it touches
--- only those two columns (appending to the note: the run may have ended by the time its
--- cancellation is noted).
+-- The watchdog's note on a running run (what it did, and when it warned). Executable by the
+-- extension's owner only: dm_watchdog (admin) calls it as the owner, in a security-restricted
+-- operation, with the note it made itself, so no admin writes the run history or chooses a
+-- note. It touches only those two columns (appending to the note: the run may have ended by
+-- the time its cancellation is noted).
 CREATE FUNCTION dm._watchdog_note(p_run bigint, p_note text, p_warned boolean)
-RETURNS void LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$
 UPDATE dm.run
    SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, p_note),
@@ -137,7 +138,7 @@ UPDATE dm.run
  WHERE run_id OPERATOR(pg_catalog.=) p_run
 $$;
 COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
-'Adds the watchdog''s note to a run (and the time it warned)';
+'Adds the watchdog''s note to a run (and the time it warned); called by dm_watchdog as the extension''s owner, executable by no access level';
 
 CREATE FUNCTION dm._status_rows()
 RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,
@@ -464,6 +465,45 @@ CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section_table
     FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
 CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.column_map
     FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
+
+-- Columns only their API writes -----------------------------------------------------------------
+-- Admins hold INSERT/UPDATE on dm.section and dm.pause; the columns below get the value their
+-- API would write, whatever the statement says: dm.section.unbanned_at is NULL for a new
+-- section and the time of the change when changed (an admin may lift a ban now, as dm_unban
+-- does, never disable bans with a time to come); dm.pause.paused_by / paused_at are the role
+-- that paused and when (kept when an UPDATE does not change the paused section). A
+-- superuser's values are kept (restores). Runs as the writing role; it only sets NEW's columns.
+CREATE FUNCTION dm._forced_columns()
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF COALESCE((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+                  WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER), false) THEN
+        RETURN NEW;
+    END IF;
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'section'::pg_catalog.name THEN
+        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text THEN
+            NEW.unbanned_at := NULL;
+        ELSIF NEW.unbanned_at IS DISTINCT FROM OLD.unbanned_at THEN
+            NEW.unbanned_at := pg_catalog.clock_timestamp();
+        END IF;
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text
+          OR NEW.section IS DISTINCT FROM OLD.section THEN
+        NEW.paused_by := CURRENT_USER::pg_catalog.text;
+        NEW.paused_at := pg_catalog.now();
+    ELSE
+        NEW.paused_by := OLD.paused_by;
+        NEW.paused_at := OLD.paused_at;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION dm._forced_columns() IS
+'Trigger: dm.section.unbanned_at and dm.pause.paused_by / paused_at get the values dm_unban and dm_pause write, whoever writes the row (a superuser''s values are kept)';
+CREATE TRIGGER dm_forced_columns BEFORE INSERT OR UPDATE ON dm.section
+    FOR EACH ROW EXECUTE FUNCTION dm._forced_columns();
+CREATE TRIGGER dm_forced_columns BEFORE INSERT OR UPDATE ON dm.pause
+    FOR EACH ROW EXECUTE FUNCTION dm._forced_columns();
 
 -- Nothing is executable by PUBLIC ---------------------------------------------------------------
 -- Everything in schema dm is pg_datamart's own, and so is the API: no role but the extension's

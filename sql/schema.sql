@@ -69,6 +69,7 @@ CREATE TABLE dm.run (
     warned_at        timestamptz,
     run_by           name,
     sqlstate         text,
+    login_role       name,
     CHECK (start_date <= end_date)
 );
 CREATE INDEX ON dm.run (section, started_at DESC);
@@ -79,6 +80,7 @@ COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''
 COMMENT ON COLUMN dm.run.pid IS 'backend process of the syncing session';
 COMMENT ON COLUMN dm.run.run_by IS 'the role that ran the sync (recorded by its status writer; NULL for runs before 0.3.0)';
 COMMENT ON COLUMN dm.run.sqlstate IS 'the SQLSTATE of a failed or cancelled run''s error; only failures of the sync''s own work (not lock waits, busy slots, cancels) count towards a ban';
+COMMENT ON COLUMN dm.run.login_role IS 'the role the syncing backend logged in as (pg_stat_activity.usename; differs from run_by after SET ROLE), recorded by its status writer; the watchdog checks the backend against it. NULL for runs before 0.5.0';
 COMMENT ON COLUMN dm.run.note IS 'why a run was skipped (paused, banned, busy), and what the watchdog did';
 COMMENT ON COLUMN dm.run.resumed_from IS 'the failed or cancelled run this one resumes (dm_resume); set to NULL when that run is pruned (no foreign key: a self-reference makes pg_dump warn of circular constraints)';
 CREATE INDEX ON dm.run (status) WHERE status = 'running';

@@ -62,7 +62,9 @@ async fn every_function_pins_its_search_path_and_helpers_are_private() {
 
     // SECURITY DEFINER only where the work must be the owner's, each with a pinned search_path
     // (checked above) and a narrow purpose: the generated procedures belong to the owner;
-    // stale runs are marked failed for readers of dm_status; the watchdog notes a running run.
+    // stale runs are marked failed for readers of dm_status. (The watchdog's note,
+    // dm._watchdog_note, is no definer since 0.5.0: only the owner executes it, and dm_watchdog
+    // calls it as the owner.)
     let definers = m
         .text(&format!(
             "SELECT string_agg(nspname || '.' || proname, ',' ORDER BY proname) FROM ({routines}) r
@@ -71,7 +73,7 @@ async fn every_function_pins_its_search_path_and_helpers_are_private() {
         .await;
     assert_eq!(
         definers.as_deref(),
-        Some("dm._drop_generated,dm._generate_procedures,dm._reconcile,dm._watchdog_note")
+        Some("dm._drop_generated,dm._generate_procedures,dm._reconcile")
     );
 
     // Generated procedures pin theirs too and call everything by schema.

@@ -211,7 +211,6 @@ pub const ADMIN: &[Entry] = &[
     exec(dm_fn("_generate_procedures", "")),
     exec(dm_fn("_drop_generated", "text")),
     exec(dm_fn("_watchdog", "")),
-    exec(dm_fn("_watchdog_note", "bigint, text, boolean")),
     // The check the `dm._config_guard` trigger runs, as the role writing the configuration.
     exec(dm_fn("_check_config_write", "oid, text, oid[], text")),
     // The read check the same trigger runs: the writing role's own user mapping must read
@@ -232,6 +231,14 @@ pub const OWNER_ONLY: &[(Object, &str)] = &[
     (
         dm_fn("_config_guard", ""),
         "a trigger function: the configuration tables' trigger runs it (no EXECUTE needed); it calls dm._check_config_write and dm._check_remote_read as the writing role",
+    ),
+    (
+        dm_fn("_forced_columns", ""),
+        "a trigger function: the triggers of dm.section and dm.pause run it as the writing role; it only sets the columns their API writes",
+    ),
+    (
+        dm_fn("_watchdog_note", "bigint, text, boolean"),
+        "the watchdog's note on a run: dm_watchdog calls it as the extension's owner, with the note it made itself (no level writes the run history)",
     ),
     (
         dm_fn("_grant", "oid, text"),

@@ -110,10 +110,12 @@ pub const BAN_SQL: &str = "WITH recent AS (
  HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) $2 AND pg_catalog.bool_and(status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text)
     AND pg_catalog.max(finished_at) OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => $3) OPERATOR(pg_catalog.>) pg_catalog.now()";
 
-/// Cancels warehouse backend `pid` through the section's server; returns a boolean.
+/// Cancels warehouse backend `pid` through the section's server (with the caller's user
+/// mapping); returns a boolean, false also when the warehouse refused (`fail_on_error` false:
+/// dblink reports the warehouse's error as a NOTICE and returns no row).
 pub fn cancel_remote(schemas: &Schemas, server: &str, pid: i32) -> String {
     format!(
-        "SELECT ok FROM {}({}, {}) AS t(ok pg_catalog.bool)",
+        "SELECT COALESCE((SELECT t.ok FROM {}({}, {}, false) AS t(ok pg_catalog.bool)), false)",
         schemas.dblink_fn("dblink"),
         quote::local_literal(server),
         quote::local_literal(&format!("SELECT pg_cancel_backend({pid})"))

@@ -107,9 +107,11 @@ pub struct NewRun<'a> {
     pub mode: Mode,
     pub steps: &'a [PlannedStep],
     pub resumed_from: Option<i64>,
-    /// The backend that runs it, and its role (recorded by the status writer, which knows them).
+    /// The backend that runs it, its role, and the role it logged in as (recorded by the
+    /// status writer, which knows them).
     pub pid: i32,
     pub run_by: &'a str,
+    pub login_role: &'a str,
 }
 
 /// Records a new run and its pending steps in one statement; returns the run id.
@@ -129,8 +131,8 @@ pub fn create_run(r: &NewRun) -> String {
         .join(", ");
     format!(
         "WITH run AS (
-            INSERT INTO dm.run (section, account_ids, accounts, missing_accounts, start_date, end_date, mode, status, pid, resumed_from, run_by)
-            VALUES ({}, {}, {}, {}, {}::pg_catalog.date, {}::pg_catalog.date, {}, 'running', {}, {}, {}::pg_catalog.name)
+            INSERT INTO dm.run (section, account_ids, accounts, missing_accounts, start_date, end_date, mode, status, pid, resumed_from, run_by, login_role)
+            VALUES ({}, {}, {}, {}, {}::pg_catalog.date, {}::pg_catalog.date, {}, 'running', {}, {}, {}::pg_catalog.name, {}::pg_catalog.name)
             RETURNING run_id),
          steps AS (
             INSERT INTO dm.run_step (run_id, position, mart_oid, mart_table)
@@ -149,6 +151,7 @@ pub fn create_run(r: &NewRun) -> String {
             .map(|id| id.to_string())
             .unwrap_or_else(|| "NULL".into()),
         lit(r.run_by),
+        lit(r.login_role),
     )
 }
 
@@ -352,8 +355,9 @@ impl RunRecord {
         }
     }
 
-    /// The run as recorded for the backend `pid`, logged in as `run_by`, that asked for it.
-    pub fn as_new<'a>(&'a self, pid: i32, run_by: &'a str) -> NewRun<'a> {
+    /// The run as recorded for the backend `pid`, running as `run_by` and logged in as
+    /// `login_role`, that asked for it.
+    pub fn as_new<'a>(&'a self, pid: i32, run_by: &'a str, login_role: &'a str) -> NewRun<'a> {
         NewRun {
             section: &self.section,
             account_ids: self.account_ids.as_deref(),
@@ -364,6 +368,7 @@ impl RunRecord {
             resumed_from: self.resumed_from,
             pid,
             run_by,
+            login_role,
         }
     }
 }
@@ -512,7 +517,7 @@ impl Event {
                 ..
             } => run_finished(run, *status, error.as_deref(), sqlstate.as_deref()),
             Event::RunSkipped { note, .. } => run_skipped(run.run_id, run.section, note),
-            Event::RunResolved { run: r, .. } => run_resolved(run.run_id, &r.as_new(0, "")),
+            Event::RunResolved { run: r, .. } => run_resolved(run.run_id, &r.as_new(0, "", "")),
             Event::StepSkipped { note, .. } => step_skipped(run, step, note),
             Event::StepRemotePid { pid, server, .. } => step_remote_pid(run, step, *pid, server),
             Event::StepNote { note, .. } => step_note(run, step, note),

@@ -236,6 +236,7 @@ fn new_runs_round_trip() {
             resumed_from,
             pid: rng.range(1, 1 << 30) as i32,
             run_by: "loader",
+            login_role: "cron_login",
         };
         let sql = status::create_run(&r);
         let mut expect = vec![section.clone()];
@@ -253,6 +254,7 @@ fn new_runs_round_trip() {
             mode.as_str().into(),
             "running".into(),
             "loader".into(),
+            "cron_login".into(),
         ]);
         expect.extend(steps.iter().map(|s| s.mart_table.clone()));
         assert_eq!(lits(&sql), expect, "{sql}");
@@ -336,6 +338,7 @@ fn run_start_payload_fits_with_many_missing_ids() {
         resumed_from: None,
         pid: 1,
         run_by: "postgres",
+        login_role: "postgres",
     };
     let json = payload(&status::run_started(1, &r)).to_string();
     assert!(json.len() + 48 < 8000, "{} bytes", json.len());
@@ -439,17 +442,22 @@ fn events_round_trip_and_build_the_run_statements() {
             let back: Envelope = serde_json::from_str(&json).unwrap();
             assert_eq!((back.seq, &back.event), (9, e));
         }
-        let new = record.as_new(4242, "it's a role");
-        assert_eq!((new.pid, new.run_by), (4242, "it's a role"));
+        let new = record.as_new(4242, "it's a role", "its \"login\"");
+        assert_eq!(
+            (new.pid, new.run_by, new.login_role),
+            (4242, "it's a role", "its \"login\"")
+        );
         assert_eq!(
             status::create_run(&new),
             status::create_run(&NewRun {
                 pid: 4242,
                 run_by: "it's a role",
-                ..record.as_new(1, "x")
+                login_role: "its \"login\"",
+                ..record.as_new(1, "x", "y")
             })
         );
         assert!(lits(&status::create_run(&new)).contains(&"it's a role".to_string()));
+        assert!(lits(&status::create_run(&new)).contains(&"its \"login\"".to_string()));
         assert_eq!(events[1].statements(r, step), None);
         assert_eq!(
             events[2].statements(r, step).as_deref(),
@@ -710,6 +718,7 @@ fn status_rows_use_inclusive_dates() {
         resumed_from: None,
         pid: 7,
         run_by: "loader",
+        login_role: "loader",
     };
     let sql = status::create_run(&r);
     assert!(

@@ -11,38 +11,81 @@ pub fn job_name(section: &str) -> String {
     format!("pg_datamart:{section}")
 }
 
-/// pg_cron must be installed in this database (its `cron.database_name`).
+/// pg_cron must be created in this database (its `cron.database_name`), and the caller must
+/// be able to use its schema `cron` (pg_cron creates it, whatever schema the extension is in). Decided from catalogs every role reads (`pg_extension`,
+/// `has_schema_privilege`): pg_cron's settings (`shared_preload_libraries`,
+/// `cron.database_name`) are superuser-only, so they are read, to say what to do, only by a
+/// role that may read them (`pg_read_all_settings`, superusers) and only when pg_cron is
+/// missing.
 fn require_pg_cron(section: &str) -> DmResult<()> {
-    let (installed, preloaded, cron_db) = Spi::get_three::<bool, bool, String>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name),
-                'pg_cron'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')),
-                pg_catalog.current_setting('cron.database_name', true)",
+    let (installed, usable) = Spi::get_two::<bool, bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name),
+                COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') FROM pg_catalog.pg_namespace n
+                           WHERE n.nspname OPERATOR(pg_catalog.=) 'cron'::pg_catalog.name), false)",
     )
     .doing("looking for pg_cron")?;
+    let (role, db) = Spi::get_two::<String, String>(
+        "SELECT CURRENT_USER::pg_catalog.text, pg_catalog.current_database()::pg_catalog.text",
+    )
+    .doing("naming the role and the database")?;
+    let (role, db) = (role.unwrap_or_default(), db.unwrap_or_default());
     if installed == Some(true) {
-        return Ok(());
+        if usable == Some(true) {
+            return Ok(());
+        }
+        return Err(DmError::Privilege {
+            message: format!("role {role} may not use pg_cron: it has no USAGE on schema cron"),
+            hint: format!(
+                "A superuser runs GRANT USAGE ON SCHEMA cron TO {};",
+                pg_datamart_plan::quote::ident(&role)
+            ),
+        });
     }
-    let db = Spi::get_one::<String>("SELECT pg_catalog.current_database()::pg_catalog.text")
-        .doing("naming the database")?
-        .unwrap_or_default();
-    let (message, hint) = match (preloaded, cron_db) {
-        (Some(true), Some(other)) if other != db => (
+    let may_read_settings = crate::catalog::exists(
+        "SELECT pg_catalog.pg_has_role('pg_read_all_settings'::pg_catalog.name, 'USAGE')",
+        &[],
+        "whether this role may read pg_cron's settings",
+    )?;
+    let (preloaded, cron_db) = if may_read_settings {
+        Spi::get_two::<bool, String>(
+            "SELECT 'pg_cron'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')),
+                    pg_catalog.current_setting('cron.database_name', true)",
+        )
+        .doing("reading pg_cron's settings")?
+    } else {
+        (None, None)
+    };
+    let elsewhere = |other: &str| {
+        format!(
+            "in {other}, run SELECT cron.schedule_in_database('{}', '<schedule>', 'CALL dm_sync(''{section}'')', '{db}');",
+            job_name(section)
+        )
+    };
+    let (message, hint) = match (may_read_settings, preloaded, cron_db) {
+        (true, Some(true), Some(other)) if other != db => (
             format!("pg_cron keeps its jobs in database {other} (cron.database_name), not in {db}"),
             format!(
-                "Set cron.database_name = '{db}' in postgresql.conf and restart, then CREATE EXTENSION pg_cron here; or, in {other}, \
-                 run SELECT cron.schedule_in_database('{}', '<schedule>', 'CALL dm_sync(''{section}'')', '{db}');",
-                job_name(section)
+                "Set cron.database_name = '{db}' in postgresql.conf and restart, then CREATE EXTENSION pg_cron here; or, {}",
+                elsewhere(&other)
             ),
         ),
-        (Some(true), _) => (
+        (true, Some(true), _) => (
             "pg_cron is loaded but not created in this database".to_string(),
             "CREATE EXTENSION pg_cron;".to_string(),
         ),
-        _ => (
+        (true, _, _) => (
             "pg_cron is not installed: scheduling needs it".to_string(),
             format!(
                 "Install it (Debian: apt-get install postgresql-15-cron), add shared_preload_libraries = 'pg_cron' and \
                  cron.database_name = '{db}' to postgresql.conf, restart PostgreSQL, then CREATE EXTENSION pg_cron;"
+            ),
+        ),
+        (false, _, _) => (
+            format!("pg_cron is not created in database {db}: scheduling needs it"),
+            format!(
+                "Ask a superuser: with pg_cron in shared_preload_libraries and cron.database_name = '{db}', CREATE EXTENSION pg_cron here; \
+                 if pg_cron keeps its jobs in another database (cron.database_name), {}",
+                elsewhere("that database")
             ),
         ),
     };

@@ -362,6 +362,7 @@ impl RunRecordParts<'_> {
             resumed_from: self.resumed_from,
             pid: backend_pid(),
             run_by: "",
+            login_role: "",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::catalog::read_json;
 use crate::error::{DmResult, SpiContext};
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use serde::Deserialize;
 
@@ -25,19 +26,43 @@ struct Running {
 /// What the watchdog did: run, section, action, detail.
 pub type Action = (Option<i64>, String, String, String);
 
+/// Adds the watchdog's note to run `run_id` (and the time it warned). The run history is the
+/// extension owner's, and no access level may write it or call `dm._watchdog_note`: this one
+/// fixed call runs as the owner (in a security-restricted operation, as the partition work of
+/// `crate::exec::as_owner` does), with the run id and the text the watchdog itself made.
 fn note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
-    Spi::run_with_args(
-        "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)",
-        &[run_id.into(), text.into(), warned.into()],
-    )
+    let owner = crate::status::writer::extension_owner()?;
+    crate::exec::as_owner::as_role(owner, || {
+        Spi::run_with_args(
+            "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)",
+            &[run_id.into(), text.into(), warned.into()],
+        )
+    })
     .doing("noting a watchdog action")
 }
 
-/// Cancels the run's query on the warehouse; true when a query was cancelled there.
+/// Cancels the run's query on the warehouse; true when a query was cancelled there. Tried only
+/// when this role may use the server through a user mapping of its own (or PUBLIC's); a
+/// warehouse that refuses (another warehouse role's query) answers false, and the local
+/// backend is cancelled instead (which cancels its warehouse query itself).
 fn cancel_remote(r: &Running) -> DmResult<bool> {
     let (Some(server), Some(pid)) = (&r.server, r.remote_pid) else {
         return Ok(false);
     };
+    let usable = crate::catalog::exists(
+        "SELECT pg_catalog.has_server_privilege(s.oid, 'USAGE')
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings m
+                         WHERE m.srvid OPERATOR(pg_catalog.=) s.oid
+                           AND (m.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+                                OR m.usename OPERATOR(pg_catalog.=) CURRENT_USER))
+           FROM pg_catalog.pg_foreign_server s
+          WHERE s.srvname OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+        &[server.as_str().into()],
+        "the warehouse's user mapping",
+    )?;
+    if !usable {
+        return Ok(false);
+    }
     let schemas = crate::catalog::schemas()?;
     Ok(
         Spi::get_one::<bool>(&pg_datamart_plan::control::cancel_remote(
@@ -48,26 +73,88 @@ fn cancel_remote(r: &Running) -> DmResult<bool> {
     )
 }
 
+/// What PostgreSQL's backend status array holds for one backend.
+struct Backend {
+    database: pg_sys::Oid,
+    started: pg_sys::TimestampTz,
+    /// The role it logged in as (`st_userid`; pg_stat_activity's `usename`).
+    login: pg_sys::Oid,
+}
+
+/// Backend `pid` as PostgreSQL's backend status array shows it, read directly: the
+/// `pg_stat_activity` view hides other roles' backends (database, start, role) from a role
+/// without `pg_read_all_stats`, which the watchdog must not need.
+fn backend(pid: i32) -> Option<Backend> {
+    // SAFETY: pgstat_fetch_stat_numbackends and pgstat_fetch_stat_beentry read this backend's
+    // snapshot of the shared backend status array (taken on first use in the transaction, as
+    // for pg_stat_activity, and kept until it ends); entries 1..=n are null or point into it.
+    // Only plain fields are copied out, within this call.
+    unsafe {
+        let n = pg_sys::pgstat_fetch_stat_numbackends();
+        for i in 1..=n {
+            let e = pg_sys::pgstat_fetch_stat_beentry(i);
+            if !e.is_null() && (*e).st_procpid == pid {
+                return Some(Backend {
+                    database: (*e).st_databaseid,
+                    started: (*e).st_proc_start_timestamp,
+                    login: (*e).st_userid,
+                });
+            }
+        }
+    }
+    None
+}
+
 /// Whether backend `r.pid` really runs run `r.run_id`: it is in this database, it started
-/// before the run did, it is logged in as the role that ran it, and it holds pg_datamart's session advisory lock on a table of the
-/// run's section (taken at the start of every run and held to its end). A run row naming any
-/// other backend (a stale or forged row) is never acted on.
+/// before the run did, it logged in as the role the run's status writer recorded
+/// (`login_role`, which `SET ROLE` does not change; `run_by` for runs recorded before 0.5.0),
+/// and it holds pg_datamart's session advisory lock on a table of the run's section (taken at
+/// the start of every run and held to its end). A run row naming any other backend (a stale
+/// row, a reused pid) is never acted on. The backend is read from PostgreSQL's backend status
+/// array and the locks from `pg_locks` (public), so this needs no `pg_read_all_stats`.
 fn runs_it(r: &Running) -> DmResult<bool> {
+    let Some(b) = backend(r.pid) else {
+        return Ok(false);
+    };
+    // SAFETY: a plain read of this backend's database oid.
+    if b.database != unsafe { pg_sys::MyDatabaseId } {
+        return Ok(false);
+    }
+    // SAFETY: GetUserNameFromId with noerr = true returns null for a role that does not
+    // exist (an auxiliary process has none), else a palloc'd C string, copied at once.
+    let login = unsafe {
+        let name = pg_sys::GetUserNameFromId(b.login, true);
+        if name.is_null() {
+            return Ok(false);
+        }
+        std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let Ok(started) = pgrx::datum::TimestampWithTimeZone::try_from(b.started) else {
+        return Ok(false);
+    };
     crate::catalog::exists(
         "SELECT EXISTS (
-             SELECT 1 FROM pg_catalog.pg_stat_activity a
-               JOIN pg_catalog.pg_locks l ON l.pid OPERATOR(pg_catalog.=) a.pid
-               JOIN dm.run r ON r.run_id OPERATOR(pg_catalog.=) $2::pg_catalog.int8
-              WHERE a.pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4
-                AND a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
-                AND a.backend_start OPERATOR(pg_catalog.<=) r.started_at
-                AND a.usename OPERATOR(pg_catalog.=) r.run_by
-                AND l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted
+             SELECT 1 FROM dm.run r
+               JOIN pg_catalog.pg_locks l ON l.pid OPERATOR(pg_catalog.=) r.pid
+              WHERE r.run_id OPERATOR(pg_catalog.=) $2::pg_catalog.int8
+                AND r.pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4
+                AND $3::pg_catalog.timestamptz OPERATOR(pg_catalog.<=) r.started_at
+                AND COALESCE(r.login_role, r.run_by) OPERATOR(pg_catalog.=) $4::pg_catalog.name
+                AND l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.granted
                 AND l.objsubid OPERATOR(pg_catalog.=) 2
+                AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                        WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
                 AND l.classid OPERATOR(pg_catalog.=) ANY (
                       SELECT t.mart_table::pg_catalog.oid FROM dm.section_table t
                        WHERE t.section OPERATOR(pg_catalog.=) r.section))",
-        &[r.pid.into(), r.run_id.into()],
+        &[
+            r.pid.into(),
+            r.run_id.into(),
+            started.into(),
+            login.as_str().into(),
+        ],
         "the run's backend",
     )
 }
@@ -100,7 +187,7 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
                 r.section.clone(),
                 "unverified".into(),
                 format!(
-                    "not cancelled: backend {} is not running run {} (it holds none of the run's locks, or started after it, or is not visible to this role)",
+                    "not cancelled: backend {} is not running run {} (it is gone, is in another database, started after the run, logged in as another role than the run's, or holds none of the run's locks)",
                     r.pid, r.run_id
                 ),
             )));

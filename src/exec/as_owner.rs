@@ -78,7 +78,7 @@ impl Drop for Switched {
 }
 
 /// Runs `f` as `role`, and is back to the caller's identity when it returns or fails.
-fn as_role<T>(role: pg_sys::Oid, f: impl FnOnce() -> T) -> T {
+pub(crate) fn as_role<T>(role: pg_sys::Oid, f: impl FnOnce() -> T) -> T {
     let _switched = Switched::to(role);
     f()
 }

@@ -47,6 +47,9 @@ struct Header {
     launcher_start: pg_sys::TimestampTz,
     /// The role that runs the sync (recorded as the run's `run_by`).
     launcher_role: pg_sys::Oid,
+    /// The role the sync's backend logged in as (recorded as the run's `login_role`): what
+    /// PostgreSQL's backend status shows for it (`st_userid`), whatever `SET ROLE` came after.
+    launcher_login: pg_sys::Oid,
 }
 
 /// The sync's end of the link to its writer.
@@ -81,7 +84,8 @@ fn status_error(
     }
 }
 
-fn extension_owner() -> DmResult<pg_sys::Oid> {
+/// The extension's owner (the role that writes the run history).
+pub(crate) fn extension_owner() -> DmResult<pg_sys::Oid> {
     let owner = Spi::get_one::<pg_sys::Oid>(
         "SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name",
     )
@@ -140,6 +144,7 @@ fn start() -> DmResult<()> {
             launcher_pid: pg_sys::MyProcPid,
             launcher_start: pg_sys::MyStartTimestamp,
             launcher_role: pg_sys::GetUserId(),
+            launcher_login: pg_sys::GetAuthenticatedUserId(),
         };
         std::ptr::write(base.cast::<Header>(), header);
         let q_in = pg_sys::shm_mq_create(base.add(HEADER).cast(), QUEUE);
@@ -505,6 +510,17 @@ struct Writer {
     header: Header,
 }
 
+/// A role's name from the syscache (the roles of a running sync exist: errors if not).
+fn role_name(role: pg_sys::Oid) -> String {
+    // SAFETY: GetUserNameFromId returns a palloc'd C string (or raises an ERROR, which pgrx
+    // turns into a Rust panic caught by `in_transaction`); it is copied at once.
+    unsafe {
+        std::ffi::CStr::from_ptr(pg_sys::GetUserNameFromId(role, false))
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
 /// Section, table count and table name (at the event's position) of a run of this writer's
 /// session; none when the run is another session's.
 struct Owned {
@@ -646,16 +662,9 @@ impl Writer {
         match event {
             Event::Housekeeping { history_days } => exec(&sql::housekeeping(*history_days))?,
             Event::CreateRun { run } => {
-                // SAFETY: the role's name from the syscache (the role exists: it runs the sync).
-                let role = unsafe {
-                    std::ffi::CStr::from_ptr(pg_sys::GetUserNameFromId(
-                        self.header.launcher_role,
-                        false,
-                    ))
-                    .to_string_lossy()
-                    .into_owned()
-                };
-                let new = run.as_new(self.header.launcher_pid, &role);
+                let role = role_name(self.header.launcher_role);
+                let login = role_name(self.header.launcher_login);
+                let new = run.as_new(self.header.launcher_pid, &role, &login);
                 let run_id = Spi::get_one::<i64>(&sql::create_run(&new))
                     .map_err(|e| spi("recording the run", e))?
                     .unwrap_or_default();
