@@ -445,6 +445,12 @@ BEGIN
             (SELECT s.mode FROM dm.section s WHERE s.section OPERATOR(pg_catalog.=) NEW.section));
         PERFORM dm._check_remote_read(NEW.section, NULL, NULL, NULL, NEW.mart_table::pg_catalog.oid,
                                       NEW.remote_schema, NEW.remote_table, NEW.account_column, NULL, NULL);
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE'::pg_catalog.text THEN
+        -- A mapping removed: the mart column is read from the same-named warehouse column,
+        -- which the writer must be able to read too.
+        PERFORM dm._check_remote_read(NULL, NULL, NULL, NULL, OLD.mart_table::pg_catalog.oid,
+                                      NULL, NULL, NULL, OLD.mart_column, NULL);
+        RETURN OLD;
     ELSE
         PERFORM dm._check_config_write(NULL, NULL, ARRAY[NEW.mart_table::pg_catalog.oid], NULL);
         IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text
@@ -463,7 +469,7 @@ CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section
     FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
 CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.section_table
     FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
-CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE ON dm.column_map
+CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE OR DELETE ON dm.column_map
     FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
 
 -- Columns only their API writes -----------------------------------------------------------------

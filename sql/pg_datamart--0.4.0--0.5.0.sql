@@ -5,6 +5,7 @@
 -- Bans count only failures of the sync's own work: the run records its error's SQLSTATE.
 ALTER TABLE dm.run ADD COLUMN sqlstate text;
 COMMENT ON COLUMN dm.run.sqlstate IS 'the SQLSTATE of a failed or cancelled run''s error; only failures of the sync''s own work (not lock waits, busy slots, cancels) count towards a ban';
+
 -- Warehouse credentials: dblink's password rule, configuration checked through the writer's own user mapping (issue 18 items 2 and 3)
 -- The password rule (a role that is not a superuser needs a non-empty password in its own
 -- connection options, and the warehouse must ask for it) is in the library: no SQL object.
@@ -77,6 +78,12 @@ BEGIN
             (SELECT s.mode FROM dm.section s WHERE s.section OPERATOR(pg_catalog.=) NEW.section));
         PERFORM dm._check_remote_read(NEW.section, NULL, NULL, NULL, NEW.mart_table::pg_catalog.oid,
                                       NEW.remote_schema, NEW.remote_table, NEW.account_column, NULL, NULL);
+    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE'::pg_catalog.text THEN
+        -- A mapping removed: the mart column is read from the same-named warehouse column,
+        -- which the writer must be able to read too.
+        PERFORM dm._check_remote_read(NULL, NULL, NULL, NULL, OLD.mart_table::pg_catalog.oid,
+                                      NULL, NULL, NULL, OLD.mart_column, NULL);
+        RETURN OLD;
     ELSE
         PERFORM dm._check_config_write(NULL, NULL, ARRAY[NEW.mart_table::pg_catalog.oid], NULL);
         IF TG_OP OPERATOR(pg_catalog.=) 'INSERT'::pg_catalog.text
@@ -85,6 +92,17 @@ BEGIN
             PERFORM dm._check_remote_read(NULL, NULL, NULL, NULL, NEW.mart_table::pg_catalog.oid,
                                           NULL, NULL, NULL, NEW.mart_column, NEW.remote_column);
         END IF;
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION dm._config_guard() IS
+'Trigger: a configuration row written directly passes the privilege checks of the registration functions, and a write that changes what syncs read from the warehouse is checked through the writer''s own user mapping; as the writing role';
+-- Removing a column mapping changes what syncs read too: checked like adding one.
+DROP TRIGGER dm_config_guard ON dm.column_map;
+CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE OR DELETE ON dm.column_map
+    FOR EACH ROW EXECUTE FUNCTION dm._config_guard();
+
 -- Watchdog and forced columns (issue 18 items 7 and low)
 -- The run records the role its backend logged in as, which the watchdog checks (SET ROLE
 -- leaves it unchanged; read from PostgreSQL's backend status, no pg_read_all_stats needed).
@@ -135,8 +153,6 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION dm._config_guard() IS
-'Trigger: a configuration row written directly passes the privilege checks of the registration functions, and a write that changes what syncs read from the warehouse is checked through the writer''s own user mapping; as the writing role';
 COMMENT ON FUNCTION dm._forced_columns() IS
 'Trigger: dm.section.unbanned_at and dm.pause.paused_by / paused_at get the values dm_unban and dm_pause write, whoever writes the row (a superuser''s values are kept)';
 CREATE TRIGGER dm_forced_columns BEFORE INSERT OR UPDATE ON dm.section

@@ -52,7 +52,7 @@ pub static KILL_FACTOR: GucSetting<f64> = GucSetting::<f64>::new(5.0);
 /// Runs shorter than this are never flagged or cancelled by the watchdog.
 pub static WATCHDOG_MIN_S: GucSetting<i32> = GucSetting::<i32>::new(60);
 
-/// Consecutive failed or cancelled runs that ban a section; 0 never bans.
+/// Consecutive failed runs (failures of the sync's own work) that ban a section; 0 never bans.
 pub static MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(3);
 
 /// How long a ban lasts.
@@ -124,7 +124,7 @@ pub fn init() {
     );
     GucRegistry::define_int_guc(
         c"pg_datamart.max_failures",
-        c"Consecutive failed or cancelled runs that ban a section for pg_datamart.ban_duration.",
+        c"Consecutive failed runs that ban a section for pg_datamart.ban_duration (only failures of the sync's own work count: not lock timeouts, busy slots or cancels).",
         c"0 never bans.",
         &MAX_FAILURES,
         0,

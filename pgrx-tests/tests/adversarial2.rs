@@ -90,7 +90,7 @@ async fn no_table_of_pg_datamart_or_the_system_can_be_registered_or_synced() {
         let e = m.fails(sql).await;
         assert_error(&e, SqlState::INSUFFICIENT_PRIVILEGE, &parts);
         assert!(
-            e.message().contains("pg_datamart syncs only user tables"),
+            e.message().contains("pg_datamart syncs only plain user tables"),
             "{}",
             e.message()
         );
@@ -101,6 +101,48 @@ async fn no_table_of_pg_datamart_or_the_system_can_be_registered_or_synced() {
         before,
         "nothing was stored"
     );
+
+    // Nothing that is not a plain table either: a view as the account table (it would run its
+    // owner's functions as whoever syncs), an account column of a type of a role's own (its
+    // cast to text would), a mart table with a foreign child (the sync's DELETE and INSERT
+    // would reach another database with the syncing role's user mapping).
+    m.exec(
+        "CREATE VIEW account_view WITH (security_invoker) AS SELECT account_id FROM fb_account_dm;
+         CREATE TYPE acct AS (id text);
+         CREATE TABLE odd_accounts (account_id acct);
+         INSERT INTO odd_accounts VALUES (ROW('1001'));",
+    )
+    .await;
+    let e = m
+        .fails("SELECT dm_add_section('viewed', 'account_id', 'account_view')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::INSUFFICIENT_PRIVILEGE,
+        &["account table public.account_view is a view, not a table"],
+    );
+    m.exec("SELECT dm_add_section('odd', 'account_id', 'odd_accounts'); SELECT dm_add_table('odd', 'fb_ad_dm');")
+        .await;
+    let e = m.fails("SELECT * FROM dm_preview('odd')").await;
+    assert_error(
+        &e,
+        SqlState::INVALID_OBJECT_DEFINITION,
+        &["the account column account_id of public.odd_accounts has type acct"],
+    );
+    m.exec(
+        "CREATE FOREIGN TABLE fb_ad_remote_child () INHERITS (fb_ad_dm)
+             SERVER redshift_prd OPTIONS (table_name 'fb_ad')",
+    )
+    .await;
+    let e = m
+        .fails("CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-10')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::INSUFFICIENT_PRIVILEGE,
+        &["mart table public.fb_ad_dm has a partition or child, public.fb_ad_remote_child, which is a foreign table, not a table"],
+    );
+    m.exec("DROP FOREIGN TABLE fb_ad_remote_child").await;
 
     // A row that bypasses the guard (a superuser disabled it): the sync refuses the table,
     // before anything is written.

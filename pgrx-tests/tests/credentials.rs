@@ -388,7 +388,9 @@ async fn an_admin_cannot_point_a_sync_at_warehouse_data_its_own_mapping_cannot_r
          GRANT USAGE ON FOREIGN SERVER redshift_prd TO {admin};
          CREATE USER MAPPING FOR {admin} SERVER redshift_prd OPTIONS (user '{admin_wh}', password '{PW}');
          SELECT dm_add_section('dep', 'account_id', 'fb_account_dm');
-         SELECT dm_add_table('dep', 'fb_ad_dm', 'fb_ad');"
+         SELECT dm_add_table('dep', 'fb_ad_dm', 'fb_ad');
+         ALTER TABLE fb_ad_dm ADD COLUMN secret text;
+         SELECT dm_map_column('fb_ad_dm', 'secret', 'tag');"
     ))
     .await;
     let s = login(&ctx, admin).await;
@@ -413,6 +415,12 @@ async fn an_admin_cannot_point_a_sync_at_warehouse_data_its_own_mapping_cannot_r
             "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ('fb_ad_dm', 'tag', 'secret')",
             "public.fb_ad",
         ),
+        // Removing a mapping reads the same-named warehouse column ("secret") instead.
+        (
+            "DELETE FROM dm.column_map WHERE mart_table = 'fb_ad_dm'::regclass AND mart_column = 'secret'",
+            "public.fb_ad",
+        ),
+        ("SELECT dm_unmap_column('fb_ad_dm', 'secret')", "public.fb_ad"),
     ] {
         let e = s.fails(sql).await;
         assert_error(

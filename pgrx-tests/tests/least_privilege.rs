@@ -5,11 +5,10 @@
 //!   and cancels a run whose backend logged in as one role and `SET ROLE` to the loader;
 //! - an admin writing `dm.section` / `dm.pause` directly cannot disable bans or forge who
 //!   paused (forced columns), nor call `dm._watchdog_note`;
-//! - `dm_schedule` / `dm_unschedule` work for a non-superuser admin.
 //!
-//! Its own test binary: the scheduling test needs the mart to be `it_cron_mart`, the database
-//! pg_cron runs for (Makefile: cron.database_name), which procedures.rs and roles.rs also use;
-//! test binaries run one after the other.
+//! `dm_schedule` / `dm_unschedule` by a non-superuser admin are tested in procedures.rs, with
+//! the other scheduling test: both need the database pg_cron runs for (`it_cron_mart`), and
+//! recreating it from another test binary would stop pg_cron's launcher for the later ones.
 
 use pg_datamart_it::{assert_error, connect_as, describe, scram_role, setup, Ctx, Session};
 use std::time::{Duration, Instant};
@@ -275,9 +274,9 @@ async fn an_admin_cannot_disable_bans_forge_who_paused_or_write_watchdog_notes()
     );
     // Failures after it still ban the section (pg_datamart.max_failures = 3).
     m.exec(
-        "INSERT INTO dm.run (section, account_ids, accounts, start_date, end_date, mode, status, started_at, finished_at, error, pid)
+        "INSERT INTO dm.run (section, account_ids, accounts, start_date, end_date, mode, status, started_at, finished_at, error, sqlstate, pid, run_by)
          SELECT 'fb', '1001', '{1001}', '2026-01-10', '2026-01-10', 'delete_insert', 'failed',
-                clock_timestamp() - interval '1 second', clock_timestamp(), 'relation \"public.fb_ad\" does not exist', 1
+                clock_timestamp() - interval '1 second', clock_timestamp(), 'relation \"public.fb_ad\" does not exist', '42P01', 1, 'postgres'
            FROM generate_series(1, 3);
          INSERT INTO dm.run_step (run_id, position, mart_oid, mart_table, status, sqlstate, error)
          SELECT run_id, 1, 'fb_ad_dm'::regclass, 'public.fb_ad_dm', 'failed', '42P01', 'relation \"public.fb_ad\" does not exist'
@@ -350,67 +349,6 @@ async fn an_admin_cannot_disable_bans_forge_who_paused_or_write_watchdog_notes()
     assert_error(&e, SqlState::INSUFFICIENT_PRIVILEGE, &["_watchdog_note"]);
     assert_eq!(
         m.i64("SELECT count(*) FROM dm.run WHERE note LIKE '%forged%'")
-            .await,
-        0
-    );
-}
-
-/// `dm_schedule` / `dm_unschedule` work for an admin that is not a superuser (pg_cron's
-/// settings, which they used to read, are superuser-only); without USAGE on schema cron the
-/// admin is told which GRANT it needs.
-#[tokio::test]
-async fn a_non_superuser_admin_schedules_and_unschedules_with_pg_cron() {
-    // pg_cron runs for database it_cron_mart (Makefile: cron.database_name).
-    let ctx = setup("it_cron").await;
-    let m = &ctx.mart;
-    m.exec("CREATE EXTENSION pg_cron").await;
-    let admin = "it_lp_cron_admin";
-    role(&ctx, admin).await;
-    m.exec(&format!("SELECT dm_grant('{admin}', 'admin')"))
-        .await;
-    let s = login(&ctx, admin).await;
-    let e = s
-        .fails("SELECT dm_schedule('fb', '5 * * * *', '1001')")
-        .await;
-    assert_error(
-        &e,
-        SqlState::INSUFFICIENT_PRIVILEGE,
-        &[admin, "no USAGE on schema cron"],
-    );
-    assert!(
-        e.hint()
-            .unwrap_or_default()
-            .contains(&format!("GRANT USAGE ON SCHEMA cron TO \"{admin}\";")),
-        "{:?}",
-        e.hint()
-    );
-
-    m.exec(&format!("GRANT USAGE ON SCHEMA cron TO {admin}"))
-        .await;
-    let job = s.i64("SELECT dm_schedule('fb', '5 * * * *', '1001')").await;
-    assert_eq!(
-        s.i64("SELECT dm_schedule('fb', '7 * * * *', '1001')").await,
-        job,
-        "rescheduling updates the same job"
-    );
-    assert_eq!(
-        m.text(&format!(
-            "SELECT jobname || ' ' || username || ' ' || schedule FROM cron.job WHERE jobid = {job}"
-        ))
-        .await
-        .as_deref(),
-        Some(format!("pg_datamart:fb {admin} 7 * * * *").as_str())
-    );
-    assert_eq!(
-        s.text("SELECT dm_unschedule('fb')::text").await.as_deref(),
-        Some("true")
-    );
-    assert_eq!(
-        s.text("SELECT dm_unschedule('fb')::text").await.as_deref(),
-        Some("false")
-    );
-    assert_eq!(
-        m.i64("SELECT count(*) FROM cron.job WHERE jobname = 'pg_datamart:fb'")
             .await,
         0
     );

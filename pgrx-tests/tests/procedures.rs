@@ -1,7 +1,9 @@
 //! dm_generate_procedures and pg_cron scheduling, against a real pg_cron.
 
-use pg_datamart_it::{assert_error, setup, wait_until};
+use pg_datamart_it::{assert_error, connect_as, scram_role, setup, wait_until, Ctx, Session};
 use tokio_postgres::error::SqlState;
+
+const PW: &str = "Least-Pr1v-S3cret";
 
 async fn actions(m: &pg_datamart_it::Session) -> Vec<(String, String)> {
     m.client
@@ -257,6 +259,68 @@ async fn a_scheduled_sync_really_runs_from_pg_cron() {
         .unwrap()
         .get::<_, bool>(0));
     assert_eq!(m.i64("SELECT count(*) FROM cron.job").await, 0);
+    a_non_superuser_admin_schedules_and_unschedules_with_pg_cron(&ctx).await;
+}
+
+/// `dm_schedule` / `dm_unschedule` work for an admin that is not a superuser (pg_cron's
+/// settings, which they used to read, are superuser-only); without USAGE on schema cron the
+/// admin is told which GRANT it needs.
+async fn a_non_superuser_admin_schedules_and_unschedules_with_pg_cron(ctx: &Ctx) {
+    let m = &ctx.mart;
+    let admin = "it_lp_cron_admin";
+    let root = Session::connect("postgres").await;
+    scram_role(&root, admin, PW).await;
+    m.exec(&format!("DROP OWNED BY {admin}")).await;
+    m.exec(&format!("SELECT dm_grant('{admin}', 'admin')"))
+        .await;
+    let s = connect_as(&ctx.mart_db, admin, PW, false)
+        .await
+        .unwrap_or_else(|e| panic!("{admin} logs in: {e}"));
+    let e = s
+        .fails("SELECT dm_schedule('fb', '5 * * * *', '1001')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::INSUFFICIENT_PRIVILEGE,
+        &[admin, "no USAGE on schema cron"],
+    );
+    assert!(
+        e.hint()
+            .unwrap_or_default()
+            .contains(&format!("GRANT USAGE ON SCHEMA cron TO \"{admin}\";")),
+        "{:?}",
+        e.hint()
+    );
+
+    m.exec(&format!("GRANT USAGE ON SCHEMA cron TO {admin}"))
+        .await;
+    let job = s.i64("SELECT dm_schedule('fb', '5 * * * *', '1001')").await;
+    assert_eq!(
+        s.i64("SELECT dm_schedule('fb', '7 * * * *', '1001')").await,
+        job,
+        "rescheduling updates the same job"
+    );
+    assert_eq!(
+        m.text(&format!(
+            "SELECT jobname || ' ' || username || ' ' || schedule FROM cron.job WHERE jobid = {job}"
+        ))
+        .await
+        .as_deref(),
+        Some(format!("pg_datamart:fb {admin} 7 * * * *").as_str())
+    );
+    assert_eq!(
+        s.text("SELECT dm_unschedule('fb')::text").await.as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        s.text("SELECT dm_unschedule('fb')::text").await.as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM cron.job WHERE jobname = 'pg_datamart:fb'")
+            .await,
+        0
+    );
 }
 
 /// Generated procedures depend on the extension: a plain DROP EXTENSION refuses, naming them;

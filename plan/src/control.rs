@@ -71,9 +71,9 @@ pub fn lock_keys(section: &Section, account_hashes: &[i32], whole: bool) -> Vec<
 /// intervention (57: cancels, shutdowns).
 pub const BAN_EXEMPT_CLASSES: [&str; 4] = ["40", "53", "55", "57"];
 
-/// Single SQLSTATEs that never count towards a ban: 42P07, a relation another role created
-/// under the name of a partition the sync needs.
-pub const BAN_EXEMPT_CODES: [&str; 1] = ["42P07"];
+/// Single SQLSTATEs that never count towards a ban: 42P07 and 42710, a relation or a type
+/// another role created under the name of a partition the sync needs.
+pub const BAN_EXEMPT_CODES: [&str; 2] = ["42P07", "42710"];
 
 /// Whether a failed run with this SQLSTATE counts towards a ban: only failures of the sync's
 /// own work do (a broken definition, the warehouse down or refusing, bad data); not what
@@ -88,14 +88,17 @@ pub fn counts_toward_ban(sqlstate: Option<&str>) -> bool {
     }
 }
 
-/// Why a section is banned now, as JSON text (NULL when it is not): its last `$2`
-/// (`pg_datamart.max_failures`) runs that count (succeeded ones, and failed ones whose
-/// SQLSTATE [`counts_toward_ban`]; skipped, cancelled and exempt failures are passed over)
-/// since its last `dm_unban` all failed, the last less than `$3` minutes ago. `$1` section,
-/// `$4` [`BAN_EXEMPT_CLASSES`], `$5` [`BAN_EXEMPT_CODES`].
+/// Why a section is banned for role `$6` now, as JSON text (NULL when it is not): the last
+/// `$2` (`pg_datamart.max_failures`) runs of the section by that role that count (succeeded
+/// ones, and failed ones whose SQLSTATE [`counts_toward_ban`]; skipped, cancelled and exempt
+/// failures are passed over) since the section's last `dm_unban` all failed, the last less
+/// than `$3` minutes ago. Bans are per (section, role): a role whose own syncs fail (a
+/// read-only session, a setting of its own) bans only itself, never the section's other
+/// loaders. `$1` section, `$4` [`BAN_EXEMPT_CLASSES`], `$5` [`BAN_EXEMPT_CODES`].
 pub const BAN_SQL: &str = "WITH recent AS (
      SELECT status, finished_at, error FROM dm.run
       WHERE section OPERATOR(pg_catalog.=) $1
+        AND run_by OPERATOR(pg_catalog.=) $6::pg_catalog.name
         AND (status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
              OR (status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text
                  AND pg_catalog.length(sqlstate) OPERATOR(pg_catalog.=) 5
@@ -103,12 +106,19 @@ pub const BAN_SQL: &str = "WITH recent AS (
                  AND sqlstate OPERATOR(pg_catalog.<>) ALL ($5::pg_catalog.text[])))
         AND finished_at OPERATOR(pg_catalog.>) COALESCE((SELECT s.unbanned_at FROM dm.section s WHERE s.section OPERATOR(pg_catalog.=) $1), '-infinity'::pg_catalog.timestamptz)
       ORDER BY run_id DESC LIMIT $2)
- SELECT pg_catalog.to_json(pg_catalog.format('banned until %s after %s consecutive failures (last: %s); an admin lifts the ban with SELECT dm_unban(%L)',
+ SELECT pg_catalog.to_json(pg_catalog.format('banned until %s after %s consecutive failures (last: %s) of the syncs role %s runs; an admin lifts the ban with SELECT dm_unban(%L)',
                        pg_catalog.to_char(pg_catalog.max(finished_at) OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => $3), 'YYYY-MM-DD HH24:MI:SS'),
-                       pg_catalog.count(*), pg_catalog.left((pg_catalog.array_agg(error ORDER BY finished_at DESC))[1], 300), $1::pg_catalog.text))
+                       pg_catalog.count(*), pg_catalog.left((pg_catalog.array_agg(error ORDER BY finished_at DESC))[1], 300), $6::pg_catalog.name, $1::pg_catalog.text))
    FROM recent
  HAVING pg_catalog.count(*) OPERATOR(pg_catalog.=) $2 AND pg_catalog.bool_and(status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text)
     AND pg_catalog.max(finished_at) OPERATOR(pg_catalog.+) pg_catalog.make_interval(mins => $3) OPERATOR(pg_catalog.>) pg_catalog.now()";
+
+/// The roles that ran a failed sync of section `$1` in the last `$2` minutes: the only ones
+/// that can be banned from it now (the watchdog lists their bans).
+pub const BAN_CANDIDATES_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(DISTINCT r.run_by), '[]'::pg_catalog.json) FROM dm.run r
+  WHERE r.section OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text
+    AND r.run_by IS NOT NULL
+    AND r.finished_at OPERATOR(pg_catalog.>) pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(mins => $2)";
 
 /// Cancels warehouse backend `pid` through the section's server (with the caller's user
 /// mapping); returns a boolean, false also when the warehouse refused (`fail_on_error` false:

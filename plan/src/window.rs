@@ -209,10 +209,44 @@ pub fn parse_account_ids(input: Option<&str>, max_ids: usize) -> PlanResult<Opti
     Ok(Some(ids))
 }
 
+/// The built-in types an account column may have: its values are read as text
+/// (`a::pg_catalog.text`), and a cast from a type of a role's own (a composite or an enum with a
+/// `CREATE CAST ... AS text` of its own) would run that role's function with the privileges of
+/// whoever syncs.
+pub const ACCOUNT_TYPES: [&str; 9] = [
+    "text",
+    "character varying",
+    "character",
+    "bigint",
+    "integer",
+    "smallint",
+    "numeric",
+    "uuid",
+    "name",
+];
+
+/// Refuses an account column whose type is not one of [`ACCOUNT_TYPES`].
+pub fn check_account_type(table: &MartTable, column: &str, type_sql: &str) -> PlanResult<()> {
+    let base = type_sql.split('(').next().unwrap_or("").trim();
+    if ACCOUNT_TYPES.contains(&base) {
+        return Ok(());
+    }
+    Err(PlanError::invalid_definition(
+        format!(
+            "the account column {} of {} has type {type_sql}, which pg_datamart does not read account ids from",
+            quote::display_ident(column),
+            table.display_name()
+        ),
+        format!("Account ids are read as text from a column of a built-in type: {}.", ACCOUNT_TYPES.join(", ")),
+        "Use an account table whose account column is text, varchar or an integer type.",
+    ))
+}
+
 /// The query that lists the account table's distinct ids (as text, sorted) and whether they
 /// are all digits: `(text[], boolean)`.
 pub fn known_accounts_sql(section: &Section, table: &MartTable) -> PlanResult<String> {
-    table.require_column(&section.account_column, "account")?;
+    let column = table.require_column(&section.account_column, "account")?;
+    check_account_type(table, &section.account_column, &column.type_sql)?;
     let col = quote::ident(&section.account_column);
     Ok(format!(
         "SELECT COALESCE(pg_catalog.array_agg(a::pg_catalog.text ORDER BY a), '{{}}'::pg_catalog.text[]), \

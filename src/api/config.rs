@@ -697,7 +697,8 @@ fn check_config_write(
 /// - a changed `dm.section` row: every table of `section`, with the new `server`,
 ///   `account_column` and `date_column` (NULL: unchanged);
 /// - a `dm.column_map` row: every registration of `mart_table` (any section, `section` NULL),
-///   with `mart_column` read from `remote_column`.
+///   with `mart_column` read from `remote_column` (NULL: the mapping is being removed, so from
+///   the same-named column).
 ///
 /// Superusers are not checked: a superuser can read every user mapping's password anyway, and
 /// restoring the configuration (as a superuser) must not need the warehouse.
@@ -766,9 +767,13 @@ fn check_remote_read(
                     t.mart_table,
                     &format!("mart table {}", t.mart_table_name),
                 )?;
-                if let (Some(m), Some(r), Some(oid)) = (mart_column, remote_column, mart_table) {
+                if let (Some(m), Some(oid)) = (mart_column, mart_table) {
                     if oid.to_u32() == t.mart_table {
-                        mart.mappings.insert(m.to_string(), r.to_string());
+                        match remote_column {
+                            Some(r) => mart.mappings.insert(m.to_string(), r.to_string()),
+                            // A mapping being removed: read from the same-named column.
+                            None => mart.mappings.remove(m),
+                        };
                     }
                 }
                 let sql = pg_datamart_plan::table::probe_sql(&s, t, &mart)?;

@@ -509,12 +509,13 @@ pub fn refusal(section: &str) -> DmResult<Option<String>> {
     if paused.is_some() {
         return Ok(paused);
     }
-    ban(section)
+    ban(section, &crate::control::privileges::current_user())
 }
 
-/// Why `section` is banned now (pg_datamart.max_failures consecutive failures of its own work
-/// less than pg_datamart.ban_duration ago, none of them before its last `dm_unban`), if it is.
-pub fn ban(section: &str) -> DmResult<Option<String>> {
+/// Why `section` is banned for `role` now (pg_datamart.max_failures consecutive failures of
+/// its own work in the syncs `role` ran, less than pg_datamart.ban_duration ago, none of them
+/// before the section's last `dm_unban`), if it is.
+pub fn ban(section: &str, role: &str) -> DmResult<Option<String>> {
     let max = crate::gucs::max_failures();
     if max <= 0 {
         return Ok(None);
@@ -533,6 +534,7 @@ pub fn ban(section: &str) -> DmResult<Option<String>> {
                 .map(String::from)
                 .to_vec()
                 .into(),
+            role.into(),
         ],
         "recent failures",
     )

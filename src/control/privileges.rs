@@ -83,7 +83,7 @@ pub fn check_user_table(oid: u32, what: &str) -> DmResult<()> {
     match why {
         None => Ok(()),
         Some(why) => Err(DmError::Privilege {
-            message: format!("{what} {why}: pg_datamart syncs only user tables"),
+            message: format!("{what} {why}: pg_datamart syncs only plain user tables"),
             hint: format!("Register a table of your own as the {what}."),
         }),
     }

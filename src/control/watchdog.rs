@@ -267,8 +267,16 @@ pub fn run() -> DmResult<Vec<Action>> {
     )?
     .unwrap_or_default();
     for s in sections {
-        if let Some(ban) = crate::control::guard::ban(&s)? {
-            actions.push((None, s, "banned".into(), ban));
+        let roles: Vec<String> = read_json(
+            pg_datamart_plan::control::BAN_CANDIDATES_SQL,
+            &[s.as_str().into(), crate::gucs::ban_minutes().into()],
+            "roles whose syncs failed",
+        )?
+        .unwrap_or_default();
+        for role in roles {
+            if let Some(ban) = crate::control::guard::ban(&s, &role)? {
+                actions.push((None, s.clone(), "banned".into(), ban));
+            }
         }
     }
     Ok(actions)

@@ -371,20 +371,28 @@ fn attached(parent: u32, new: &pg_datamart_plan::partition::NewPartition) -> DmR
     .unwrap_or(false))
 }
 
-/// The relation (kind and owner, in words) that holds the name of partition `new` although it
-/// is not a partition of its mart table, if any.
+/// The relation or type (kind and owner, in words) that holds the name of partition `new`
+/// although it is not a partition of its mart table, if any: a table's name is also its row
+/// type's, so a type of that name (an enum, a domain) takes it as well.
 fn name_taken_by(new: &pg_datamart_plan::partition::NewPartition) -> DmResult<Option<String>> {
     Spi::get_one_with_args::<String>(
-        "SELECT (SELECT pg_catalog.format('%s %s (owner %s)',
+        "SELECT COALESCE(
+           (SELECT pg_catalog.format('%s %s (owner %s)',
                     CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
                                    WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index'
                                    WHEN 'f' THEN 'foreign table' ELSE 'relation' END,
                     c.oid::pg_catalog.regclass, r.rolname)
-           FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-           JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-          WHERE c.relname OPERATOR(pg_catalog.=) $1::pg_catalog.name
-            AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name)",
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+             WHERE c.relname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+               AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name),
+           (SELECT pg_catalog.format('type %s (owner %s)', t.oid::pg_catalog.regtype, r.rolname)
+              FROM pg_catalog.pg_type t
+              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.typnamespace
+              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) t.typowner
+             WHERE t.typname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+               AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name))",
         &[new.relname.as_str().into(), new.schema.as_str().into()],
     )
     .doing("looking for a relation holding a partition's name")
