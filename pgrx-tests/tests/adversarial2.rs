@@ -127,7 +127,7 @@ async fn no_table_of_pg_datamart_or_the_system_can_be_registered_or_synced() {
     assert_error(
         &e,
         SqlState::INVALID_OBJECT_DEFINITION,
-        &["the account column account_id of public.odd_accounts has type acct"],
+        &["the account column account_id of public.odd_accounts has type public.acct"],
     );
     m.exec(
         "CREATE FOREIGN TABLE fb_ad_remote_child () INHERITS (fb_ad_dm)

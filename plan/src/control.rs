@@ -118,7 +118,7 @@ pub const BAN_SQL: &str = "WITH recent AS (
 pub const BAN_CANDIDATES_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(DISTINCT r.run_by), '[]'::pg_catalog.json) FROM dm.run r
   WHERE r.section OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'failed'::pg_catalog.text
     AND r.run_by IS NOT NULL
-    AND r.finished_at OPERATOR(pg_catalog.>) pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(mins => $2)";
+    AND r.finished_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) pg_catalog.make_interval(mins => $2))";
 
 /// Cancels warehouse backend `pid` through the section's server (with the caller's user
 /// mapping); returns a boolean, false also when the warehouse refused (`fail_on_error` false:
