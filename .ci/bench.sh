@@ -84,7 +84,7 @@
 #
 # Duration: the full default run takes roughly 35-40 minutes on a 2-core machine (1M-row
 # windows; the wide table dominates). To stay within that, the old row-by-row procedure
-# (rowloop, ~1.3-1.5x the bound in earlier runs, see the README) and the COPY pipe are no
+# (rowloop, ~1.3-1.5x the bound in earlier runs, see docs/benchmark.md) and the COPY pipe are no
 # longer in the default METHODS, and the smaller window sizes run once per method (MEM_REPS=1)
 # instead of REPS times; memory is a peak, not a timing.
 set -euo pipefail

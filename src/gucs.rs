@@ -1,5 +1,5 @@
-//! Settings, all under the `pg_datamart.` prefix. Each is documented in the README's settings
-//! table; keep the two in step.
+//! Settings, all under the `pg_datamart.` prefix. Each is documented in the settings table of
+//! docs/settings.md; keep the two in step.
 
 use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::{pg_guard, pg_sys};

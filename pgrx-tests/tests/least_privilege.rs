@@ -1,5 +1,5 @@
 //! Issue 18 (security, round two), item 7 and three low items, with roles that are not
-//! superusers and log in with scram passwords, holding only what the README tells a DBA to
+//! superusers and log in with scram passwords, holding only what the docs tell a DBA to
 //! grant:
 //! - the watchdog of an admin with `pg_signal_backend` (and no `pg_read_all_stats`) verifies
 //!   and cancels a run whose backend logged in as one role and `SET ROLE` to the loader;
@@ -49,7 +49,7 @@ async fn warehouse_reader(ctx: &Ctx, name: &str) {
 }
 
 /// The mart tables of section fb (and their partitions) belong to `owner`, a role that is not
-/// a superuser, as in the README's production setup.
+/// a superuser, as in the production setup of docs/roles-and-security.md.
 async fn mart_owner(ctx: &Ctx, owner: &str) {
     ctx.mart
         .exec(&format!(
@@ -99,7 +99,7 @@ async fn watchdog_on(s: &Session, run_id: i64) -> Vec<(String, String)> {
 
 /// A sync whose backend logged in as one role and `SET ROLE` to the loader is still the run's
 /// backend for the watchdog (the run records the login role besides `run_by`); and an admin
-/// with only what the README tells a DBA to grant (`dm_grant(..., 'admin')`,
+/// with only what the docs tell a DBA to grant (`dm_grant(..., 'admin')`,
 /// `pg_signal_backend`; no `pg_read_all_stats`, so pg_stat_activity hides the sync's backend
 /// from it) verifies the run and cancels it.
 #[tokio::test]
@@ -249,7 +249,7 @@ async fn an_admin_cannot_disable_bans_forge_who_paused_or_write_watchdog_notes()
     let (admin, reader) = ("it_lp_forced_admin", "it_lp_forced_wh_reader");
     role(&ctx, admin).await;
     warehouse_reader(&ctx, reader).await;
-    // What the README's step 5 gives an admin (plus a user mapping of its own).
+    // What step 5 of docs/roles-and-security.md gives an admin (plus a user mapping of its own).
     m.exec(&format!(
         "SELECT dm_grant('{admin}', 'admin');
          GRANT SELECT, INSERT, DELETE, UPDATE ON ALL TABLES IN SCHEMA public TO {admin};

@@ -1,6 +1,6 @@
 //! The closed sets of pg_datamart: load modes, VACUUM policies, run and step statuses, column
 //! mapping sources, access levels. Each is defined once, here; `match`es on them are
-//! exhaustive, the SQL CHECK constraints of `sql/schema.sql` and the README's tables are tested
+//! exhaustive, the SQL CHECK constraints of `sql/schema.sql` and the docs' tables are tested
 //! against [`Closed::ALL`].
 
 use crate::error::{PlanError, PlanResult};

@@ -87,7 +87,7 @@ impl PlanError {
 /// `text` with every occurrence of each secret (a password) replaced by `********`, compared
 /// without regard to ASCII case: a server that echoes a value upper-cased (or an error that
 /// changes its case) does not reveal it. What masking cannot catch is a secret transformed
-/// otherwise (encoded, cut, spread over lines); the README's "Security" says so.
+/// otherwise (encoded, cut, spread over lines); docs/roles-and-security.md says so.
 pub fn mask_secrets(secrets: &[String], text: &str) -> String {
     let mut t = text.trim_end().to_string();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {

@@ -88,7 +88,7 @@ fn levels_nest() {
     }
 }
 
-/// What the README promises of each level.
+/// What docs/roles-and-security.md ("Roles and privileges") promises of each level.
 #[test]
 fn what_each_level_may_do() {
     let s = schemas();

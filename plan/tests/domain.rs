@@ -1,5 +1,6 @@
 //! The closed sets of `domain`: names parse back, unknown names are refused with the valid
-//! ones listed, and the SQL CHECK constraints and the README agree with `Closed::ALL`.
+//! ones listed, and the SQL CHECK constraints and the docs (README.md, docs/*.md) agree with
+//! `Closed::ALL`.
 
 mod common;
 
@@ -216,12 +217,12 @@ fn check_sql_lists_every_member() {
     assert_eq!(common::literals(&toks), RunStatus::names());
 }
 
-/// The README names every mode, VACUUM policy and run status (as a whole word).
+/// The docs (README.md and docs/*.md) name every mode, VACUUM policy and run status (as a
+/// whole word).
 #[test]
-fn readme_mentions_every_mode_policy_and_run_status() {
-    let path = common::manifest_dir().join("../README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let words: std::collections::HashSet<&str> = readme
+fn docs_mention_every_mode_policy_and_run_status() {
+    let docs: String = common::docs().into_iter().map(|(_, text)| text).collect();
+    let words: std::collections::HashSet<&str> = docs
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .collect();
     let names = Mode::names()
@@ -229,6 +230,9 @@ fn readme_mentions_every_mode_policy_and_run_status() {
         .chain(VacuumPolicy::names())
         .chain(RunStatus::names());
     for n in names {
-        assert!(words.contains(n), "README.md never mentions {n}");
+        assert!(
+            words.contains(n),
+            "neither README.md nor docs/*.md mentions {n}"
+        );
     }
 }

@@ -167,7 +167,8 @@ pub fn check_sync(section: &Section, mode: Mode) -> DmResult<()> {
 /// A superuser's sync writes each mart table as the superuser, so the table's triggers, column
 /// defaults, rules and index expressions run with superuser rights: when the table belongs to
 /// a role that is not a superuser, that role's code would. Said as a WARNING naming the tables
-/// and their owners (the README's "Security" says to sync as a non-superuser loader).
+/// and their owners (docs/roles-and-security.md, "Security", says to sync as a non-superuser
+/// loader).
 fn warn_superuser_writes_for(section: &Section) -> DmResult<()> {
     // SAFETY: reads the current user's superuser flag from the catalog cache.
     if !unsafe { pg_sys::superuser() } {

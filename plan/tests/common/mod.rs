@@ -843,6 +843,25 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The user documentation: `README.md` and every `docs/*.md`, as (path, text), README first.
+pub fn docs() -> Vec<(PathBuf, String)> {
+    let root = manifest_dir().join("..");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    paths.sort();
+    paths.insert(0, root.join("README.md"));
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p, text)
+        })
+        .collect()
+}
+
 /// A catalog snapshot as the extension reads it (`sql/queries/section.sql`,
 /// `sql/queries/mart_table.sql`), plus the request a golden file plans.
 #[derive(Debug, Deserialize)]
