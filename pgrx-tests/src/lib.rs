@@ -260,3 +260,28 @@ pub async fn connect_as(
     ))
     .await
 }
+
+/// Creates (or resets) scram login role `name` with password `password` and no privilege in the
+/// test's mart (what an earlier run of the test granted it there is dropped).
+pub async fn mart_role(ctx: &Ctx, name: &str, password: &str) {
+    let admin = Session::connect("postgres").await;
+    scram_role(&admin, name, password).await;
+    ctx.mart.exec(&format!("DROP OWNED BY {name}")).await;
+}
+
+/// Logs `name` in to the test's mart over TCP with its scram password.
+pub async fn login(ctx: &Ctx, name: &str, password: &str) -> Session {
+    connect_as(&ctx.mart_db, name, password, false)
+        .await
+        .unwrap_or_else(|e| panic!("{name} logs in: {e}"))
+}
+
+/// The configuration as stored (sections, their tables, column mappings), to check that a
+/// refused write changed nothing.
+pub async fn configuration(m: &Session) -> (i64, String) {
+    m.checksum(
+        "SELECT s.*, t.*, c.* FROM dm.section s LEFT JOIN dm.section_table t USING (section)
+           FULL JOIN dm.column_map c ON c.mart_table = t.mart_table",
+    )
+    .await
+}

@@ -12,32 +12,10 @@
 //! Roles are cluster-wide: every test uses role names of its own (`it_adv_<test>_<role>`). The
 //! server must require scram passwords for members of `dm_scram` (Makefile: IT_HBA).
 
-use pg_datamart_it::{assert_error, connect_as, scram_role, setup, Ctx, Session};
+use pg_datamart_it::{assert_error, configuration, login, mart_role, scram_role, setup, Session};
 use tokio_postgres::error::SqlState;
 
 const PW: &str = "Adv-S3cret-9";
-
-/// Creates (or resets) scram login role `name` with no privilege in the mart.
-async fn role(ctx: &Ctx, name: &str) {
-    let admin = Session::connect("postgres").await;
-    scram_role(&admin, name, PW).await;
-    ctx.mart.exec(&format!("DROP OWNED BY {name}")).await;
-}
-
-async fn login(ctx: &Ctx, name: &str) -> Session {
-    connect_as(&ctx.mart_db, name, PW, false)
-        .await
-        .unwrap_or_else(|e| panic!("{name} logs in: {e}"))
-}
-
-/// The configuration as stored, to check that a refused write changed nothing.
-async fn configuration(m: &Session) -> (i64, String) {
-    m.checksum(
-        "SELECT s.*, t.*, c.* FROM dm.section s LEFT JOIN dm.section_table t USING (section)
-           FULL JOIN dm.column_map c ON c.mart_table = t.mart_table",
-    )
-    .await
-}
 
 /// An admin writing dm.section, dm.section_table or dm.column_map directly is checked like the
 /// registration functions: it cannot make the account table, or a mart table, one it cannot
@@ -49,7 +27,7 @@ async fn an_admin_writing_the_configuration_directly_is_checked_like_registratio
     let ctx = setup("it_adv_config").await;
     let m = &ctx.mart;
     let a = "it_adv_config_admin";
-    role(&ctx, a).await;
+    mart_role(&ctx, a, PW).await;
     m.exec(&format!(
         "CREATE SCHEMA hr;
          CREATE TABLE hr.people (account_id varchar(32), ssn text);
@@ -70,7 +48,7 @@ async fn an_admin_writing_the_configuration_directly_is_checked_like_registratio
         .await;
     let people = m.i64("SELECT 'hr.people'::regclass::oid::int8").await;
     let salary = m.i64("SELECT 'hr.salary'::regclass::oid::int8").await;
-    let s = login(&ctx, a).await;
+    let s = login(&ctx, a, PW).await;
     let before = configuration(m).await;
 
     for (sql, parts) in [
@@ -155,7 +133,7 @@ async fn a_rolled_back_load_is_not_recorded_as_done() {
     let m = &ctx.mart;
     let loader = "it_adv_forge_loader";
     let reader = "it_adv_forge_wh_reader";
-    role(&ctx, loader).await;
+    mart_role(&ctx, loader, PW).await;
     scram_role(&Session::connect("postgres").await, reader, PW).await;
     ctx.wh
         .exec(&format!(
@@ -171,7 +149,7 @@ async fn a_rolled_back_load_is_not_recorded_as_done() {
          DELETE FROM fb_campaign_dm WHERE account_id = '1003' AND collected_at = '2026-01-10';"
     ))
     .await;
-    let s = login(&ctx, loader).await;
+    let s = login(&ctx, loader, PW).await;
     let run = s
         .i64("SELECT dm._run_begin('fb', '1003', '2026-01-10', '2026-01-10', NULL)")
         .await;

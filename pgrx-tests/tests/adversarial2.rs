@@ -13,23 +13,10 @@
 //!
 //! Roles are cluster-wide: every test uses role names of its own (`it_adv2_<test>_<role>`).
 
-use pg_datamart_it::{assert_error, connect_as, scram_role, setup, wait_until, Ctx, Session};
+use pg_datamart_it::{assert_error, login, mart_role, setup, wait_until, Session};
 use tokio_postgres::error::SqlState;
 
 const PW: &str = "Adv2-S3cret-7";
-
-/// Creates (or resets) scram login role `name` with no privilege in the mart.
-async fn role(ctx: &Ctx, name: &str) {
-    let admin = Session::connect("postgres").await;
-    scram_role(&admin, name, PW).await;
-    ctx.mart.exec(&format!("DROP OWNED BY {name}")).await;
-}
-
-async fn login(ctx: &Ctx, name: &str) -> Session {
-    connect_as(&ctx.mart_db, name, PW, false)
-        .await
-        .unwrap_or_else(|e| panic!("{name} logs in: {e}"))
-}
 
 /// The latest run of section `section`: (status, sqlstate, error, note).
 async fn last_run(m: &Session, section: &str) -> (String, String, String, String) {
@@ -205,7 +192,7 @@ async fn lock_holders_are_named_without_their_query_and_their_locks_ban_nothing(
     let ctx = setup("it_adv2_locks").await;
     let m = &ctx.mart;
     let a = "it_adv2_locks_svc";
-    role(&ctx, a).await;
+    mart_role(&ctx, a, PW).await;
     let holder = Session::connect(&ctx.mart_db).await;
     holder
         .exec(&format!(
@@ -384,7 +371,7 @@ async fn a_squatted_partition_name_is_a_warning_ahead_and_a_clear_error_that_ban
     let ctx = setup("it_adv2_squat").await;
     let m = &ctx.mart;
     let squatter = "it_adv2_squat_role";
-    role(&ctx, squatter).await;
+    mart_role(&ctx, squatter, PW).await;
     m.exec(&format!(
         "DROP TABLE fb_campaign_dm_rest;
          GRANT CREATE, USAGE ON SCHEMA public TO {squatter};"
@@ -394,7 +381,7 @@ async fn a_squatted_partition_name_is_a_warning_ahead_and_a_clear_error_that_ban
         .text("SELECT to_char(date_trunc('month', current_date) + interval '1 month', 'YYYYMM')")
         .await
         .unwrap();
-    let s = login(&ctx, squatter).await;
+    let s = login(&ctx, squatter, PW).await;
     s.exec(&format!(
         "CREATE TABLE public.fb_campaign_dm_p{next} (x int);
          CREATE TABLE public.fb_campaign_dm_p202511 (x int);"
@@ -441,7 +428,7 @@ async fn a_role_runs_a_bounded_number_of_syncs() {
     let ctx = setup("it_adv2_slots").await;
     let m = &ctx.mart;
     let l = "it_adv2_slots_loader";
-    role(&ctx, l).await;
+    mart_role(&ctx, l, PW).await;
     m.exec(&format!(
         "SELECT dm_grant('{l}', 'loader');
          GRANT SELECT ON fb_account_dm TO {l};
@@ -456,7 +443,7 @@ async fn a_role_runs_a_bounded_number_of_syncs() {
     holder
         .exec("BEGIN; LOCK TABLE fb_ad_dm IN ACCESS EXCLUSIVE MODE;")
         .await;
-    let first = login(&ctx, l).await;
+    let first = login(&ctx, l, PW).await;
     let waiting = tokio::spawn(async move {
         let r = first
             .client
@@ -473,7 +460,7 @@ async fn a_role_runs_a_bounded_number_of_syncs() {
         20,
     )
     .await;
-    let second = login(&ctx, l).await;
+    let second = login(&ctx, l, PW).await;
     let e = second
         .fails("CALL dm_sync('fb', '1002', '2026-01-10', '2026-01-10')")
         .await;
@@ -502,7 +489,7 @@ async fn a_superuser_syncing_another_roles_table_is_warned() {
     let ctx = setup("it_adv2_owner").await;
     let m = &ctx.mart;
     let owner = "it_adv2_owner_role";
-    role(&ctx, owner).await;
+    mart_role(&ctx, owner, PW).await;
     m.exec(&format!("ALTER TABLE fb_ad_dm OWNER TO {owner}"))
         .await;
     m.take_notices();

@@ -14,7 +14,9 @@
 //! The warehouse users are scram roles (members of `dm_scram`: the test server requires their
 //! password, Makefile `IT_HBA`).
 
-use pg_datamart_it::{assert_error, connect_as, port, scram_role, setup, Ctx, Session};
+use pg_datamart_it::{
+    assert_error, configuration, login, mart_role, port, scram_role, setup, Ctx, Session,
+};
 use tokio_postgres::error::{DbError, SqlState};
 
 const PW: &str = "Cred-S3cret-4";
@@ -23,19 +25,6 @@ const FB_AD: &str =
     "account_id, ad_id, \"user\", \"order\", \"open\", tag, shown_at, ratio, collected_at";
 const SYNC: &str = "CALL dm_sync('fb', '1001', '2026-01-10', '2026-01-12')";
 const WINDOW: &str = "collected_at BETWEEN '2026-01-10' AND '2026-01-12' AND account_id = '1001'";
-
-/// A scram login role of the test server (cluster-wide), owning nothing in the mart.
-async fn role(ctx: &Ctx, name: &str) {
-    let admin = Session::connect("postgres").await;
-    scram_role(&admin, name, PW).await;
-    ctx.mart.exec(&format!("DROP OWNED BY {name}")).await;
-}
-
-async fn login(ctx: &Ctx, name: &str) -> Session {
-    connect_as(&ctx.mart_db, name, PW, false)
-        .await
-        .unwrap_or_else(|e| panic!("{name} logs in: {e}"))
-}
 
 /// Everything an error shows (message, detail, hint).
 fn shown(e: &DbError) -> String {
@@ -52,15 +41,6 @@ fn assert_no_secret(e: &DbError) {
     for secret in [PW, NOT_IT] {
         assert!(!all.contains(secret), "a secret shown: {all}");
     }
-}
-
-/// The configuration as stored, to check that a refused write changed nothing.
-async fn configuration(m: &Session) -> (i64, String) {
-    m.checksum(
-        "SELECT s.*, t.*, c.* FROM dm.section s LEFT JOIN dm.section_table t USING (section)
-           FULL JOIN dm.column_map c ON c.mart_table = t.mart_table",
-    )
-    .await
 }
 
 fn id(args: &[&str]) -> u32 {
@@ -187,7 +167,7 @@ async fn an_sslpassword_with_the_servers_passfile_is_no_password() {
     let m = &ctx.mart;
     let loader = "it_cred_pf_loader";
     let wh_user = "it_cred_pf_wh";
-    role(&ctx, loader).await;
+    mart_role(&ctx, loader, PW).await;
     warehouse_user(&ctx, wh_user).await;
     let passfile = "/tmp/pg_datamart-it-cred-passfile.pgpass";
     write_pgpass(passfile, &format!("127.0.0.1:{}:*:{wh_user}:{PW}", port()));
@@ -206,7 +186,7 @@ async fn an_sslpassword_with_the_servers_passfile_is_no_password() {
         .await
             > 0
     );
-    let s = login(&ctx, loader).await;
+    let s = login(&ctx, loader, PW).await;
     refused_everywhere(m, &s, loader).await;
 
     // Its own password: the sync loads the window.
@@ -365,7 +345,7 @@ async fn an_admin_cannot_point_a_sync_at_warehouse_data_its_own_mapping_cannot_r
     let admin = "it_cred_dep_admin";
     let loader_wh = "it_cred_dep_loader_wh";
     let admin_wh = "it_cred_dep_admin_wh";
-    role(&ctx, admin).await;
+    mart_role(&ctx, admin, PW).await;
     let su = Session::connect("postgres").await;
     scram_role(&su, loader_wh, PW).await;
     scram_role(&su, admin_wh, PW).await;
@@ -393,7 +373,7 @@ async fn an_admin_cannot_point_a_sync_at_warehouse_data_its_own_mapping_cannot_r
          SELECT dm_map_column('fb_ad_dm', 'secret', 'tag');"
     ))
     .await;
-    let s = login(&ctx, admin).await;
+    let s = login(&ctx, admin, PW).await;
     let before = configuration(m).await;
 
     for (sql, table) in [

@@ -10,24 +10,15 @@
 //! the other scheduling test: both need the database pg_cron runs for (`it_cron_mart`), and
 //! recreating it from another test binary would stop pg_cron's launcher for the later ones.
 
-use pg_datamart_it::{assert_error, connect_as, describe, scram_role, setup, Ctx, Session};
+use pg_datamart_it::{assert_error, describe, mart_role, scram_role, setup, Ctx, Session};
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
 
 const PW: &str = "Least-Pr1v-S3cret";
 
-/// Creates (or resets) scram login role `name` with no privilege in the mart.
-async fn role(ctx: &Ctx, name: &str) {
-    let admin = Session::connect("postgres").await;
-    scram_role(&admin, name, PW).await;
-    ctx.mart.exec(&format!("DROP OWNED BY {name}")).await;
-}
-
 /// Logs `name` in to the mart with its scram password, over TCP.
 async fn login(ctx: &Ctx, name: &str) -> Session {
-    let s = connect_as(&ctx.mart_db, name, PW, false)
-        .await
-        .unwrap_or_else(|e| panic!("{name} logs in: {e}"));
+    let s = pg_datamart_it::login(ctx, name, PW).await;
     assert_eq!(
         s.text("SELECT current_setting('is_superuser')")
             .await
@@ -115,7 +106,7 @@ async fn an_admin_without_pg_read_all_stats_cancels_a_sync_run_after_set_role() 
         "it_lp_watch_wh_reader",
     );
     for r in [loader, login_role, admin] {
-        role(&ctx, r).await;
+        mart_role(&ctx, r, PW).await;
     }
     warehouse_reader(&ctx, reader).await;
     m.exec(&format!(
@@ -247,7 +238,7 @@ async fn an_admin_cannot_disable_bans_forge_who_paused_or_write_watchdog_notes()
     let ctx = setup("it_lp_forced").await;
     let m = &ctx.mart;
     let (admin, reader) = ("it_lp_forced_admin", "it_lp_forced_wh_reader");
-    role(&ctx, admin).await;
+    mart_role(&ctx, admin, PW).await;
     warehouse_reader(&ctx, reader).await;
     // What step 5 of docs/roles-and-security.md gives an admin (plus a user mapping of its own).
     m.exec(&format!(

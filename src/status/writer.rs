@@ -434,13 +434,27 @@ fn receive(seq: u64) -> DmResult<Option<Reply>> {
 // ---------------------------------------------------------------------------------------------
 // The writer (runs in the background worker)
 
+/// PostgreSQL's own signal handlers, called by the kernel as they are (pgrx's bindings wrap
+/// every function for calls from Rust, which a signal handler must not be).
+mod postgres {
+    extern "C-unwind" {
+        /// `die` (tcop/postgres.c): SIGTERM sets ProcDiePending and the latch, nothing else.
+        pub fn die(postgres_signal_arg: std::ffi::c_int);
+    }
+}
+
 /// Entry point of the status writer worker; its argument is the segment's handle.
 #[pg_guard]
 #[no_mangle]
 pub extern "C-unwind" fn pg_datamart_status_writer_main(arg: pg_sys::Datum) {
-    // SAFETY: the standard start of a background worker that attaches a segment (SIGTERM
-    // keeps the default handler of background workers, which exits at once).
+    // SAFETY: the standard start of a background worker that attaches a segment. SIGTERM gets
+    // PostgreSQL's `die` handler, which only sets a flag that the next interrupt check (in the
+    // queue waits, between statements) turns into an orderly exit: the default handler of
+    // background workers raises FATAL from the signal handler itself, which becomes a PANIC
+    // (a restart of the whole server) when the signal lands inside a critical section, such as
+    // the WAL insert of a status row.
     unsafe {
+        pg_sys::pqsignal(libc::SIGTERM, Some(postgres::die));
         pg_sys::BackgroundWorkerUnblockSignals();
         pg_sys::CurrentResourceOwner = pg_sys::ResourceOwnerCreate(
             std::ptr::null_mut(),
