@@ -2,6 +2,9 @@
 -- Security, round two (issue 18).
 \echo Use "ALTER EXTENSION pg_datamart UPDATE TO '0.5.0'" to load this file. \quit
 
+-- dm.run's comment said status went through a loopback session, replaced in 0.3.0.
+COMMENT ON TABLE dm.run IS 'One row per dm_sync call: what was asked, what was resolved, how it ended. Written by the sync''s status writer (a background worker), outside the loading transaction, so it is visible live and survives the sync''s errors, rollbacks and termination';
+
 -- Bans count only failures of the sync's own work: the run records its error's SQLSTATE.
 ALTER TABLE dm.run ADD COLUMN sqlstate text;
 COMMENT ON COLUMN dm.run.sqlstate IS 'the SQLSTATE of a failed or cancelled run''s error; only failures of the sync''s own work (not lock waits, busy slots, cancels) count towards a ban';

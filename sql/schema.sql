@@ -73,7 +73,7 @@ CREATE TABLE dm.run (
     CHECK (start_date <= end_date)
 );
 CREATE INDEX ON dm.run (section, started_at DESC);
-COMMENT ON TABLE dm.run IS 'One row per dm_sync call: what was asked, what was resolved, how it ended. Written through a separate (loopback) session, so it is visible live and survives the sync''s errors, rollbacks and termination';
+COMMENT ON TABLE dm.run IS 'One row per dm_sync call: what was asked, what was resolved, how it ended. Written by the sync''s status writer (a background worker), outside the loading transaction, so it is visible live and survives the sync''s errors, rollbacks and termination';
 COMMENT ON COLUMN dm.run.account_ids IS 'account_ids exactly as passed to dm_sync';
 COMMENT ON COLUMN dm.run.accounts IS 'the accounts loaded: requested ids present in the section''s account table';
 COMMENT ON COLUMN dm.run.missing_accounts IS 'requested ids not in the section''s account table (not loaded)';

@@ -12,8 +12,8 @@ pub static TIMEZONE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>
 pub static ACCOUNTS_PER_QUERY: GucSetting<i32> = GucSetting::<i32>::new(1000);
 pub static MAX_WAREHOUSE_QUERIES: GucSetting<i32> = GucSetting::<i32>::new(2);
 
-/// Foreign server (with a user mapping) for the loopback status connection. Empty: connect to
-/// this server over its Unix socket as the current user, without a password.
+/// `pg_datamart.status_server`: ignored since 0.3.0 (the loopback status session it named was
+/// replaced by the status writer); kept so that old `ALTER ROLE ... SET` lines still load.
 pub static STATUS_SERVER: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 /// Days of run history kept; older finished runs are deleted when a sync starts. 0 keeps all.

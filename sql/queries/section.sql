@@ -1,4 +1,4 @@
--- One section and its tables, in sync order, as JSON for src/section.rs. $1 = section name.
+-- One section and its tables, in sync order, as JSON for src/catalog.rs. $1 = section name.
 SELECT json_build_object(
     'name',           s.section,
     'account_column', s.account_column,

@@ -3,7 +3,7 @@
 //! [`resume_begin`], then `dm._run_steps` calls [`sync_step`] once per table, COMMITs, and
 //! records the table with [`step_done`] (or [`step_failed`] / [`step_cancelled`]), and ends
 //! with [`run_finish`]. The driver hands a table's [`StepResult`] back as typed JSON. Status
-//! goes through the loopback connection (`crate::status`).
+//! goes through the sync's status writer, a background worker (`crate::status`).
 
 use crate::catalog;
 use crate::control::guard;
