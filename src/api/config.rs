@@ -30,6 +30,9 @@ fn validate_storage(params: &[String]) -> DmResult<()> {
         };
         let c = |t: &str| std::ffi::CString::new(t).unwrap_or_default();
         let (ns_c, name_c, value_c) = (namespace.map(c), c(name), c(value));
+        // SAFETY: on the backend's thread in a transaction; every string handed to PostgreSQL is
+        // pstrdup'd, and the namespaces array is null-terminated and outlives the calls. An ERROR
+        // from the reloptions parser becomes a Rust panic that PgTryBuilder catches.
         let refused: Option<String> = PgTryBuilder::new(|| unsafe {
             let arg = pg_sys::makeString(pg_sys::pstrdup(value_c.as_ptr())).cast::<pg_sys::Node>();
             let elem = match &ns_c {

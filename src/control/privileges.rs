@@ -14,9 +14,10 @@ use pgrx::pg_sys;
 /// was registered lacks nothing here: reading its catalog reports it (42P01, with its oid and
 /// what to do).
 fn missing(oid: u32, privileges: &[(&'static str, u64)]) -> Vec<&'static str> {
-    // SAFETY: reads the current user id; pg_class_aclcheck_ext only reads the catalog and
-    // reports a missing relation through `is_missing` instead of raising.
+    // SAFETY: reads the current user id, on the backend's thread.
     let user = unsafe { pg_sys::GetUserId() };
+    // SAFETY: on the backend's thread in a transaction, pg_class_aclcheck_ext only reads the
+    // catalog and reports a missing relation through `is_missing` instead of raising.
     privileges
         .iter()
         .filter(|(_, mode)| unsafe {
@@ -35,6 +36,9 @@ fn missing(oid: u32, privileges: &[(&'static str, u64)]) -> Vec<&'static str> {
 
 /// The current user's name (for messages and the GRANTs hints suggest).
 pub fn current_user() -> String {
+    // SAFETY: on the backend's thread in a transaction: GetUserNameFromId with noerr = false raises
+    // an ERROR (a Rust panic through pgrx) for a missing role, never returns null; the palloc'd
+    // name is copied at once.
     unsafe {
         let name = pg_sys::GetUserNameFromId(pg_sys::GetUserId(), false);
         std::ffi::CStr::from_ptr(name)

@@ -45,6 +45,9 @@ impl Switched {
     fn to(role: pg_sys::Oid) -> Switched {
         let mut saved_user = pg_sys::InvalidOid;
         let mut saved_context = 0;
+        // SAFETY: on the backend's thread: GetUserIdAndSecContext writes the current user id and
+        // security context into the two locals; SetUserIdAndSecContext only sets those backend
+        // globals, which Drop restores.
         unsafe {
             pg_sys::GetUserIdAndSecContext(&mut saved_user, &mut saved_context);
             pg_sys::SetUserIdAndSecContext(
@@ -55,6 +58,8 @@ impl Switched {
             );
         }
         // Settings changed meanwhile (by an event trigger, say) end with the statement.
+        // SAFETY: on the backend's thread in a transaction; the level is popped by Drop, or by the
+        // abort that follows an ERROR.
         let nest_level = unsafe { pg_sys::NewGUCNestLevel() };
         Switched {
             saved_user,
@@ -66,6 +71,9 @@ impl Switched {
 
 impl Drop for Switched {
     fn drop(&mut self) {
+        // SAFETY: on the backend's thread: nest_level was pushed by `to` and is popped at most
+        // once, here (not while an ERROR unwinds: the abort does it then); SetUserIdAndSecContext
+        // only sets backend globals, which is fine during unwinding.
         unsafe {
             // On an ERROR the abort that follows pops the nest level; popping it here, in the
             // middle of the error's unwinding, would run GUC code PostgreSQL does not expect.
@@ -91,6 +99,8 @@ struct Rel {
 }
 
 fn rel(oid: pg_sys::Oid, display: &str) -> DmResult<Rel> {
+    // SAFETY: a syscache lookup on the backend's thread in a transaction; the tuple is checked for
+    // null, its pg_class fields are copied, and it is released once.
     unsafe {
         let tuple = pg_sys::SearchSysCache1(
             pg_sys::SysCacheIdentifier::RELOID as i32,
@@ -123,6 +133,9 @@ pub fn relation_oid(sql_name: &str) -> DmResult<pg_sys::Oid> {
             "This is a bug in pg_datamart; please report it.",
         )
     })?;
+    // SAFETY: regclassin is an ordinary SQL-callable function given a cstring datum that outlives
+    // the call, on the backend's thread in a transaction; an ERROR it raises (bad or missing name)
+    // becomes a Rust panic through pgrx.
     let oid = unsafe {
         pgrx::direct_function_call::<pg_sys::Oid>(
             pg_sys::regclassin,
@@ -136,14 +149,20 @@ fn owned_string(p: *mut std::ffi::c_char) -> String {
     if p.is_null() {
         return "?".into();
     }
+    // SAFETY: p is non-null (checked above) and the palloc'd string role_name or schema_name just
+    // got from PostgreSQL; copied at once.
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 fn role_name(role: pg_sys::Oid) -> String {
+    // SAFETY: a syscache lookup on the backend's thread in a transaction; with noerr = true a
+    // missing role gives null, which owned_string handles.
     owned_string(unsafe { pg_sys::GetUserNameFromId(role, true) })
 }
 
 fn schema_name(namespace: pg_sys::Oid) -> String {
+    // SAFETY: a syscache lookup on the backend's thread in a transaction; a missing schema gives
+    // null, which owned_string handles.
     owned_string(unsafe { pg_sys::get_namespace_name(namespace) })
 }
 
@@ -157,6 +176,8 @@ fn acting_owner(
     sql_name: &str,
     doing: &str,
 ) -> DmResult<pg_sys::Oid> {
+    // SAFETY: superuser(), superuser_arg() and GetUserId() read the backend's current user and the
+    // pg_authid syscache, on the backend's thread in a transaction.
     let caller_is_superuser = unsafe { pg_sys::superuser() };
     if unsafe { pg_sys::superuser_arg(owner) } && !caller_is_superuser {
         let caller = role_name(unsafe { pg_sys::GetUserId() });
@@ -183,6 +204,8 @@ fn check_schema(
     table: &str,
     why: &str,
 ) -> DmResult<()> {
+    // SAFETY: pg_namespace_aclcheck reads the catalog on the backend's thread in a transaction; a
+    // schema that no longer exists raises an ERROR (a Rust panic through pgrx).
     let lacking: Vec<&str> = privileges
         .iter()
         .filter(|(_, mode)| unsafe {

@@ -114,6 +114,10 @@ fn cancel_with(c: Ptr<pq::PGcancel>, free: bool) {
             let c = c;
             block_signals();
             let mut buf = [0 as c_char; 256];
+            // SAFETY: c.0 is non-null (checked above) and outlives this use: the producer's own
+            // PGcancel (free) is freed only here, once; the shared one (cancel_at_exit, at process
+            // exit) is freed only by Producer::drop, which never runs after that. PQcancel is
+            // thread-safe and touches no PostgreSQL API; buf outlives the call.
             unsafe {
                 pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
                 if free {
@@ -148,6 +152,8 @@ impl Producer {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             running: AtomicBool::new(false),
+            // SAFETY: the caller guarantees conn is a valid connection no one else uses; only this
+            // thread holds it until the producer thread starts below.
             cancel: Ptr(unsafe { pq::PQgetCancel(conn) }),
         });
         let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
@@ -178,9 +184,13 @@ impl Producer {
                 }
                 if s.running.load(Ordering::SeqCst) {
                     // Stopped (or failed) with a query running: cancel it on the warehouse.
+                    // SAFETY: conn is this thread's alone (the caller of start gave it up) and not
+                    // yet finished.
                     cancel_with(Ptr(unsafe { pq::PQgetCancel(conn) }), true);
                 }
                 s.running.store(false, Ordering::SeqCst);
+                // SAFETY: the last use of conn: finished once, by the thread that owns it (run has
+                // cleared every result it got).
                 unsafe { pq::PQfinish(conn) };
                 let _ = (&notify).write(&[1]);
             })?;
@@ -222,6 +232,9 @@ impl Drop for Producer {
             let _ = h.join();
         }
         if !self.shared.cancel.0.is_null() {
+            // SAFETY: the shared PGcancel is non-null and freed only here, once: the producer
+            // thread (which does not use it) is joined, and cancel_at_exit, its only user, runs at
+            // process exit, after which no Producer is dropped.
             unsafe { pq::PQfreeCancel(self.shared.cancel.0) };
         }
     }
@@ -229,6 +242,9 @@ impl Drop for Producer {
 
 /// Blocks every signal in the calling thread (they are the backend's).
 pub fn block_signals() {
+    // SAFETY: set is a zeroed sigset_t filled by sigfillset before use; pthread_sigmask changes
+    // only the calling thread's mask, and its callers are our own helper threads, never the
+    // backend's thread.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut set);
@@ -248,12 +264,17 @@ fn cstr(p: *const c_char) -> String {
     if p.is_null() {
         String::new()
     } else {
+        // SAFETY: p is non-null (checked above); callers pass a NUL-terminated string from libpq
+        // (PQerrorMessage, PQresultErrorField) that stays valid for this call; copied at once.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
 }
 
 /// The failure a result (or, when `res` is null, the connection) reports.
 pub(crate) fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure {
+    // SAFETY: conn is the caller's live connection (the producer thread's, or the backend's
+    // Warehouse before handing it over) and res null or a result not yet cleared; the strings libpq
+    // returns are copied at once by cstr. Only libpq is called, so any thread may run this.
     unsafe {
         if res.is_null() {
             return Failure {
@@ -284,10 +305,14 @@ pub(crate) fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure 
 /// Waits up to `ms` for the socket (`events`: POLLIN and/or POLLOUT); whether it is ready.
 fn poll(conn: *mut pq::PGconn, events: i16, ms: c_int) -> bool {
     let mut fds = libc::pollfd {
+        // SAFETY: conn is the live connection the producer thread owns (the only caller); PQsocket
+        // only reads it.
         fd: unsafe { pq::PQsocket(conn) },
         events,
         revents: 0,
     };
+    // SAFETY: fds is a valid pollfd on the stack and nfds = 1; poll does not keep it (a socket of
+    // -1 is ignored).
     unsafe { libc::poll(&mut fds, 1, ms) > 0 }
 }
 
@@ -320,6 +345,9 @@ pub fn escape_into(buf: &mut Vec<u8>, v: &[u8]) {
 
 /// A field of `res` (row 0): None for NULL.
 unsafe fn field<'a>(res: *mut pq::PGresult, i: usize) -> Option<&'a [u8]> {
+    // SAFETY: the caller passes a live, not yet cleared result; libpq checks the row and column
+    // numbers (an out-of-range field reads as NULL here), and the value's PQgetlength bytes live
+    // until the result is cleared, which callers do only after their last use of the slice.
     unsafe {
         if pq::PQgetisnull(res, 0, i as c_int) != 0 {
             return None;
@@ -337,6 +365,8 @@ fn send_query(conn: *mut pq::PGconn, sql: &str, shared: &Shared) -> bool {
         return false;
     };
     shared.running.store(true, Ordering::SeqCst);
+    // SAFETY: conn is the live, non-blocking connection the producer thread owns (the only caller);
+    // q outlives PQsendQuery, which copies the query.
     unsafe {
         if pq::PQsendQuery(conn, q.as_ptr()) != 1 {
             return false;
@@ -390,15 +420,20 @@ fn run(
             if stopped() {
                 return;
             }
+            // SAFETY: conn is the live connection this thread owns (Producer::start); a result
+            // PQgetResult hands us is ours until we PQclear it, once, on every path below.
             while unsafe { pq::PQisBusy(conn) } == 0 {
                 let res = unsafe { pq::PQgetResult(conn) };
                 if res.is_null() {
                     break 'rows;
                 }
+                // SAFETY: res is non-null (checked above) and not yet cleared.
                 match unsafe { pq::PQresultStatus(res) } {
                     pq::ExecStatusType::PGRES_SINGLE_TUPLE => {
+                        // SAFETY: res is a live result, not yet cleared.
                         let n = unsafe { pq::PQnfields(res) } as usize;
                         if !types_sent {
+                            // SAFETY: res is a live result and i < n = PQnfields(res).
                             let types = (0..n)
                                 .map(|i| unsafe {
                                     (pq::PQftype(res, i as c_int), pq::PQfmod(res, i as c_int))
@@ -406,11 +441,13 @@ fn run(
                                 .collect();
                             types_sent = true;
                             if !send(tx, notify, Msg::Types(types)) {
+                                // SAFETY: res is live and not used again; cleared once.
                                 unsafe { pq::PQclear(res) };
                                 return;
                             }
                         }
                         if n != job.ncols {
+                            // SAFETY: res is live and not used again; cleared once.
                             unsafe { pq::PQclear(res) };
                             return fail(Failure {
                                 sqlstate: "42804".into(),
@@ -429,6 +466,8 @@ fn run(
                             if i > 0 {
                                 chunk.data.push(b'\t');
                             }
+                            // SAFETY: res is a live single-row result and i < n = PQnfields(res);
+                            // the value is copied before res is cleared.
                             match unsafe { field(res, i) } {
                                 None => chunk.data.extend_from_slice(b"\\N"),
                                 Some(v) => escape_into(&mut chunk.data, v),
@@ -437,6 +476,9 @@ fn run(
                         match &job.hash {
                             None => chunk.data.extend_from_slice(&job.tail),
                             Some((key, compared)) => {
+                                // SAFETY: res stays live until the PQclear below; field checks the
+                                // column number (out of range reads as NULL) and fingerprint keeps
+                                // no slice.
                                 let (k, r) =
                                     fingerprint(&|i| unsafe { field(res, i) }, key, compared);
                                 chunk.rows.push(RowMeta {
@@ -447,6 +489,7 @@ fn run(
                                 });
                             }
                         }
+                        // SAFETY: res is live and its last use is above; cleared once.
                         unsafe { pq::PQclear(res) };
                         fetched += 1;
                         if chunk.data.len() >= CHUNK_BYTES {
@@ -463,10 +506,13 @@ fn run(
                         }
                     }
                     pq::ExecStatusType::PGRES_TUPLES_OK | pq::ExecStatusType::PGRES_COMMAND_OK => {
+                        // SAFETY: res is live and not used again; cleared once.
                         unsafe { pq::PQclear(res) };
                     }
                     _ => {
                         let f = failure(conn, res);
+                        // SAFETY: failure() has copied what it needs; res is cleared once and not
+                        // used again.
                         unsafe { pq::PQclear(res) };
                         shared.running.store(false, Ordering::SeqCst);
                         return fail(f);
@@ -489,6 +535,7 @@ fn run(
                 }
             }
             poll(conn, libc::POLLIN, POLL_MS);
+            // SAFETY: conn is the live connection this thread owns.
             if unsafe { pq::PQconsumeInput(conn) } == 0 {
                 return fail(failure(conn, std::ptr::null_mut()));
             }

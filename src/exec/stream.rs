@@ -52,6 +52,8 @@ unsafe impl Send for SendCancel {}
 /// new connection, which could hang on a stalled network, so it runs in a helper thread that
 /// is abandoned after the timeout.
 unsafe fn cancel_query(conn: *mut pq::PGconn) {
+    // SAFETY: the only caller, Warehouse::drop, passes its live, non-null connection; PQgetCancel
+    // only copies its cancel key and address (null on failure, checked below).
     let cancel = unsafe { pq::PQgetCancel(conn) };
     if cancel.is_null() {
         return;
@@ -63,6 +65,9 @@ unsafe fn cancel_query(conn: *mut pq::PGconn) {
         .spawn(move || {
             let c = c;
             let mut buf = [0 as c_char; 256];
+            // SAFETY: c.0 is the non-null PGcancel made above, moved into this thread and used by
+            // no one else; buf outlives the call and its length is passed. PQcancel is thread-safe
+            // and touches no PostgreSQL API; the object is freed once, here.
             unsafe {
                 pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
                 pq::PQfreeCancel(c.0);
@@ -77,6 +82,9 @@ unsafe fn cancel_query(conn: *mut pq::PGconn) {
 impl Drop for Warehouse {
     fn drop(&mut self) {
         // No PostgreSQL API here: this runs while an ERROR unwinds.
+        // SAFETY: self.conn is null (handed to the producer) or the live PGconn this Warehouse owns
+        // (made in open, nulled only in into_producer and here); it is finished once and nulled.
+        // Only libpq is called, so this holds while an ERROR unwinds.
         unsafe {
             if self.conn.is_null() {
                 return;
@@ -94,6 +102,8 @@ fn cstr_lossy(p: *const c_char) -> String {
     if p.is_null() {
         String::new()
     } else {
+        // SAFETY: p is non-null (checked above); callers pass a NUL-terminated string from libpq or
+        // PostgreSQL that stays valid for this call, and it is copied at once.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
 }
@@ -119,6 +129,10 @@ fn connection_options(server: &str) -> DmResult<Options> {
     let name = CString::new(server).expect("server names have no NUL");
     let mut pairs = Vec::new();
     let mut secrets = Vec::new();
+    // SAFETY: backend thread, in a transaction. GetForeignServerByName (missing_ok = false),
+    // GetForeignDataWrapper and GetUserMapping raise an ERROR rather than return null, so srv,
+    // fdw and um are valid, their option strings copied at once; defaults is checked for null
+    // and freed once.
     unsafe {
         let srv = pg_sys::GetForeignServerByName(name.as_ptr(), false);
         // dblink's rule too: the server's USAGE privilege, whoever's mapping would be used.
@@ -180,6 +194,9 @@ unsafe fn valid_option(
     in_server: bool,
 ) -> Option<bool> {
     let mut opt = defaults;
+    // SAFETY: defaults is the non-null array PQconndefaults returned (the caller checked it and
+    // frees it only after this returns); libpq ends it with an entry whose keyword is null, so opt
+    // never steps past the array; its strings are copied at once.
     unsafe {
         while !(*opt).keyword.is_null() {
             if cstr_lossy((*opt).keyword) == key {
@@ -245,6 +262,8 @@ impl Warehouse {
     }
 
     fn conn_error(&self, what: &str) -> DmError {
+        // SAFETY: self.conn is the live PGconn this Warehouse owns (libpq also accepts null); the
+        // message is copied at once, before another libpq call can change it.
         let msg = self.mask(&cstr_lossy(unsafe { pq::PQerrorMessage(self.conn) }));
         DmError::Remote {
             code: if what == "connect" {
@@ -313,6 +332,8 @@ impl Warehouse {
         let mut vp: Vec<*const c_char> = vals.iter().map(|v| v.as_ptr()).collect();
         kp.push(std::ptr::null());
         vp.push(std::ptr::null());
+        // SAFETY: kp and vp are null-terminated arrays of pointers into keys and vals, which
+        // outlive the call (libpq copies what it keeps); expand_dbname = 0.
         let conn = unsafe { pq::PQconnectStartParams(kp.as_ptr(), vp.as_ptr(), 0) };
         if conn.is_null() {
             return Err(DmError::Remote {
@@ -328,6 +349,7 @@ impl Warehouse {
             secrets,
             server: server.to_string(),
         };
+        // SAFETY: conn is non-null (checked above) and owned by wh, which finishes it when dropped.
         if unsafe { pq::PQstatus(conn) } == pq::ConnStatusType::CONNECTION_BAD {
             return Err(wh.conn_error("connect"));
         }
@@ -343,6 +365,8 @@ impl Warehouse {
                 }
                 _ => wh.wait(pg_sys::WL_SOCKET_WRITEABLE),
             }
+            // SAFETY: conn stays live, owned by wh, for the whole loop; only libpq uses it, on the
+            // backend's thread.
             poll = unsafe { pq::PQconnectPoll(conn) };
         }
         // SAFETY: conn is a live connection owned by wh (closed when wh is dropped).
@@ -355,6 +379,7 @@ impl Warehouse {
         for sql in setup {
             wh.send(sql)?;
             while let Some(res) = wh.next_result(true)? {
+                // SAFETY: res is a result libpq handed us that nothing else holds; cleared once.
                 unsafe { pq::PQclear(res) };
             }
         }
@@ -380,6 +405,9 @@ impl Warehouse {
             .iter()
             .map(|name| {
                 let c = CString::new(*name).unwrap_or_default();
+                // SAFETY: self.conn is still the live connection this Warehouse owns (it is taken
+                // below); c outlives the call, and the returned string, owned by the connection, is
+                // copied at once.
                 let p = unsafe { pq::PQparameterStatus(self.conn, c.as_ptr()) };
                 (name.to_string(), (!p.is_null()).then(|| cstr_lossy(p)))
             })
@@ -395,6 +423,9 @@ impl Warehouse {
         let producer = match producer {
             Ok(p) => p,
             Err(e) => {
+                // SAFETY: Producer::start failed before a thread took conn (on failure it spawns
+                // nothing), so conn is still live and ours alone (self.conn is null): finished
+                // exactly once.
                 unsafe { pq::PQfinish(conn) };
                 return Err(e);
             }
@@ -408,11 +439,16 @@ impl Warehouse {
     }
 
     pub fn backend_pid(&self) -> i32 {
+        // SAFETY: self.conn is the live PGconn this Warehouse owns (into_producer consumes self, so
+        // it is never null here); PQbackendPID only reads it.
         unsafe { pq::PQbackendPID(self.conn) }
     }
 
     /// Waits for `events` on the socket or the latch, then serves interrupts.
     fn wait(&self, events: u32) {
+        // SAFETY: on the backend's thread (a Warehouse holds a raw pointer, so it is not Send):
+        // MyLatch is this backend's latch; self.conn is the live PGconn it owns, and PQsocket only
+        // reads its socket.
         unsafe {
             let sock = pq::PQsocket(self.conn);
             let rc = pg_sys::WaitLatchOrSocket(
@@ -438,16 +474,22 @@ impl Warehouse {
             detail: String::new(),
             hint: String::new(),
         })?;
+        // SAFETY: self.conn is the live, non-blocking PGconn this Warehouse owns; q outlives the
+        // call (libpq copies the query into its output buffer).
         if unsafe { pq::PQsendQuery(self.conn, q.as_ptr()) } != 1 {
             return Err(self.conn_error("sending a query"));
         }
         self.in_query = true;
+        // SAFETY: the same live connection, right after PQsendQuery succeeded (when libpq allows
+        // single-row mode).
         unsafe { pq::PQsetSingleRowMode(self.conn) };
         loop {
+            // SAFETY: self.conn is the live PGconn this Warehouse owns.
             match unsafe { pq::PQflush(self.conn) } {
                 0 => return Ok(()),
                 1 => {
                     self.wait(pg_sys::WL_SOCKET_READABLE | pg_sys::WL_SOCKET_WRITEABLE);
+                    // SAFETY: self.conn is the live PGconn this Warehouse owns.
                     if unsafe { pq::PQconsumeInput(self.conn) } == 0 {
                         return Err(self.conn_error("sending a query"));
                     }
@@ -472,6 +514,9 @@ impl Warehouse {
     /// Ready(Some(tuple or final result)), Ready(None) when the statement is done, or
     /// Pending when libpq needs more input. Errors are raised with the warehouse's SQLSTATE.
     fn poll_result(&mut self) -> DmResult<Poll> {
+        // SAFETY: self.conn is the live PGconn this Warehouse owns, used only on the backend's
+        // thread; res is checked for null, then either handed to the caller (who clears it) or
+        // cleared here once, after failure() copied its fields.
         unsafe {
             if pq::PQisBusy(self.conn) != 0 {
                 if pq::PQconsumeInput(self.conn) == 0 {
@@ -645,6 +690,10 @@ impl Feed {
         loop {
             match self.producer.try_next() {
                 Ok(Some(m)) => return Ok(m),
+                // SAFETY: on the backend's thread (inside the COPY callback): MyLatch is this
+                // backend's latch, and wake_fd is the producer's socket, open while self.producer
+                // lives. An ERROR from check_for_interrupts becomes a Rust panic that unwinds
+                // through this frame (see the module's doc).
                 Ok(None) => unsafe {
                     let rc = pg_sys::WaitLatchOrSocket(
                         pg_sys::MyLatch,
@@ -764,6 +813,9 @@ impl Feed {
             }
         }
         let n = (self.buf.len() - self.pos).min(max);
+        // SAFETY: n <= buf.len() - pos, so the source range lies inside buf; out is COPY's buffer
+        // of at least max >= n bytes (data_source passes maxread), which cannot overlap buf, a Rust
+        // Vec.
         unsafe { std::ptr::copy_nonoverlapping(self.buf.as_ptr().add(self.pos), out, n) };
         self.pos += n;
         Ok(n)
@@ -861,6 +913,10 @@ unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
     // slot's borrow and will never resume: read the slot through its raw pointer, stop the
     // producer and cancel the query, and let the process exit close the socket.
     crate::exec::load::drop_prefetched();
+    // SAFETY: on the backend's thread at process exit, where nothing else runs: the frame holding
+    // the slot's borrow (if any) never resumes, so reading the slot through its raw pointer races
+    // with nothing. Only the atomic stop flag and the shared PGcancel (alive as long as the Feed)
+    // are touched.
     let _ = FEED.try_with(|f| unsafe {
         if let Some(feed) = (*f.as_ptr()).as_ref() {
             feed.producer
@@ -945,6 +1001,9 @@ fn live_column<'a>(
 
 /// The mart table's type oid and typmod of each of `columns`.
 pub fn column_types(mart_oid: u32, columns: &[String]) -> DmResult<Vec<(pg_sys::Oid, i32)>> {
+    // SAFETY: on the backend's thread in a transaction: table_open raises an ERROR (a Rust panic
+    // through pgrx) for a missing relation, so rel is valid; its tuple descriptor is read while the
+    // relation is open, and tupdesc is dropped before table_close.
     unsafe {
         let rel = pg_sys::table_open(
             pg_sys::Oid::from(mart_oid),
@@ -972,6 +1031,10 @@ fn failing_column(row: &[Option<Vec<u8>>], types: &[(pg_sys::Oid, i32)]) -> Opti
         let Ok(text) = CString::new(v.as_slice()) else {
             return Some(i);
         };
+        // SAFETY: on the backend's thread in a transaction; getTypeInputInfo raises an ERROR for a
+        // missing type; text is a NUL-terminated string that outlives the call, which only reads
+        // it. An ERROR becomes a Rust panic that PgTryBuilder catches (pgrx has flushed the error
+        // state by then).
         let ok = PgTryBuilder::new(|| unsafe {
             let mut input = pg_sys::InvalidOid;
             let mut ioparam = pg_sys::InvalidOid;
@@ -992,6 +1055,8 @@ fn failing_column(row: &[Option<Vec<u8>>], types: &[(pg_sys::Oid, i32)]) -> Opti
 /// The connection is closed when this returns or unwinds. A value COPY cannot store is
 /// reported naming the mart table, the column and the row's key.
 pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> DmResult<Streamed> {
+    // SAFETY: EXIT_HOOKED is only touched here, on the backend's thread (never from another
+    // thread); on_proc_exit registers close_on_exit once for the life of the process.
     unsafe {
         if !EXIT_HOOKED {
             pg_sys::on_proc_exit(Some(close_on_exit), pg_sys::Datum::from(0usize));
@@ -1040,6 +1105,8 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
     });
     let names: Vec<&String> = spec.columns.iter().chain(spec.extra.iter()).collect();
     let target_oid = spec.target_oid;
+    // SAFETY: on the backend's thread in a transaction, with the feed in its slot for data_source
+    // (filled above, emptied by guard); an ERROR below becomes a Rust panic caught here.
     let result = PgTryBuilder::new(|| unsafe { copy_from(target_oid, &names) })
         .catch_others(|e| match e {
             pg_sys::panic::CaughtError::PostgresError(report) if about_a_row(&report) => {
@@ -1066,6 +1133,9 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
 
 /// SQLSTATE text of an error code.
 pub(crate) fn sqlstate_text(code: PgSqlErrorCode) -> String {
+    // SAFETY: unpack_sql_state writes the five characters and a NUL into a static buffer and
+    // returns it; it is copied at once, on the backend's thread, before another call reuses the
+    // buffer.
     unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
         .to_string_lossy()
         .into_owned()
@@ -1081,6 +1151,8 @@ fn about_a_row(report: &pg_sys::panic::ErrorReportWithLevel) -> bool {
 /// column and the row's key; other errors pass unchanged.
 fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> DmError {
     let code = report.sql_error_code();
+    // SAFETY: unpack_sql_state returns its static NUL-terminated buffer; copied at once, on the
+    // backend's thread, before another call reuses it.
     let state = unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
         .to_string_lossy()
         .into_owned();
@@ -1134,6 +1206,10 @@ fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> 
 /// `BeginCopyFrom` / `CopyFrom` / `EndCopyFrom` into `oid`, with the permission checks COPY
 /// makes (INSERT on the columns, row-level security refused).
 unsafe fn copy_from(oid: u32, names: &[&String]) -> DmResult<i64> {
+    // SAFETY: backend thread, in a transaction (through copy_into). table_open raises an ERROR
+    // for a missing relation, so rel is valid; pstate, nsitem and rte are palloc'd and live until
+    // free_parsestate; strings handed over are pstrdup'd (encoding is the database's static
+    // name); data_source finds the feed copy_into put in its slot.
     unsafe {
         let oid = pg_sys::Oid::from(oid);
         let lock = pg_sys::RowExclusiveLock as pg_sys::LOCKMODE;

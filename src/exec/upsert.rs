@@ -168,6 +168,9 @@ impl Matcher {
                 }
                 // pgrx keeps every fetched tuple table until SPI ends: free each batch, so the
                 // scan holds one batch, not the window.
+                // SAFETY: SPI_tuptable is this batch's table (cursor.fetch set it; no SPI call
+                // since), and the batch, the only Rust view of it, was consumed by the loop above;
+                // freed once (the next fetch nulls SPI_tuptable first).
                 unsafe { pg_sys::SPI_freetuptable(pg_sys::SPI_tuptable) };
             }
             Ok::<_, DmError>(())
@@ -224,6 +227,9 @@ impl Matcher {
         if self.canon.is_some() {
             return;
         }
+        // SAFETY: on the backend's thread (the COPY callback): GetConfigOption with missing_ok
+        // returns null or the setting's current string, copied at once before any setting can
+        // change.
         let local = |name: &str| unsafe {
             let c = CString::new(name).unwrap_or_default();
             let p = pg_sys::GetConfigOption(c.as_ptr(), true, false);
@@ -264,6 +270,10 @@ impl Matcher {
                 if as_sent {
                     return None;
                 }
+                // SAFETY: on the backend's thread in a transaction: getTypeInputInfo /
+                // getTypeOutputInfo raise an ERROR for a missing type; fmgr_info fills the zeroed
+                // FmgrInfo structs in place (nothing points at them, so moving them into canon is
+                // fine).
                 unsafe {
                     let mut input = pg_sys::InvalidOid;
                     let mut ioparam = pg_sys::InvalidOid;
@@ -315,6 +325,9 @@ impl Matcher {
             detail: String::new(),
             hint: String::new(),
         })?;
+        // SAFETY: on the backend's thread; c's FmgrInfo were filled by fmgr_info in prepare; text
+        // outlives the call; OutputFunctionCall returns a palloc'd NUL-terminated string, copied
+        // and then pfree'd once. An ERROR becomes a Rust panic through pgrx.
         unsafe {
             let datum = pg_sys::InputFunctionCall(
                 &mut c.input,

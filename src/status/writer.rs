@@ -189,6 +189,7 @@ fn start() -> DmResult<()> {
     });
     // The writer's first message says which database it reached and echoes the token.
     match receive(0)?.ok_or_else(writer_gone)? {
+        // SAFETY: MyDatabaseId is set once at backend start; read on the backend's thread.
         Reply::Ready { token: t, database }
             if t == token && database == u32::from(unsafe { pg_sys::MyDatabaseId }) =>
         {
@@ -282,6 +283,8 @@ unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut s
     // inside the CALL that drives a sync (which runs inside the CALL's portal): whatever run a
     // hand-called step began is over when its statement is, so the session goes idle with no
     // writer and no lock.
+    // SAFETY: ActivePortal is a backend global, read on the backend's thread in its transaction
+    // callback.
     let statement_over =
         event == pg_sys::XactEvent::XACT_EVENT_COMMIT && unsafe { pg_sys::ActivePortal.is_null() };
     if event == pg_sys::XactEvent::XACT_EVENT_ABORT || statement_over {
@@ -447,12 +450,14 @@ mod postgres {
 #[pg_guard]
 #[no_mangle]
 pub extern "C-unwind" fn pg_datamart_status_writer_main(arg: pg_sys::Datum) {
-    // SAFETY: the standard start of a background worker that attaches a segment. SIGTERM gets
-    // PostgreSQL's `die` handler, which only sets a flag that the next interrupt check (in the
-    // queue waits, between statements) turns into an orderly exit: the default handler of
-    // background workers raises FATAL from the signal handler itself, which becomes a PANIC
-    // (a restart of the whole server) when the signal lands inside a critical section, such as
-    // the WAL insert of a status row.
+    // SIGTERM gets PostgreSQL's `die` handler, which only sets a flag that the next interrupt
+    // check (in the queue waits, between statements) turns into an orderly exit: the default
+    // handler of background workers raises FATAL from the signal handler itself, which becomes a
+    // PANIC (a restart of the whole server) when the signal lands inside a critical section, such
+    // as the WAL insert of a status row.
+    // SAFETY: the standard start of a background worker that attaches a segment, on the worker's
+    // only thread; the mapping (page-aligned) is checked for MAGIC before its queues are used, and
+    // each message shm_mq_receive hands over (len bytes, valid until the next receive) is copied.
     unsafe {
         pg_sys::pqsignal(libc::SIGTERM, Some(postgres::die));
         pg_sys::BackgroundWorkerUnblockSignals();
