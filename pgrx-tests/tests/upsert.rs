@@ -582,3 +582,77 @@ async fn a_bad_value_names_the_table_the_column_and_the_row() {
         );
     }
 }
+
+/// Upsert compares columns whose mart type differs from the warehouse's through the mart
+/// type's input and output functions; those that cache in their FmgrInfo (a domain, an array)
+/// keep working for every row of the stream (the caches outlive COPY's per-row memory): an
+/// unchanged re-sync writes nothing, one changed value updates one row, and the content
+/// equals delete_insert's.
+#[tokio::test]
+async fn upsert_compares_domain_and_array_columns_row_after_row() {
+    let ctx = setup("it_upsert_domain").await;
+    let m = &ctx.mart;
+    m.exec(
+        "CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 1000);
+         CREATE TABLE fb_dom_dm (account_id varchar(32) NOT NULL, ad_id varchar(32) NOT NULL,
+                                 tag short_text, tags text[], collected_at date NOT NULL,
+                                 PRIMARY KEY (account_id, ad_id, collected_at));
+         CREATE TABLE fb_dom_di_dm (LIKE fb_dom_dm INCLUDING ALL);
+         SELECT dm_add_section('dom', 'account_id', 'fb_account_dm', mode => 'upsert');
+         SELECT dm_add_table('dom', 'fb_dom_dm', 'fb_dom');
+         SELECT dm_add_section('domdi', 'account_id', 'fb_account_dm');
+         SELECT dm_add_table('domdi', 'fb_dom_di_dm', 'fb_dom');",
+    )
+    .await;
+    ctx.wh
+        .exec(
+            "CREATE TABLE fb_dom AS
+               SELECT account_id, ad_id, tag::varchar(200) AS tag,
+                      ARRAY[tag, ad_id]::varchar(50)[] AS tags, collected_at
+                 FROM fb_ad;",
+        )
+        .await;
+    let sync = "CALL dm_sync('dom', NULL, '2026-01-01', '2026-01-31'); CALL dm_sync('domdi', NULL, '2026-01-01', '2026-01-31');";
+    m.exec(sync).await;
+    let cols = "account_id, ad_id, tag, tags, collected_at";
+    let up = m.checksum(&format!("SELECT {cols} FROM fb_dom_dm")).await;
+    assert!(up.0 > 300, "{up:?}");
+    assert_eq!(
+        up,
+        m.checksum(&format!("SELECT {cols} FROM fb_dom_di_dm"))
+            .await
+    );
+    let xmins = "SELECT string_agg(xmin::text, ',' ORDER BY account_id, ad_id, collected_at) FROM fb_dom_dm";
+    let before = m.text(xmins).await;
+    m.exec("CALL dm_sync('dom', NULL, '2026-01-01', '2026-01-31')")
+        .await;
+    assert_eq!(
+        m.text(
+            "SELECT rows_inserted || ' ' || rows_updated || ' ' || rows_deleted FROM dm.run_step s
+               JOIN dm.run r USING (run_id) WHERE r.section = 'dom' ORDER BY run_id DESC LIMIT 1"
+        )
+        .await
+        .as_deref(),
+        Some("0 0 0"),
+        "an unchanged re-sync writes nothing"
+    );
+    assert_eq!(m.text(xmins).await, before);
+    ctx.wh
+        .exec("UPDATE fb_dom SET tags = ARRAY['changed'] WHERE account_id = '1002' AND ad_id = (SELECT min(ad_id) FROM fb_dom WHERE account_id = '1002') AND collected_at = '2026-01-20'")
+        .await;
+    m.exec(sync).await;
+    assert_eq!(
+        m.text(
+            "SELECT rows_inserted || ' ' || rows_updated || ' ' || rows_deleted FROM dm.run_step s
+               JOIN dm.run r USING (run_id) WHERE r.section = 'dom' ORDER BY run_id DESC LIMIT 1"
+        )
+        .await
+        .as_deref(),
+        Some("0 1 0")
+    );
+    assert_eq!(
+        m.checksum(&format!("SELECT {cols} FROM fb_dom_dm")).await,
+        m.checksum(&format!("SELECT {cols} FROM fb_dom_di_dm"))
+            .await
+    );
+}

@@ -271,9 +271,10 @@ impl Matcher {
                     return None;
                 }
                 // SAFETY: on the backend's thread in a transaction: getTypeInputInfo /
-                // getTypeOutputInfo raise an ERROR for a missing type; fmgr_info fills the zeroed
-                // FmgrInfo structs in place (nothing points at them, so moving them into canon is
-                // fine).
+                // getTypeOutputInfo raise an ERROR for a missing type; fmgr_info_cxt fills the
+                // zeroed FmgrInfo structs in place (nothing points at them, so moving them into
+                // canon is fine), with their caches in the (sub)transaction's context, which
+                // outlives the load that uses them.
                 unsafe {
                     let mut input = pg_sys::InvalidOid;
                     let mut ioparam = pg_sys::InvalidOid;
@@ -287,8 +288,12 @@ impl Matcher {
                         ioparam,
                         typmod,
                     };
-                    pg_sys::fmgr_info(input, &mut c.input);
-                    pg_sys::fmgr_info(output, &mut c.output);
+                    // In the (sub)transaction's context, not the current one: prepare runs in
+                    // COPY's per-row context, which is reset for every row, and input and output
+                    // functions keep caches in their FmgrInfo's context (fn_extra: arrays,
+                    // records, ranges, domains) that the following rows use.
+                    pg_sys::fmgr_info_cxt(input, &mut c.input, pg_sys::CurTransactionContext);
+                    pg_sys::fmgr_info_cxt(output, &mut c.output, pg_sys::CurTransactionContext);
                     Some(c)
                 }
             })
