@@ -612,8 +612,13 @@ async fn upsert_compares_domain_and_array_columns_row_after_row() {
                  FROM fb_ad;",
         )
         .await;
-    let sync = "CALL dm_sync('dom', NULL, '2026-01-01', '2026-01-31'); CALL dm_sync('domdi', NULL, '2026-01-01', '2026-01-31');";
-    m.exec(sync).await;
+    let sync = async || {
+        m.exec("CALL dm_sync('dom', NULL, '2026-01-01', '2026-01-31')")
+            .await;
+        m.exec("CALL dm_sync('domdi', NULL, '2026-01-01', '2026-01-31')")
+            .await;
+    };
+    sync().await;
     let cols = "account_id, ad_id, tag, tags, collected_at";
     let up = m.checksum(&format!("SELECT {cols} FROM fb_dom_dm")).await;
     assert!(up.0 > 300, "{up:?}");
@@ -640,7 +645,7 @@ async fn upsert_compares_domain_and_array_columns_row_after_row() {
     ctx.wh
         .exec("UPDATE fb_dom SET tags = ARRAY['changed'] WHERE account_id = '1002' AND ad_id = (SELECT min(ad_id) FROM fb_dom WHERE account_id = '1002') AND collected_at = '2026-01-20'")
         .await;
-    m.exec(sync).await;
+    sync().await;
     assert_eq!(
         m.text(
             "SELECT rows_inserted || ' ' || rows_updated || ' ' || rows_deleted FROM dm.run_step s
