@@ -108,24 +108,21 @@ fn cancel_with(c: Ptr<pq::PGcancel>, free: bool) {
         return;
     }
     let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("pg_datamart cancel".into())
-        .spawn(move || {
-            let c = c;
-            block_signals();
-            let mut buf = [0 as c_char; 256];
-            // SAFETY: c.0 is non-null (checked above) and outlives this use: the producer's own
-            // PGcancel (free) is freed only here, once; the shared one (cancel_at_exit, at process
-            // exit) is freed only by Producer::drop, which never runs after that. PQcancel is
-            // thread-safe and touches no PostgreSQL API; buf outlives the call.
-            unsafe {
-                pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
-                if free {
-                    pq::PQfreeCancel(c.0);
-                }
+    let spawned = spawn_quiet("pg_datamart cancel", move || {
+        let c = c;
+        let mut buf = [0 as c_char; 256];
+        // SAFETY: c.0 is non-null (checked above) and outlives this use: the producer's own
+        // PGcancel (free) is freed only here, once; the shared one (cancel_at_exit, at process
+        // exit) is freed only by Producer::drop, which never runs after that. PQcancel is
+        // thread-safe and touches no PostgreSQL API; buf outlives the call.
+        unsafe {
+            pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
+            if free {
+                pq::PQfreeCancel(c.0);
             }
-            let _ = tx.send(());
-        });
+        }
+        let _ = tx.send(());
+    });
     if spawned.is_ok() {
         let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
     }
@@ -159,41 +156,38 @@ impl Producer {
         let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
         let s = shared.clone();
         let c = Ptr(conn);
-        let handle = std::thread::Builder::new()
-            .name("pg_datamart fetch".into())
-            .spawn(move || {
-                let c = c;
-                block_signals();
-                let conn = c.0;
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run(conn, &job, &tx, &notify, &s)
-                }));
-                if r.is_err() {
-                    send(
-                        &tx,
-                        &notify,
-                        Msg::Failed(Failure {
-                            sqlstate: String::new(),
-                            message: "the warehouse reader failed".into(),
-                            detail: String::new(),
-                            hint: String::new(),
-                            severity: String::new(),
-                            lost: true,
-                        }),
-                    );
-                }
-                if s.running.load(Ordering::SeqCst) {
-                    // Stopped (or failed) with a query running: cancel it on the warehouse.
-                    // SAFETY: conn is this thread's alone (the caller of start gave it up) and not
-                    // yet finished.
-                    cancel_with(Ptr(unsafe { pq::PQgetCancel(conn) }), true);
-                }
-                s.running.store(false, Ordering::SeqCst);
-                // SAFETY: the last use of conn: finished once, by the thread that owns it (run has
-                // cleared every result it got).
-                unsafe { pq::PQfinish(conn) };
-                let _ = (&notify).write(&[1]);
-            })?;
+        let handle = spawn_quiet("pg_datamart fetch", move || {
+            let c = c;
+            let conn = c.0;
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run(conn, &job, &tx, &notify, &s)
+            }));
+            if r.is_err() {
+                send(
+                    &tx,
+                    &notify,
+                    Msg::Failed(Failure {
+                        sqlstate: String::new(),
+                        message: "the warehouse reader failed".into(),
+                        detail: String::new(),
+                        hint: String::new(),
+                        severity: String::new(),
+                        lost: true,
+                    }),
+                );
+            }
+            if s.running.load(Ordering::SeqCst) {
+                // Stopped (or failed) with a query running: cancel it on the warehouse.
+                // SAFETY: conn is this thread's alone (the caller of start gave it up) and not
+                // yet finished.
+                cancel_with(Ptr(unsafe { pq::PQgetCancel(conn) }), true);
+            }
+            s.running.store(false, Ordering::SeqCst);
+            // SAFETY: the last use of conn: finished once, by the thread that owns it (run has
+            // cleared every result it got).
+            unsafe { pq::PQfinish(conn) };
+            let _ = (&notify).write(&[1]);
+        })?;
         Ok(Producer {
             rx: Some(rx),
             wake,
@@ -240,16 +234,33 @@ impl Drop for Producer {
     }
 }
 
-/// Blocks every signal in the calling thread (they are the backend's).
-pub fn block_signals() {
-    // SAFETY: set is a zeroed sigset_t filled by sigfillset before use; pthread_sigmask changes
-    // only the calling thread's mask, and its callers are our own helper threads, never the
-    // backend's thread.
+/// Spawns a helper thread with every signal blocked from its first instruction on: a new thread
+/// inherits the mask of the thread that spawns it, so the caller blocks them all for the spawn
+/// and restores its own mask after. Signals are the backend's: no PostgreSQL signal handler
+/// may run on a helper thread (they touch the backend's latch and interrupt flags).
+pub fn spawn_quiet<F, T>(name: &str, f: F) -> std::io::Result<std::thread::JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    // SAFETY: all and old are zeroed sigset_t, all filled by sigfillset before use;
+    // pthread_sigmask changes only the calling thread's mask, which is restored right after the
+    // spawn (a signal that arrives meanwhile stays pending and is delivered then).
     unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut set);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let spawned = std::thread::Builder::new().name(name.into()).spawn(f);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        spawned
     }
+}
+
+/// Cancels the warehouse query of an owned PGcancel (made by `PQgetCancel`, null ignored) and
+/// frees it, as [`cancel_with`] does for the producer's own.
+pub fn cancel_owned(c: *mut pq::PGcancel) {
+    cancel_with(Ptr(c), true);
 }
 
 fn send(tx: &SyncSender<Msg>, notify: &UnixStream, m: Msg) -> bool {

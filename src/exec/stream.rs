@@ -43,40 +43,16 @@ pub struct Warehouse {
     server: String,
 }
 
-/// A PGcancel handed to a helper thread (libpq's cancel is thread-safe and touches no
-/// PostgreSQL API).
-struct SendCancel(*mut pq::PGcancel);
-unsafe impl Send for SendCancel {}
-
-/// Asks the warehouse to cancel the running query, waiting at most a second: PQcancel opens a
-/// new connection, which could hang on a stalled network, so it runs in a helper thread that
-/// is abandoned after the timeout.
+/// Asks the warehouse to cancel the running query of `conn` (the producer's cancel: at most a
+/// second, in a helper thread that is abandoned after that).
+///
+/// # Safety
+/// `conn` is a live, non-null connection.
 unsafe fn cancel_query(conn: *mut pq::PGconn) {
-    // SAFETY: the only caller, Warehouse::drop, passes its live, non-null connection; PQgetCancel
-    // only copies its cancel key and address (null on failure, checked below).
-    let cancel = unsafe { pq::PQgetCancel(conn) };
-    if cancel.is_null() {
-        return;
-    }
-    let c = SendCancel(cancel);
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let spawned = std::thread::Builder::new()
-        .name("pg_datamart cancel".into())
-        .spawn(move || {
-            let c = c;
-            let mut buf = [0 as c_char; 256];
-            // SAFETY: c.0 is the non-null PGcancel made above, moved into this thread and used by
-            // no one else; buf outlives the call and its length is passed. PQcancel is thread-safe
-            // and touches no PostgreSQL API; the object is freed once, here.
-            unsafe {
-                pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
-                pq::PQfreeCancel(c.0);
-            }
-            let _ = tx.send(());
-        });
-    if spawned.is_ok() {
-        let _ = rx.recv_timeout(std::time::Duration::from_secs(1));
-    }
+    // SAFETY: the caller passes its live, non-null connection; PQgetCancel only copies its
+    // cancel key and address (null on failure, which cancel_owned ignores); the PGcancel is
+    // handed over and freed by cancel_owned, once.
+    crate::exec::producer::cancel_owned(unsafe { pq::PQgetCancel(conn) });
 }
 
 impl Drop for Warehouse {
