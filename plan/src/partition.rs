@@ -345,8 +345,8 @@ fn default_check(
     );
     let range = format!(
         "{col} {} {from} AND {col} {} {to}",
-        crate::table::op(">="),
-        crate::table::op("<")
+        quote::op(">="),
+        quote::op("<")
     );
     let part = quote::qualified(&mart.schema, &partition_name(&mart.name, month));
     let cols = mart
@@ -362,7 +362,7 @@ fn default_check(
         count_sql: format!(
             "SELECT pg_catalog.count(*) FROM {} WHERE {range} AND tableoid {} {}::pg_catalog.regclass",
             mart.sql_name(),
-            crate::table::op("="),
+            quote::op("="),
             quote::local_literal(&default_name)
         ),
         hint: format!(

@@ -22,6 +22,11 @@ pub fn ident(name: &str) -> String {
     out
 }
 
+/// `OPERATOR(pg_catalog.<op>)`.
+pub fn op(op: &str) -> String {
+    format!("OPERATOR(pg_catalog.{op})")
+}
+
 /// `"schema"."name"`.
 pub fn qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", ident(schema), ident(name))

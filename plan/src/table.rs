@@ -13,7 +13,7 @@
 use crate::domain::Mode;
 use crate::error::PlanResult;
 use crate::partition::PartitionPlan;
-use crate::quote;
+use crate::quote::{self, op};
 use crate::snapshot::{FetchedColumn, MartTable, Schemas, Section, SectionTable};
 use crate::window::Window;
 use chrono::NaiveDate;
@@ -21,11 +21,6 @@ use chrono::NaiveDate;
 /// Ids are split so that no remote statement carries more than this many bytes of them
 /// (Redshift's statement limit is 16 MB; this stays far below it).
 pub const MAX_ID_BYTES_PER_QUERY: usize = 1 << 20;
-
-/// `OPERATOR(pg_catalog.<op>)`.
-pub fn op(op: &str) -> String {
-    format!("OPERATOR(pg_catalog.{op})")
-}
 
 /// The local statements that write one table, by mode. The rows themselves travel from the
 /// warehouse into `COPY FROM` (see [`StreamPlan`]); `copy` is that statement as it would be
