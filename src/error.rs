@@ -3,11 +3,14 @@
 //!
 //! Code below the SQL boundary returns `Result<T, DmError>`; the `#[pg_extern]` functions turn
 //! it into an [`ErrorReport`] so PostgreSQL (and pg_cron's run log) sees the SQLSTATE, never the
-//! generic 22000 of a plain Rust error or the XX000 of a panic.
+//! generic 22000 of a plain Rust error or the XX000 of a panic. [`sqlstate_code`] and
+//! [`sqlstate_text`] convert between an error code and its five characters.
 
 use pg_datamart_plan::{Code, PlanError};
+use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::PgSqlErrorCode;
+use std::ffi::{c_int, CStr};
 use thiserror::Error;
 
 pub type DmResult<T> = Result<T, DmError>;
@@ -235,6 +238,28 @@ impl From<DmError> for ErrorReport {
             ),
         }
     }
+}
+
+/// The error code of a five-character SQLSTATE (MAKE_SQLSTATE).
+pub fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
+    let b = s.as_bytes();
+    if b.len() != 5 {
+        return None;
+    }
+    let six = |c: u8| ((c.wrapping_sub(b'0')) & 0x3F) as i32;
+    let code =
+        six(b[0]) + (six(b[1]) << 6) + (six(b[2]) << 12) + (six(b[3]) << 18) + (six(b[4]) << 24);
+    Some(PgSqlErrorCode::from(code))
+}
+
+/// SQLSTATE text of an error code.
+pub fn sqlstate_text(code: PgSqlErrorCode) -> String {
+    // SAFETY: unpack_sql_state writes the five characters and a NUL into a static buffer and
+    // returns it; it is copied at once, on the backend's thread, before another call reuses the
+    // buffer.
+    unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The SQL boundary: run `f` and raise its error as a PostgreSQL ERROR with its SQLSTATE.

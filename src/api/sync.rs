@@ -305,7 +305,7 @@ fn start_run(
                         "the run {what} before its first table (nothing was loaded): {}",
                         status::scrub_secrets(&message)
                     )),
-                    Some(&crate::exec::stream::sqlstate_text(e.sqlstate())),
+                    Some(&crate::error::sqlstate_text(e.sqlstate())),
                 );
             }
             let _ = status::close_link();
@@ -581,7 +581,7 @@ impl StepFailure {
             *f.borrow_mut() = Some(StepFailure(
                 run_id,
                 position,
-                crate::exec::stream::sqlstate_text(code),
+                crate::error::sqlstate_text(code),
                 text,
             ))
         });

@@ -23,7 +23,7 @@
 //!   guard runs on every error path. A FATAL (pg_terminate_backend) exits without unwinding:
 //!   an `on_proc_exit` callback stops the thread and cancels the query then.
 
-use crate::error::{DmError, DmResult};
+use crate::error::{sqlstate_code, sqlstate_text, DmError, DmResult};
 use crate::exec::producer::{escape_into, Chunk, Failure, Job, Msg, Producer};
 use crate::exec::upsert::{Decision, Matcher};
 use pg_datamart_plan::table::StreamPlan;
@@ -82,18 +82,6 @@ fn cstr_lossy(p: *const c_char) -> String {
         // PostgreSQL that stays valid for this call, and it is copied at once.
         unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
     }
-}
-
-/// MAKE_SQLSTATE of a five-character SQLSTATE.
-pub(crate) fn sqlstate_code(s: &str) -> Option<PgSqlErrorCode> {
-    let b = s.as_bytes();
-    if b.len() != 5 {
-        return None;
-    }
-    let six = |c: u8| ((c.wrapping_sub(b'0')) & 0x3F) as i32;
-    let code =
-        six(b[0]) + (six(b[1]) << 6) + (six(b[2]) << 12) + (six(b[3]) << 18) + (six(b[4]) << 24);
-    Some(PgSqlErrorCode::from(code))
 }
 
 /// libpq keyword/value pairs, and the secret values among them (to mask in messages).
@@ -1107,16 +1095,6 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
     })
 }
 
-/// SQLSTATE text of an error code.
-pub(crate) fn sqlstate_text(code: PgSqlErrorCode) -> String {
-    // SAFETY: unpack_sql_state writes the five characters and a NUL into a static buffer and
-    // returns it; it is copied at once, on the backend's thread, before another call reuses the
-    // buffer.
-    unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Whether an error is about a value or a row (data exception, NOT NULL or CHECK violation).
 fn about_a_row(report: &pg_sys::panic::ErrorReportWithLevel) -> bool {
     let state = sqlstate_text(report.sql_error_code());
@@ -1127,11 +1105,7 @@ fn about_a_row(report: &pg_sys::panic::ErrorReportWithLevel) -> bool {
 /// column and the row's key; other errors pass unchanged.
 fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> DmError {
     let code = report.sql_error_code();
-    // SAFETY: unpack_sql_state returns its static NUL-terminated buffer; copied at once, on the
-    // backend's thread, before another call reuses it.
-    let state = unsafe { CStr::from_ptr(pg_sys::unpack_sql_state(code as c_int)) }
-        .to_string_lossy()
-        .into_owned();
+    let state = sqlstate_text(code);
     let plain = || DmError::Remote {
         code,
         message: report.message().to_string(),

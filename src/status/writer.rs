@@ -344,7 +344,7 @@ pub fn request(event: Event) -> DmResult<Option<i64>> {
             Ok(run_id)
         }
         Reply::Failed { error, .. } => Err(DmError::Status {
-            code: crate::exec::stream::sqlstate_code(&error.sqlstate)
+            code: crate::error::sqlstate_code(&error.sqlstate)
                 .unwrap_or(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE),
             message: format!("recording status: {}", error.message),
             detail: error.detail,
@@ -600,7 +600,7 @@ impl Writer {
                 let code = e.sqlstate();
                 let report = pgrx::pg_sys::panic::ErrorReport::from(e);
                 WriterError {
-                    sqlstate: crate::exec::stream::sqlstate_text(code),
+                    sqlstate: crate::error::sqlstate_text(code),
                     message: report
                         .message()
                         .trim_start_matches("pg_datamart: ")
@@ -617,7 +617,7 @@ impl Writer {
                 pgrx::pg_sys::panic::CaughtError::RustPanic { ereport, .. } => ereport,
             };
             Err(WriterError {
-                sqlstate: crate::exec::stream::sqlstate_text(r.sql_error_code()),
+                sqlstate: crate::error::sqlstate_text(r.sql_error_code()),
                 message: r.message().to_string(),
                 detail: r.detail().unwrap_or_default().to_string(),
                 hint: r.hint().unwrap_or_default().to_string(),
