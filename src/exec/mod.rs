@@ -3,7 +3,7 @@
 //! - `fetch`: checks the warehouse path (the foreign server and a user mapping) before a run;
 //! - `stream`: the warehouse connection (libpq, dblink's password rule, masking) and the feed of
 //!   its rows into PostgreSQL's `COPY FROM` machinery;
-//! - `producer`: the reader thread that pulls the rows and turns them into COPY text;
+//! - `reader`: the reader thread that pulls the rows and turns them into COPY text;
 //! - `load`: runs a table's plan in its mode (delete_insert or upsert) and the prefetch of the
 //!   next table's query;
 //! - `upsert`: the fingerprint comparison that decides which rows an upsert writes;
@@ -14,6 +14,6 @@ pub mod as_owner;
 pub mod fetch;
 pub mod load;
 pub mod partition;
-pub mod producer;
+pub mod reader;
 pub mod stream;
 pub mod upsert;

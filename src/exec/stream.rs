@@ -7,7 +7,7 @@
 //!   password rule for non-superusers). Connecting and the setup statements are non-blocking:
 //!   every wait is `WaitLatchOrSocket` on the backend's latch and the socket, followed by
 //!   `CHECK_FOR_INTERRUPTS`. [`Warehouse::start`] sends the first query at once.
-//! - [`copy_into`] hands the connection to the reader thread ([`crate::exec::producer`]), opens
+//! - [`copy_into`] hands the connection to the reader thread ([`crate::exec::reader`]), opens
 //!   the target table as `COPY ... FROM` would (INSERT privilege on the columns, row-level
 //!   security refused), and runs `BeginCopyFrom` / `CopyFrom` / `EndCopyFrom` with a
 //!   data-source callback that passes the thread's chunks of COPY text on (upsert: only the
@@ -24,7 +24,7 @@
 //!   an `on_proc_exit` callback stops the thread and cancels the query then.
 
 use crate::error::{sqlstate_code, sqlstate_text, DmError, DmResult};
-use crate::exec::producer::{escape_into, Chunk, Failure, Job, Msg, Producer};
+use crate::exec::reader::{escape_into, Chunk, Failure, Job, Msg, Reader};
 use crate::exec::upsert::{Decision, Matcher};
 use pg_datamart_plan::table::StreamPlan;
 use pgrx::pg_sys;
@@ -43,7 +43,7 @@ pub struct Warehouse {
     server: String,
 }
 
-/// Asks the warehouse to cancel the running query of `conn` (the producer's cancel: at most a
+/// Asks the warehouse to cancel the running query of `conn` (the reader's cancel: at most a
 /// second, in a helper thread that is abandoned after that).
 ///
 /// # Safety
@@ -52,14 +52,14 @@ unsafe fn cancel_query(conn: *mut pq::PGconn) {
     // SAFETY: the caller passes its live, non-null connection; PQgetCancel only copies its
     // cancel key and address (null on failure, which cancel_owned ignores); the PGcancel is
     // handed over and freed by cancel_owned, once.
-    crate::exec::producer::cancel_owned(unsafe { pq::PQgetCancel(conn) });
+    crate::exec::reader::cancel_owned(unsafe { pq::PQgetCancel(conn) });
 }
 
 impl Drop for Warehouse {
     fn drop(&mut self) {
         // No PostgreSQL API here: this runs while an ERROR unwinds.
-        // SAFETY: self.conn is null (handed to the producer) or the live PGconn this Warehouse owns
-        // (made in open, nulled only in into_producer and here); it is finished once and nulled.
+        // SAFETY: self.conn is null (handed to the reader) or the live PGconn this Warehouse owns
+        // (made in open, nulled only in into_reader and here); it is finished once and nulled.
         // Only libpq is called, so this holds while an ERROR unwinds.
         unsafe {
             if self.conn.is_null() {
@@ -357,14 +357,14 @@ impl Warehouse {
         self.send(sql)
     }
 
-    /// Hands the connection to a producer thread that runs `job` (see [`crate::exec::producer`]);
+    /// Hands the connection to a reader thread that runs `job` (see [`crate::exec::reader`]);
     /// returns it with what messages need: the server's name, the secrets to mask and the
     /// warehouse session's date/time settings.
     #[allow(clippy::type_complexity)]
-    pub fn into_producer(
+    pub fn into_reader(
         mut self,
         job: Job,
-    ) -> DmResult<(Producer, String, Vec<String>, Vec<(String, Option<String>)>)> {
+    ) -> DmResult<(Reader, String, Vec<String>, Vec<(String, Option<String>)>)> {
         let settings = ["DateStyle", "IntervalStyle", "TimeZone"]
             .iter()
             .map(|name| {
@@ -378,16 +378,16 @@ impl Warehouse {
             .collect();
         let conn = std::mem::replace(&mut self.conn, std::ptr::null_mut());
         // SAFETY: the connection is valid, idle, and no longer ours (self.conn is null now).
-        let producer = unsafe { Producer::start(conn, job) }.map_err(|e| DmError::Remote {
+        let reader = unsafe { Reader::start(conn, job) }.map_err(|e| DmError::Remote {
             code: PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
             message: format!("could not start the warehouse reader thread: {e}"),
             detail: String::new(),
             hint: String::new(),
         });
-        let producer = match producer {
+        let reader = match reader {
             Ok(p) => p,
             Err(e) => {
-                // SAFETY: Producer::start failed before a thread took conn (on failure it spawns
+                // SAFETY: Reader::start failed before a thread took conn (on failure it spawns
                 // nothing), so conn is still live and ours alone (self.conn is null): finished
                 // exactly once.
                 unsafe { pq::PQfinish(conn) };
@@ -395,7 +395,7 @@ impl Warehouse {
             }
         };
         Ok((
-            producer,
+            reader,
             std::mem::take(&mut self.server),
             std::mem::take(&mut self.secrets),
             settings,
@@ -403,7 +403,7 @@ impl Warehouse {
     }
 
     pub fn backend_pid(&self) -> i32 {
-        // SAFETY: self.conn is the live PGconn this Warehouse owns (into_producer consumes self, so
+        // SAFETY: self.conn is the live PGconn this Warehouse owns (into_reader consumes self, so
         // it is never null here); PQbackendPID only reads it.
         unsafe { pq::PQbackendPID(self.conn) }
     }
@@ -500,7 +500,7 @@ impl Warehouse {
                 | pq::ExecStatusType::PGRES_TUPLES_OK
                 | pq::ExecStatusType::PGRES_COMMAND_OK => Ok(Poll::Ready(Some(res))),
                 _ => {
-                    let f = crate::exec::producer::failure(self.conn, res);
+                    let f = crate::exec::reader::failure(self.conn, res);
                     pq::PQclear(res);
                     Err(remote_error(&self.server, &self.secrets, f))
                 }
@@ -617,11 +617,11 @@ fn remote_error(server: &str, secrets: &[String], f: Failure) -> DmError {
     }
 }
 
-/// What the COPY callback reads from: the producer's chunks and the COPY text not yet handed
+/// What the COPY callback reads from: the reader's chunks and the COPY text not yet handed
 /// over (`buf` from `pos`). The text handed over lately stays in `hist`, for naming the row of
 /// a value COPY refuses.
 struct Feed {
-    producer: Producer,
+    reader: Reader,
     server: String,
     secrets: Vec<String>,
     remote_settings: Vec<(String, Option<String>)>,
@@ -644,18 +644,18 @@ struct Feed {
 }
 
 impl Feed {
-    /// The error for a producer's failure.
+    /// The error for a reader's failure.
     fn remote_error(&self, f: Failure) -> DmError {
         remote_error(&self.server, &self.secrets, f)
     }
 
-    /// The next message from the producer, waiting for it interruptibly.
+    /// The next message from the reader, waiting for it interruptibly.
     fn next_msg(&mut self) -> DmResult<Msg> {
         loop {
-            match self.producer.try_next() {
+            match self.reader.try_next() {
                 Ok(Some(m)) => return Ok(m),
                 // SAFETY: on the backend's thread (inside the COPY callback): MyLatch is this
-                // backend's latch, and wake_fd is the producer's socket, open while self.producer
+                // backend's latch, and wake_fd is the reader's socket, open while self.reader
                 // lives. An ERROR from check_for_interrupts becomes a Rust panic that unwinds
                 // through this frame (see the module's doc).
                 Ok(None) => unsafe {
@@ -665,14 +665,14 @@ impl Feed {
                             | pg_sys::WL_EXIT_ON_PM_DEATH
                             | pg_sys::WL_TIMEOUT
                             | pg_sys::WL_SOCKET_READABLE) as c_int,
-                        self.producer.wake_fd(),
+                        self.reader.wake_fd(),
                         1000,
                         pg_sys::PG_WAIT_EXTENSION,
                     );
                     if rc & pg_sys::WL_LATCH_SET as c_int != 0 {
                         pg_sys::ResetLatch(pg_sys::MyLatch);
                     }
-                    self.producer.drain_wake();
+                    self.reader.drain_wake();
                     pg_sys::check_for_interrupts!();
                 },
                 Err(_) => {
@@ -875,7 +875,7 @@ unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
     // Cancels a warehouse query left running by a FATAL exit (pg_terminate_backend). The
     // FATAL may come from CHECK_FOR_INTERRUPTS inside the COPY callback, whose frame holds the
     // slot's borrow and will never resume: read the slot through its raw pointer, stop the
-    // producer and cancel the query, and let the process exit close the socket.
+    // reader and cancel the query, and let the process exit close the socket.
     crate::exec::load::drop_prefetched();
     // SAFETY: on the backend's thread at process exit, where nothing else runs: the frame holding
     // the slot's borrow (if any) never resumes, so reading the slot through its raw pointer races
@@ -883,11 +883,11 @@ unsafe extern "C-unwind" fn close_on_exit(_code: c_int, _arg: pg_sys::Datum) {
     // are touched.
     let _ = FEED.try_with(|f| unsafe {
         if let Some(feed) = (*f.as_ptr()).as_ref() {
-            feed.producer
+            feed.reader
                 .shared
                 .stop
                 .store(true, std::sync::atomic::Ordering::SeqCst);
-            feed.producer.shared.cancel_at_exit();
+            feed.reader.shared.cancel_at_exit();
         }
     });
 }
@@ -1040,7 +1040,7 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
         .map(|m| (m.key_positions().to_vec(), m.compared_positions().to_vec()));
     let guard = SlotGuard;
     let first_sent = wh.in_query;
-    let (producer, server, secrets, remote_settings) = wh.into_producer(Job {
+    let (reader, server, secrets, remote_settings) = wh.into_reader(Job {
         first_sent,
         queries: spec.queries.to_vec(),
         ncols: spec.columns.len(),
@@ -1049,7 +1049,7 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
     })?;
     FEED.with(|f| {
         *f.borrow_mut() = Some(Feed {
-            producer,
+            reader,
             server,
             secrets,
             remote_settings,

@@ -375,7 +375,7 @@ impl Matcher {
         self.lookup(key, row, key_text)
     }
 
-    /// Compares a fetched row by its hashes (computed by the producer when no column needs
+    /// Compares a fetched row by its hashes (computed by the reader when no column needs
     /// converting).
     pub fn lookup(
         &mut self,

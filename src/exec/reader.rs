@@ -1,4 +1,4 @@
-//! Producer: the thread that reads the warehouse's rows while the backend writes them.
+//! Reader: the thread that reads the warehouse's rows while the backend writes them.
 //!
 //! It owns the libpq connection for the stream (the backend connected it, interruptibly, and
 //! hands it over), sends the queries, reads rows in single-row mode and turns them into COPY
@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 /// COPY text per chunk.
 pub const CHUNK_BYTES: usize = 256 * 1024;
-/// Chunks the channel holds (the producer waits when it is full).
+/// Chunks the channel holds (the reader waits when it is full).
 pub const CHANNEL_CHUNKS: usize = 8;
 /// Longest wait on the socket before looking at the stop flag again.
 const POLL_MS: c_int = 100;
@@ -66,7 +66,7 @@ pub enum Msg {
     End(i64),
 }
 
-/// What the producer reads and how it writes it.
+/// What the reader reads and how it writes it.
 pub struct Job {
     pub queries: Vec<String>,
     /// The first query was already sent (single-row mode) by the backend.
@@ -82,7 +82,7 @@ struct Ptr<T>(*mut T);
 unsafe impl<T> Send for Ptr<T> {}
 unsafe impl<T> Sync for Ptr<T> {}
 
-/// What the backend and the producer share.
+/// What the backend and the reader share.
 pub struct Shared {
     pub stop: AtomicBool,
     /// A query is running on the warehouse.
@@ -111,9 +111,9 @@ fn cancel_with(c: Ptr<pq::PGcancel>, free: bool) {
     let spawned = spawn_quiet("pg_datamart cancel", move || {
         let c = c;
         let mut buf = [0 as c_char; 256];
-        // SAFETY: c.0 is non-null (checked above) and outlives this use: the producer's own
+        // SAFETY: c.0 is non-null (checked above) and outlives this use: the reader's own
         // PGcancel (free) is freed only here, once; the shared one (cancel_at_exit, at process
-        // exit) is freed only by Producer::drop, which never runs after that. PQcancel is
+        // exit) is freed only by Reader::drop, which never runs after that. PQcancel is
         // thread-safe and touches no PostgreSQL API; buf outlives the call.
         unsafe {
             pq::PQcancel(c.0, buf.as_mut_ptr(), buf.len() as c_int);
@@ -129,20 +129,20 @@ fn cancel_with(c: Ptr<pq::PGcancel>, free: bool) {
 }
 
 /// The backend's end: messages, the socket to wait on, the shared state. Dropping it stops
-/// the producer (cancelling a running query) and waits for it to finish.
-pub struct Producer {
+/// the reader (cancelling a running query) and waits for it to finish.
+pub struct Reader {
     rx: Option<Receiver<Msg>>,
     pub wake: UnixStream,
     pub shared: Arc<Shared>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Producer {
-    /// Starts the producer on `conn` (connected, non-blocking, idle), which it then owns.
+impl Reader {
+    /// Starts the reader on `conn` (connected, non-blocking, idle), which it then owns.
     ///
     /// # Safety
     /// `conn` is a valid libpq connection that no one else uses or frees afterwards.
-    pub unsafe fn start(conn: *mut pq::PGconn, job: Job) -> std::io::Result<Producer> {
+    pub unsafe fn start(conn: *mut pq::PGconn, job: Job) -> std::io::Result<Reader> {
         let (wake, notify) = UnixStream::pair()?;
         wake.set_nonblocking(true)?;
         notify.set_nonblocking(true)?;
@@ -150,7 +150,7 @@ impl Producer {
             stop: AtomicBool::new(false),
             running: AtomicBool::new(false),
             // SAFETY: the caller guarantees conn is a valid connection no one else uses; only this
-            // thread holds it until the producer thread starts below.
+            // thread holds it until the reader thread starts below.
             cancel: Ptr(unsafe { pq::PQgetCancel(conn) }),
         });
         let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
@@ -188,7 +188,7 @@ impl Producer {
             unsafe { pq::PQfinish(conn) };
             let _ = (&notify).write(&[1]);
         })?;
-        Ok(Producer {
+        Ok(Reader {
             rx: Some(rx),
             wake,
             shared,
@@ -196,7 +196,7 @@ impl Producer {
         })
     }
 
-    /// The next message if one is ready; `Err` when the producer is gone.
+    /// The next message if one is ready; `Err` when the reader is gone.
     pub fn try_next(&self) -> Result<Option<Msg>, std::sync::mpsc::TryRecvError> {
         match self.rx.as_ref().map(|rx| rx.try_recv()) {
             Some(Ok(m)) => Ok(Some(m)),
@@ -217,7 +217,7 @@ impl Producer {
     }
 }
 
-impl Drop for Producer {
+impl Drop for Reader {
     fn drop(&mut self) {
         // No PostgreSQL API here: this runs while an ERROR unwinds.
         self.shared.stop.store(true, Ordering::SeqCst);
@@ -226,9 +226,9 @@ impl Drop for Producer {
             let _ = h.join();
         }
         if !self.shared.cancel.0.is_null() {
-            // SAFETY: the shared PGcancel is non-null and freed only here, once: the producer
+            // SAFETY: the shared PGcancel is non-null and freed only here, once: the reader
             // thread (which does not use it) is joined, and cancel_at_exit, its only user, runs at
-            // process exit, after which no Producer is dropped.
+            // process exit, after which no Reader is dropped.
             unsafe { pq::PQfreeCancel(self.shared.cancel.0) };
         }
     }
@@ -258,7 +258,7 @@ where
 }
 
 /// Cancels the warehouse query of an owned PGcancel (made by `PQgetCancel`, null ignored) and
-/// frees it, as [`cancel_with`] does for the producer's own.
+/// frees it, as [`cancel_with`] does for the reader's own.
 pub fn cancel_owned(c: *mut pq::PGcancel) {
     cancel_with(Ptr(c), true);
 }
@@ -283,7 +283,7 @@ fn cstr(p: *const c_char) -> String {
 
 /// The failure a result (or, when `res` is null, the connection) reports.
 pub(crate) fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure {
-    // SAFETY: conn is the caller's live connection (the producer thread's, or the backend's
+    // SAFETY: conn is the caller's live connection (the reader thread's, or the backend's
     // Warehouse before handing it over) and res null or a result not yet cleared; the strings libpq
     // returns are copied at once by cstr. Only libpq is called, so any thread may run this.
     unsafe {
@@ -316,7 +316,7 @@ pub(crate) fn failure(conn: *mut pq::PGconn, res: *mut pq::PGresult) -> Failure 
 /// Waits up to `ms` for the socket (`events`: POLLIN and/or POLLOUT); whether it is ready.
 fn poll(conn: *mut pq::PGconn, events: i16, ms: c_int) -> bool {
     let mut fds = libc::pollfd {
-        // SAFETY: conn is the live connection the producer thread owns (the only caller); PQsocket
+        // SAFETY: conn is the live connection the reader thread owns (the only caller); PQsocket
         // only reads it.
         fd: unsafe { pq::PQsocket(conn) },
         events,
@@ -370,13 +370,13 @@ unsafe fn field<'a>(res: *mut pq::PGresult, i: usize) -> Option<&'a [u8]> {
 }
 
 /// Sends one query (non-blocking, flushed), single-row mode; false when libpq failed (or the
-/// producer was stopped while flushing).
+/// reader was stopped while flushing).
 fn send_query(conn: *mut pq::PGconn, sql: &str, shared: &Shared) -> bool {
     let Ok(q) = CString::new(sql) else {
         return false;
     };
     shared.running.store(true, Ordering::SeqCst);
-    // SAFETY: conn is the live, non-blocking connection the producer thread owns (the only caller);
+    // SAFETY: conn is the live, non-blocking connection the reader thread owns (the only caller);
     // q outlives PQsendQuery, which copies the query.
     unsafe {
         if pq::PQsendQuery(conn, q.as_ptr()) != 1 {
@@ -431,7 +431,7 @@ fn run(
             if stopped() {
                 return;
             }
-            // SAFETY: conn is the live connection this thread owns (Producer::start); a result
+            // SAFETY: conn is the live connection this thread owns (Reader::start); a result
             // PQgetResult hands us is ours until we PQclear it, once, on every path below.
             while unsafe { pq::PQisBusy(conn) } == 0 {
                 let res = unsafe { pq::PQgetResult(conn) };
