@@ -109,27 +109,6 @@ pub fn check_mode(mode: &str) -> DmResult<Mode> {
     Ok(Mode::parse("mode", mode)?)
 }
 
-/// The foreign server the warehouse is reached through must exist.
-pub fn check_server(server: &str) -> DmResult<()> {
-    let exists = crate::catalog::exists(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name)",
-        &[server.into()],
-        "the foreign server",
-    )?;
-    if exists {
-        Ok(())
-    } else {
-        Err(DmError::undefined(
-            PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
-            format!("foreign server \"{server}\" does not exist"),
-            format!(
-                "Create it with CREATE SERVER {server} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '...', port '5439', dbname '...') \
-                 and CREATE USER MAPPING FOR CURRENT_USER SERVER {server} OPTIONS (user '...', password '...')."
-            ),
-        ))
-    }
-}
-
 /// `column` must be a live, user-visible column of `table`.
 pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
@@ -260,7 +239,7 @@ fn add_section(
         validate_storage(&storage)?;
         check_days(days)?;
         check_mode(mode)?;
-        check_server(server)?;
+        crate::exec::warehouse::check_server(server)?;
         crate::control::privileges::check_server_usage(server)?;
         check_column(account_table, account_column, "account_column")?;
         crate::control::privileges::check_account_table(
@@ -366,7 +345,7 @@ fn alter_section(
             check_days(d)?;
         }
         if let Some(s) = server {
-            check_server(s)?;
+            crate::exec::warehouse::check_server(s)?;
             crate::control::privileges::check_server_usage(s)?;
         }
         let table = account_table.unwrap_or(pg_sys::Oid::from(current.account_table));
@@ -780,7 +759,7 @@ fn check_remote_read(
                     }
                 }
                 let sql = pg_datamart_plan::table::probe_sql(&s, t, &mart)?;
-                crate::exec::stream::probe(
+                crate::exec::warehouse::probe(
                     &s.server,
                     &sql,
                     &pg_datamart_plan::quote::display(&t.remote_schema, &t.remote_table),

@@ -57,7 +57,7 @@ fn discover_columns(
         let s = catalog::section(section)?;
         // It stores mappings of the section's tables: asks what registering them asks.
         crate::control::privileges::check_sync(&s, s.mode)?;
-        crate::exec::fetch::check_source(&s.server)?;
+        crate::exec::warehouse::check_source(&s.server)?;
         let mut rows = Vec::new();
         for t in &s.tables {
             let mart =

@@ -392,7 +392,7 @@ fn run_begin(
         let section = required(section, "section", SECTION_HINT)?;
         refuse_transaction_block("dm_sync")?;
         guard::bound_lock_waits()?;
-        crate::exec::load::drop_prefetched();
+        crate::exec::warehouse::drop_prefetched();
         let s = catalog::section(section)?;
         let mode = effective_mode(&s, mode)?;
         crate::control::privileges::check_sync(&s, mode)?;
@@ -407,7 +407,7 @@ fn run_begin(
             &mut |_| Ok(()),
         )?;
         let accounts = resolve_accounts(&s, account_ids)?;
-        crate::exec::fetch::check_source(&s.server)?;
+        crate::exec::warehouse::check_source(&s.server)?;
         if s.tables.is_empty() {
             return Err(DmError::invalid_definition(
                 format!("section {section} has no tables"),
@@ -465,8 +465,8 @@ fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
         )?;
         refuse_transaction_block("dm_resume")?;
         guard::bound_lock_waits()?;
-        crate::exec::load::drop_prefetched();
-        status::open_link()?;
+        crate::exec::warehouse::drop_prefetched();
+            status::open_link()?;
         status::housekeeping()?; // a run whose backend died becomes 'failed' first
         let old = Run::load(run_id)?;
         if !old.status.resumable() {
@@ -492,7 +492,7 @@ fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
         };
         let s = catalog::section(&old.section)?;
         crate::control::privileges::check_sync(&s, old.mode)?;
-        crate::exec::fetch::check_source(&s.server)?;
+        crate::exec::warehouse::check_source(&s.server)?;
         let window = old.window();
         let record = RunRecordParts {
             section: &old.section,
@@ -872,7 +872,7 @@ fn step_failed(
 ) -> Result<String, ErrorReport> {
     let _ = (sqlstate, message);
     // The tables after it are not loaded: a prefetched query is cancelled.
-    crate::exec::load::drop_prefetched();
+    crate::exec::warehouse::drop_prefetched();
     let _held = status::Uninterrupted::hold();
     report(|| {
         let failure = FAILED.with(|f| f.borrow_mut().take());
@@ -934,7 +934,7 @@ fn step_failed(
 #[pg_extern(schema = "dm", name = "_step_cancelled")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
-    crate::exec::load::drop_prefetched();
+    crate::exec::warehouse::drop_prefetched();
     let _held = status::Uninterrupted::hold();
     report(|| {
         let run = Run::load(run_id)?;
@@ -963,7 +963,7 @@ fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
 #[pg_extern(schema = "dm", name = "_run_finish")]
 #[search_path(pg_catalog, pg_temp)]
 fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
-    crate::exec::load::drop_prefetched();
+    crate::exec::warehouse::drop_prefetched();
     report(|| {
         let run = Run::load(run_id)?;
         if let Some(open) = run

@@ -4,8 +4,9 @@
 //! it runs comes from the planner.
 
 use crate::error::{DmError, DmResult, SpiContext};
-use crate::exec::stream::{column_types, copy_into, CopySpec, Warehouse};
+use crate::exec::copy::{column_types, copy_into, CopySpec};
 use crate::exec::upsert::Matcher;
+use crate::exec::warehouse::{open_warehouse, prefetch_next};
 use pg_datamart_plan::status::LoadCounts;
 use pg_datamart_plan::table::{LoadSql, TablePlan};
 use pg_datamart_plan::table::{STAGE_TID, STAGE_TOID};
@@ -63,91 +64,6 @@ pub fn load_table(
         crate::exec::as_owner::analyze(plan, busy)?;
     }
     Ok(counts)
-}
-
-/// A table's warehouse connection opened ahead of its step (prefetch): its first query is
-/// already running on the warehouse.
-struct Prefetched {
-    run_id: i64,
-    position: i32,
-    remote_sqls: Vec<String>,
-    stream: pg_datamart_plan::table::StreamPlan,
-    wh: Warehouse,
-}
-
-thread_local! {
-    static PREFETCHED: std::cell::RefCell<Option<Prefetched>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Drops a prefetched connection (cancelling its query on the warehouse), if any.
-pub fn drop_prefetched() {
-    let p = PREFETCHED
-        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
-        .ok()
-        .flatten();
-    drop(p);
-}
-
-/// Opens table `position` of run `run_id`'s connection now and sends its first query, so the
-/// warehouse works on it while the current table loads (`pg_datamart.max_warehouse_queries`
-/// 2). A prefetch the step does not use is dropped (and its query cancelled) by the next
-/// step, a failure or the end of the run.
-pub fn prefetch(run_id: i64, position: i32, plan: &TablePlan) -> DmResult<()> {
-    drop_prefetched();
-    let Some(first) = plan.remote_sqls.first() else {
-        return Ok(());
-    };
-    let mut wh = Warehouse::connect(&plan.stream)?;
-    wh.start(first)?;
-    PREFETCHED.with(|p| {
-        *p.borrow_mut() = Some(Prefetched {
-            run_id,
-            position,
-            remote_sqls: plan.remote_sqls.clone(),
-            stream: plan.stream.clone(),
-            wh,
-        })
-    });
-    Ok(())
-}
-
-/// Prefetches the next table; a failure there is the next step's to report (it connects
-/// again), so it does not fail this one.
-fn prefetch_next(next: Option<(i64, i32, &TablePlan)>) {
-    if let Some((run_id, position, plan)) = next {
-        if prefetch(run_id, position, plan).is_err() {
-            drop_prefetched();
-        }
-    }
-}
-
-/// The step's warehouse connection with its first query sent: the prefetched one when it was
-/// opened for this very plan, else a new one.
-fn open_warehouse(
-    plan: &TablePlan,
-    step: Option<(i64, i32)>,
-    on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
-) -> DmResult<Warehouse> {
-    let ready = PREFETCHED.with(|p| p.borrow_mut().take());
-    let wh = match ready {
-        Some(p)
-            if Some((p.run_id, p.position)) == step
-                && p.remote_sqls == plan.remote_sqls
-                && p.stream == plan.stream =>
-        {
-            p.wh
-        }
-        other => {
-            drop(other);
-            let mut wh = Warehouse::connect(&plan.stream)?;
-            if let Some(first) = plan.remote_sqls.first() {
-                wh.start(first)?;
-            }
-            wh
-        }
-    };
-    on_remote_pid(wh.backend_pid())?;
-    Ok(wh)
 }
 
 /// delete_insert: delete the window, then stream the remote queries' rows into the mart table

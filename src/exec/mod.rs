@@ -1,19 +1,19 @@
 //! Executors: they run the planner's statements and nothing else.
 //!
-//! - `fetch`: checks the warehouse path (the foreign server and a user mapping) before a run;
-//! - `stream`: the warehouse connection (libpq, dblink's password rule, masking) and the feed of
-//!   its rows into PostgreSQL's `COPY FROM` machinery;
-//! - `reader`: the reader thread that pulls the rows and turns them into COPY text;
-//! - `load`: runs a table's plan in its mode (delete_insert or upsert) and the prefetch of the
-//!   next table's query;
+//! - `warehouse`: the warehouse connection (server and user mapping checks, libpq with
+//!   dblink's password rule, masking, the prefetch hand-over, the hand-over to the reader);
+//! - `reader`: the thread that reads the warehouse's rows and turns them into COPY text;
+//! - `copy`: the COPY feed: `BeginCopyFrom` / `CopyFrom` / `EndCopyFrom` fed by the reader's
+//!   rows, and value errors naming the row and the column;
+//! - `load`: runs a table's plan in its mode (delete_insert or upsert);
 //! - `upsert`: the fingerprint comparison that decides which rows an upsert writes;
 //! - `partition`: the DEFAULT-partition checks;
 //! - `as_owner`: partition DDL and ANALYZE, as the table's owner.
 
 pub mod as_owner;
-pub mod fetch;
+pub mod copy;
 pub mod load;
 pub mod partition;
 pub mod reader;
-pub mod stream;
 pub mod upsert;
+pub mod warehouse;
