@@ -28,11 +28,11 @@ pub type Action = (Option<i64>, String, String, String);
 
 /// Adds the watchdog's note to run `run_id` (and the time it warned). The run history is the
 /// extension owner's, and no access level may write it or call `dm._watchdog_note`: this one
-/// fixed call runs as the owner (in a security-restricted operation, as the partition work of
-/// `crate::exec::as_owner` does), with the run id and the text the watchdog itself made.
+/// fixed call runs as the owner (in a security-restricted operation, `crate::control::as_owner`),
+/// with the run id and the text the watchdog itself made.
 fn note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
     let owner = crate::status::writer::extension_owner()?;
-    crate::exec::as_owner::as_role(owner, || {
+    crate::control::as_owner::as_role(owner, || {
         Spi::run_with_args(
             "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)",
             &[run_id.into(), text.into(), warned.into()],

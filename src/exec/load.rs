@@ -19,7 +19,7 @@ fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
     Ok(client.update(sql, None, &[]).doing(doing)?.len() as i64)
 }
 
-/// Prepares the partitions (as the table's owner, see `as_owner`), opens the fetch connection
+/// Prepares the partitions (as the table's owner, see `partition`), opens the fetch connection
 /// (its warehouse backend pid goes to `on_remote_pid`, for the watchdog), runs the plan's
 /// statements, closes the connection, and analyzes what it wrote to (as its owner) when that
 /// is at least `pg_datamart.analyze_threshold` rows.
@@ -36,13 +36,13 @@ pub fn load_table(
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
     waiting: crate::control::guard::Waiting,
 ) -> DmResult<LoadCounts> {
-    crate::exec::as_owner::prepare_partitions(plan, busy, &mut *waiting)?;
+    crate::exec::partition::prepare_partitions(plan, busy, &mut *waiting)?;
     // The writes' own lock (ROW EXCLUSIVE on the table and the partitions written), taken
     // first without queueing, so that a wait for it is noted and bounded like the others.
     let mut rels = vec![(plan.mart_oid, pgrx::pg_sys::RowExclusiveLock as i32)];
     for t in &plan.partitions.touched {
         rels.push((
-            crate::exec::as_owner::relation_oid(t)?.to_u32(),
+            crate::exec::partition::relation_oid(t)?.to_u32(),
             pgrx::pg_sys::RowExclusiveLock as i32,
         ));
     }
@@ -61,7 +61,7 @@ pub fn load_table(
     };
     let threshold = crate::gucs::analyze_threshold();
     if threshold >= 0 && counts.written() >= threshold as i64 && counts.written() > 0 {
-        crate::exec::as_owner::analyze(plan, busy)?;
+        crate::exec::partition::analyze(plan, busy)?;
     }
     Ok(counts)
 }
