@@ -250,6 +250,7 @@ fn skip(run_id: i64, section: &str, why: &str) -> DmResult<Option<i64>> {
 /// ban may skip it (recorded, no error). Returns the run id, or None when skipped.
 fn open_run(run: NewRun) -> DmResult<Option<i64>> {
     guard::check_syncs_per_role()?;
+    guard::end_runs_with_their_statement();
     status::open_link()?;
     status::housekeeping()?;
     guard::release_all()?;
@@ -466,7 +467,8 @@ fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
         refuse_transaction_block("dm_resume")?;
         guard::bound_lock_waits()?;
         crate::exec::warehouse::drop_prefetched();
-            status::open_link()?;
+        guard::end_runs_with_their_statement();
+        status::open_link()?;
         status::housekeeping()?; // a run whose backend died becomes 'failed' first
         let old = Run::load(run_id)?;
         if !old.status.resumable() {

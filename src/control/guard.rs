@@ -6,13 +6,16 @@
 //! or, above `pg_datamart.lock_accounts_max` accounts, an exclusive lock on the whole table.
 //! Every sync takes them in the same order (table oid, then the table lock, then accounts),
 //! trying each without blocking until `pg_datamart.lock_wait` runs out: two syncs can neither
-//! deadlock nor queue; the later one is recorded as skipped, naming who holds what.
+//! deadlock nor queue; the later one is recorded as skipped, naming who holds what. When the
+//! statement that drives a run is over, its status writer stops and its locks are released
+//! ([`end_runs_with_their_statement`]).
 
 use crate::catalog::read_json;
 use crate::error::{DmResult, SpiContext};
 use pg_datamart_plan::control::LockKey;
 use pg_datamart_plan::snapshot::Section;
 use pg_datamart_plan::VacuumPolicy;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 use serde::Deserialize;
@@ -94,6 +97,37 @@ pub fn release_all() -> DmResult<()> {
         unlock(k)?;
     }
     Ok(())
+}
+
+/// A sync's transactions end with COMMIT while it runs; when one aborts instead, the CALL is
+/// over (an error outside a table's own block), so the status writer is stopped then and the
+/// run's advisory locks released; likewise when a top-level statement that is no CALL commits
+/// (a step called by hand): an idle session never keeps a background worker slot or a lock.
+/// Called when a run opens its status path; registers the callback once per backend.
+pub fn end_runs_with_their_statement() {
+    thread_local! {
+        static REGISTERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !REGISTERED.with(|r| r.replace(true)) {
+        // SAFETY: registers a callback for the life of the backend.
+        unsafe { pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut()) };
+    }
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    // A commit with no portal running is the end of a top-level statement, not a COMMIT
+    // inside the CALL that drives a sync (which runs inside the CALL's portal): whatever run a
+    // hand-called step began is over when its statement is, so the session goes idle with no
+    // writer and no lock.
+    // SAFETY: ActivePortal is a backend global, read on the backend's thread in its transaction
+    // callback.
+    let statement_over =
+        event == pg_sys::XactEvent::XACT_EVENT_COMMIT && unsafe { pg_sys::ActivePortal.is_null() };
+    if event == pg_sys::XactEvent::XACT_EVENT_ABORT || statement_over {
+        crate::status::writer::close();
+        release_all_at_end();
+    }
 }
 
 /// Releases the run's locks when the statement that drives it is over: its transaction

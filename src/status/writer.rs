@@ -125,7 +125,6 @@ pub fn open() -> DmResult<()> {
 /// middle of a run).
 fn start() -> DmResult<()> {
     detach();
-    watch_aborts();
     let owner = extension_owner()?;
     // SAFETY: the segment, queues and handle are created and attached here, in
     // TopMemoryContext and pinned to the session, since a sync spans many transactions. Both
@@ -260,36 +259,6 @@ unsafe fn register_in_context(
         );
         pg_sys::ResetLatch(pg_sys::MyLatch);
         pg_sys::check_for_interrupts!();
-    }
-}
-
-/// A sync's transactions end with COMMIT while it runs; when one aborts instead, the CALL is
-/// over (an error outside a table's own block), so the writer is stopped then and the run's
-/// advisory locks released; likewise when a top-level statement that is no CALL commits (a
-/// step called by hand): an idle session never keeps a background worker slot or a lock.
-fn watch_aborts() {
-    thread_local! {
-        static REGISTERED: Cell<bool> = const { Cell::new(false) };
-    }
-    if !REGISTERED.with(|r| r.replace(true)) {
-        // SAFETY: registers a callback for the life of the backend.
-        unsafe { pg_sys::RegisterXactCallback(Some(on_xact), std::ptr::null_mut()) };
-    }
-}
-
-#[pg_guard]
-unsafe extern "C-unwind" fn on_xact(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
-    // A commit with no portal running is the end of a top-level statement, not a COMMIT
-    // inside the CALL that drives a sync (which runs inside the CALL's portal): whatever run a
-    // hand-called step began is over when its statement is, so the session goes idle with no
-    // writer and no lock.
-    // SAFETY: ActivePortal is a backend global, read on the backend's thread in its transaction
-    // callback.
-    let statement_over =
-        event == pg_sys::XactEvent::XACT_EVENT_COMMIT && unsafe { pg_sys::ActivePortal.is_null() };
-    if event == pg_sys::XactEvent::XACT_EVENT_ABORT || statement_over {
-        close();
-        crate::control::guard::release_all_at_end();
     }
 }
 
