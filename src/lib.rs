@@ -3,7 +3,7 @@
 //! The modules follow the data's journey:
 //! `api` (every SQL entry point, thin) -> `catalog` (the snapshot: section, mart tables'
 //! catalog, schemas) -> the pure planner crate `pg_datamart_plan` (every statement, as text)
-//! -> `exec` (fetch and load, partitions) -> `status` (run history and progress, written by the
+//! -> `exec` (warehouse connection, reader, COPY, load, partitions) -> `status` (run history and progress, written by the
 //! sync's status writer, a background worker) with `control` (locks, pause, bans, VACUUM
 //! policy, privileges, watchdog) around it.
 //! SQL objects: `sql/schema.sql` (tables), `sql/api.sql` (the public API and the driver).
