@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 pub const BOOKKEEPING: &[&str] = &["id", "created_at", "updated_at"];
 
 /// A section as registered (`sql/queries/section.sql`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Section {
     pub name: String,
     pub account_column: String,
@@ -29,7 +29,7 @@ pub struct Section {
     pub tables: Vec<SectionTable>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SectionTable {
     pub position: i32,
     pub mart_table: u32,
@@ -74,7 +74,7 @@ impl Schemas {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Column {
     pub name: String,
     /// `format_type()` of the column: what the column-definition list declares.
@@ -89,7 +89,7 @@ pub struct Column {
 }
 
 /// A unique index (or the primary key) without expressions or predicate.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Key {
     pub name: String,
     pub primary: bool,
@@ -97,7 +97,7 @@ pub struct Key {
 }
 
 /// A partition of a partitioned mart table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Partition {
     pub schema: String,
     pub name: String,
@@ -110,7 +110,7 @@ pub struct Partition {
 }
 
 /// A mart table as pg_datamart sees it (`sql/queries/mart_table.sql`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct MartTable {
     pub oid: u32,
     pub schema: String,

@@ -134,7 +134,7 @@ pub struct StreamPlan {
 
 /// How to plan: account ids per remote statement, the load mode, and the warehouse-side
 /// statement_timeout of each pull (None: none).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlanOptions {
     pub per_query: usize,
     pub mode: Mode,
