@@ -1,11 +1,12 @@
 //! pg_datamart: keeps a PostgreSQL data mart in sync with an Amazon Redshift warehouse.
 //!
 //! The modules follow the data's journey:
-//! `api` (every SQL entry point, thin) -> `catalog` (the snapshot: section, mart tables'
-//! catalog, schemas) -> the pure planner crate `pg_datamart_plan` (every statement, as text)
-//! -> `exec` (warehouse connection, reader, COPY, load, partitions) -> `status` (run history and progress, written by the
-//! sync's status writer, a background worker) with `control` (locks, pause, bans, VACUUM
-//! policy, privileges, watchdog) around it.
+//! `api` (every SQL entry point, thin) -> `run` (a sync's lifecycle: begin, one step per
+//! table, end; each table planned once per step from the `catalog` snapshot by the pure
+//! planner crate `pg_datamart_plan`) -> `exec` (warehouse connection, reader, COPY, load,
+//! partitions) -> `control` (locks, pause, bans, VACUUM policy, privileges, watchdog) ->
+//! `status` (run history and progress, written by the sync's status writer, a background
+//! worker) -> `catalog` (the snapshot: section, mart tables' catalog, schemas).
 //! SQL objects: `sql/schema.sql` (tables), `sql/api.sql` (the public API and the driver).
 //! Every entry point runs with `search_path = pg_catalog, pg_temp`; private helpers live in
 //! schema `dm`, not executable by PUBLIC.
@@ -22,6 +23,7 @@ pub mod control;
 pub mod error;
 pub mod exec;
 pub mod gucs;
+pub mod run;
 pub mod status;
 
 ::pgrx::pg_module_magic!(name, version);

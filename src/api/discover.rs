@@ -1,35 +1,15 @@
 //! Column mapping discovery: reads each warehouse table's columns (its
 //! `information_schema.columns`, which Redshift also has), matches them to the mart columns
 //! with `pg_datamart_plan::discover`, stores the matches that need a mapping and reports per
-//! table. Also explains, after a failed load, which mart column has no warehouse column.
+//! table.
 
 use crate::catalog::{self, read_json};
-use crate::error::{required, DmResult, SpiContext, SECTION_HINT};
+use crate::error::{required, SpiContext, SECTION_HINT};
 use pg_datamart_plan::discover::match_columns;
 use pg_datamart_plan::quote;
-use pg_datamart_plan::snapshot::{Section, SectionTable};
 use pg_datamart_plan::MappingSource;
 use pgrx::prelude::*;
 use std::collections::BTreeMap;
-
-/// The warehouse's columns of a table, in order.
-pub fn remote_columns(server: &str, table: &SectionTable) -> DmResult<Vec<String>> {
-    let sql = pg_datamart_plan::control::remote_columns_sql(
-        &catalog::schemas()?,
-        server,
-        &table.remote_schema,
-        &table.remote_table,
-    )?;
-    Ok(read_json::<Vec<String>>(&sql, &[], "the warehouse's columns")?.unwrap_or_default())
-}
-
-/// Why a table's load failed on a missing column, in words; None when the catalogs do not
-/// explain it.
-pub fn explain_missing(section: &Section, table: &SectionTable) -> Option<String> {
-    let mart = catalog::mart_table(table.mart_table, &table.mart_table_name).ok()?;
-    let remote = remote_columns(&section.server, table).ok()?;
-    pg_datamart_plan::discover::explain_missing(&mart, table, &remote)
-}
 
 /// Discovers the mappings of every table of a section, stores those that are needed (keeping
 /// declared ones), and reports per table.
@@ -69,7 +49,7 @@ fn discover_columns(
                 "declared mappings",
             )?
             .unwrap_or_default();
-            let remote = remote_columns(&s.server, t)?;
+            let remote = crate::exec::warehouse::remote_columns(&s.server, t)?;
             let report = match_columns(&mart, &declared, &remote)?;
             Spi::run_with_args(
                 "DELETE FROM dm.column_map WHERE mart_table = $1::pg_catalog.oid::pg_catalog.regclass AND source = 'discovered'",

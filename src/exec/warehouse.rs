@@ -14,7 +14,9 @@
 //! - The prefetch hand-over: [`prefetch`] opens the next table's connection and sends its first
 //!   query while the current table loads; [`open_warehouse`] hands it to the step it was opened
 //!   for, or connects anew.
-//! - [`probe`]: the configuration's check that a role may read a remote table itself.
+//! - [`probe`]: the configuration's check that a role may read a remote table itself;
+//!   [`remote_columns`]: a warehouse table's columns (through dblink), for discovery and for
+//!   explaining a missing column.
 
 use crate::error::{sqlstate_code, DmError, DmResult};
 use crate::exec::reader::{Failure, Job, Reader};
@@ -650,6 +652,23 @@ pub fn check_source(server: &str) -> DmResult<()> {
         ));
     }
     Ok(())
+}
+
+/// The warehouse's columns of a table, in order.
+pub fn remote_columns(
+    server: &str,
+    table: &pg_datamart_plan::snapshot::SectionTable,
+) -> DmResult<Vec<String>> {
+    let sql = pg_datamart_plan::control::remote_columns_sql(
+        &crate::catalog::schemas()?,
+        server,
+        &table.remote_schema,
+        &table.remote_table,
+    )?;
+    Ok(
+        crate::catalog::read_json::<Vec<String>>(&sql, &[], "the warehouse's columns")?
+            .unwrap_or_default(),
+    )
 }
 
 /// A table's warehouse connection opened ahead of its step (prefetch): its first query is
