@@ -11,10 +11,7 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-/// Validates the request and records the run with one pending step per table; then, with the
-/// run visible, resolves the accounts and plans every table (a broken definition fails before
-/// any data moves; a lock held by another session is waited for at most
-/// `pg_datamart.lock_timeout`, the step saying for whom).
+/// `dm_sync`'s start: [`run::begin::begin`].
 #[pg_extern(schema = "dm", name = "_run_begin")]
 #[search_path(pg_catalog, pg_temp)]
 fn run_begin(
@@ -30,8 +27,7 @@ fn run_begin(
     })
 }
 
-/// A new run that continues a failed or cancelled one from its first unfinished table, with the
-/// same accounts, window and mode.
+/// `dm_resume`'s start: [`run::begin::resume`].
 #[pg_extern(schema = "dm", name = "_resume_begin")]
 #[search_path(pg_catalog, pg_temp)]
 fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
@@ -45,22 +41,15 @@ fn resume_begin(run_id: Option<i64>) -> Result<Option<i64>, ErrorReport> {
     })
 }
 
-/// Loads one table of a run in the caller's transaction; returns its counts and seconds for
-/// [`step_done`], which records them after the caller has committed. On error nothing of the
-/// table is kept (the caller's subtransaction rolls back). A cancel (pg_cancel_backend,
-/// statement_timeout, the watchdog) in the middle of the load is raised again with the same
-/// SQLSTATE and a message naming the table and the foreign server, and its reason is kept
-/// for [`step_cancelled`].
+/// Loads one table of a run in the driver's transaction: [`run::step::step`].
 #[pg_extern(schema = "dm", name = "_sync_step")]
 #[search_path(pg_catalog, pg_temp)]
 fn sync_step(run_id: i64, position: i32) -> Result<JsonB, ErrorReport> {
     run::step::step(run_id, position)
 }
 
-/// Records a committed table and reports it. `result` is what `dm._sync_step` returned (kept
-/// for the driver's signature); the result recorded is the one this session's `dm._sync_step`
-/// kept, so a hand-made one is never recorded, and only once the transaction that loaded it has
-/// committed.
+/// Records a committed table: [`run::end::step_done`]. `result` is what `dm._sync_step`
+/// returned, kept for the driver's signature; what is recorded is what the step remembered.
 #[pg_extern(schema = "dm", name = "_step_done")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorReport> {
@@ -68,11 +57,9 @@ fn step_done(run_id: i64, position: i32, result: JsonB) -> Result<(), ErrorRepor
     report(|| run::end::step_done(run_id, position))
 }
 
-/// Records the failure of a step (already rolled back) and of its run; returns the message the
-/// driver raises: which table, which position, what went wrong, secrets masked.
-/// The SQLSTATE and text arguments are the driver's (kept for its signature): what is recorded
-/// is the error this session's `dm._sync_step` raised for that step, so a step called by hand
-/// can neither record a failure that did not happen nor choose its text (55000 otherwise).
+/// Records a failed step and its run, returns the message the driver raises:
+/// [`run::end::step_failed`]. The SQLSTATE and text arguments are the driver's, kept for its
+/// signature; what is recorded is the error the step raised.
 #[pg_extern(schema = "dm", name = "_step_failed")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_failed(
@@ -85,21 +72,21 @@ fn step_failed(
     report(|| run::end::step_failed(run_id, position))
 }
 
-/// Records a step and its run as cancelled (the table was rolled back).
+/// Records a step and its run as cancelled: [`run::end::step_cancelled`].
 #[pg_extern(schema = "dm", name = "_step_cancelled")]
 #[search_path(pg_catalog, pg_temp)]
 fn step_cancelled(run_id: i64, position: i32) -> Result<(), ErrorReport> {
     report(|| run::end::step_cancelled(run_id, position))
 }
 
-/// Marks a run succeeded and reports its totals.
+/// Marks a run succeeded and reports its totals: [`run::end::run_finish`].
 #[pg_extern(schema = "dm", name = "_run_finish")]
 #[search_path(pg_catalog, pg_temp)]
 fn run_finish(run_id: i64) -> Result<(), ErrorReport> {
     report(|| run::end::run_finish(run_id))
 }
 
-/// What `dm_sync` would run for each table, without running it.
+/// What `dm_sync` would run for each table, without running it: [`run::begin::preview`].
 #[pg_extern(schema = "dm", name = "_preview")]
 #[search_path(pg_catalog, pg_temp)]
 fn preview(

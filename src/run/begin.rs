@@ -21,6 +21,187 @@ use pgrx::datum::Date;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
+/// Validates the request and records the run with one pending step per table; then, with the
+/// run visible, resolves the accounts and plans every table (a broken definition fails before
+/// any data moves; a lock held by another session is waited for at most
+/// `pg_datamart.lock_timeout`, the step saying for whom).
+pub fn begin(
+    section: &str,
+    account_ids: Option<&str>,
+    start_date: Option<Date>,
+    end_date: Option<Date>,
+    mode: Option<&str>,
+) -> DmResult<Option<i64>> {
+    refuse_transaction_block("dm_sync")?;
+    guard::bound_lock_waits()?;
+    drop_hand_over();
+    let s = catalog::section(section)?;
+    let mode = effective_mode(&s, mode)?;
+    crate::control::privileges::check_sync(&s, mode)?;
+    let window = resolve_window(&s, start_date, end_date)?;
+    // Bad ids are bad input: refused before anything is recorded (no run, nothing toward
+    // a ban). Reading the account table waits at most pg_datamart.lock_timeout (55P03
+    // naming the holder); everything that may wait on the mart tables comes after the run
+    // is recorded.
+    guard::lock_for_reading(
+        s.account_table,
+        &format!("account table {}", s.account_table_name),
+        &mut |_| Ok(()),
+    )?;
+    let accounts = resolve_accounts(&s, account_ids)?;
+    crate::exec::warehouse::check_source(&s.server)?;
+    if s.tables.is_empty() {
+        return Err(DmError::invalid_definition(
+            format!("section {section} has no tables"),
+            "",
+            format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
+        ));
+    }
+    let record = RunRecordParts {
+        section,
+        account_ids,
+        window,
+        mode,
+        steps: s
+            .tables
+            .iter()
+            .map(|t| PlannedStep {
+                position: t.position,
+                mart_oid: t.mart_table,
+                mart_table: t.mart_table_name.clone(),
+            })
+            .collect(),
+        resumed_from: None,
+    };
+    let Some(run_id) = open_run(record.new_run(&accounts))? else {
+        return Ok(None);
+    };
+    start_run(&s, run_id, &record, |run| {
+        let schemas = catalog::schemas()?;
+        for t in &s.tables {
+            guard::lock_for_reading(
+                t.mart_table,
+                &format!("mart table {}", t.mart_table_name),
+                &mut note_on(run, t.position),
+            )?;
+        }
+        let plans = plan_section(&schemas, &s, &accounts.ids, &window, mode)?;
+        for p in &plans {
+            crate::exec::partition::check_default(&p.partitions)?;
+        }
+        Ok(accounts)
+    })
+}
+
+/// A new run that continues a failed or cancelled one from its first unfinished table, with the
+/// same accounts, window and mode.
+pub fn resume(run_id: i64) -> DmResult<Option<i64>> {
+    refuse_transaction_block("dm_resume")?;
+    guard::bound_lock_waits()?;
+    drop_hand_over();
+    guard::end_runs_with_their_statement();
+    status::open_link()?;
+    status::housekeeping()?; // a run whose backend died becomes 'failed' first
+    let old = Run::load(run_id)?;
+    if !old.status.resumable() {
+        return Err(DmError::invalid_argument(
+            "run_id",
+            format!(
+                "run {run_id} is {}; only a failed or cancelled run can be resumed",
+                old.status
+            ),
+            match old.status {
+                RunStatus::Running => {
+                    "Wait for it to finish, or cancel it (pg_cancel_backend on its pid in dm.run)."
+                }
+                RunStatus::Succeeded
+                | RunStatus::Skipped
+                | RunStatus::Failed
+                | RunStatus::Cancelled => "Start a new sync with dm_sync.",
+            },
+        ));
+    }
+    let Some(first) = old
+        .steps
+        .iter()
+        .position(|s| s.status != StepStatus::Succeeded)
+    else {
+        return Err(DmError::invalid_argument(
+            "run_id",
+            format!("run {run_id} has no unfinished table"),
+            "Start a new sync with dm_sync.",
+        ));
+    };
+    let s = catalog::section(&old.section)?;
+    crate::control::privileges::check_sync(&s, old.mode)?;
+    crate::exec::warehouse::check_source(&s.server)?;
+    let window = old.window();
+    let record = RunRecordParts {
+        section: &old.section,
+        account_ids: old.account_ids.as_deref(),
+        window,
+        mode: old.mode,
+        steps: old.steps[first..]
+            .iter()
+            .map(|st| PlannedStep {
+                position: st.position,
+                mart_oid: st.mart_oid,
+                mart_table: s
+                    .table(st.mart_oid)
+                    .map(|t| t.mart_table_name.clone())
+                    .unwrap_or_else(|| st.mart_table.clone()),
+            })
+            .collect(),
+        resumed_from: Some(run_id),
+    };
+    let accounts = Accounts {
+        ids: old.accounts.clone(),
+        missing: old.missing_accounts.clone(),
+        invalid: vec![],
+    };
+    let Some(new_id) = open_run(record.new_run(&accounts))? else {
+        return Ok(None);
+    };
+    start_run(&s, new_id, &record, |run| {
+        let schemas = catalog::schemas()?;
+        for st in &record.steps {
+            guard::lock_for_reading(
+                st.mart_oid,
+                &format!("mart table {}", st.mart_table),
+                &mut note_on(run, st.position),
+            )?;
+            let plan = plan_one(
+                &schemas,
+                &s,
+                st.mart_oid,
+                &st.mart_table,
+                &accounts.ids,
+                &window,
+                old.mode,
+            )?;
+            crate::exec::partition::check_default(&plan.partitions)?;
+        }
+        Ok(accounts.clone())
+    })
+}
+
+/// What `dm_sync` would run for each table: the plans, without a run.
+pub fn preview(
+    section: &str,
+    account_ids: Option<&str>,
+    start_date: Option<Date>,
+    end_date: Option<Date>,
+    mode: Option<&str>,
+) -> DmResult<Vec<TablePlan>> {
+    let s = catalog::section(section)?;
+    let schemas = catalog::schemas()?;
+    let mode = effective_mode(&s, mode)?;
+    crate::control::privileges::check_sync(&s, mode)?;
+    let window = resolve_window(&s, start_date, end_date)?;
+    let accounts = resolve_accounts(&s, account_ids)?;
+    plan_section(&schemas, &s, &accounts.ids, &window, mode)
+}
+
 /// The mode of one call: the argument, else the section's.
 fn effective_mode(section: &Section, mode: Option<&str>) -> DmResult<Mode> {
     match mode {
@@ -220,185 +401,4 @@ impl RunRecordParts<'_> {
             login_role: "",
         }
     }
-}
-
-/// Validates the request and records the run with one pending step per table; then, with the
-/// run visible, resolves the accounts and plans every table (a broken definition fails before
-/// any data moves; a lock held by another session is waited for at most
-/// `pg_datamart.lock_timeout`, the step saying for whom).
-pub fn begin(
-    section: &str,
-    account_ids: Option<&str>,
-    start_date: Option<Date>,
-    end_date: Option<Date>,
-    mode: Option<&str>,
-) -> DmResult<Option<i64>> {
-    refuse_transaction_block("dm_sync")?;
-    guard::bound_lock_waits()?;
-    drop_hand_over();
-    let s = catalog::section(section)?;
-    let mode = effective_mode(&s, mode)?;
-    crate::control::privileges::check_sync(&s, mode)?;
-    let window = resolve_window(&s, start_date, end_date)?;
-    // Bad ids are bad input: refused before anything is recorded (no run, nothing toward
-    // a ban). Reading the account table waits at most pg_datamart.lock_timeout (55P03
-    // naming the holder); everything that may wait on the mart tables comes after the run
-    // is recorded.
-    guard::lock_for_reading(
-        s.account_table,
-        &format!("account table {}", s.account_table_name),
-        &mut |_| Ok(()),
-    )?;
-    let accounts = resolve_accounts(&s, account_ids)?;
-    crate::exec::warehouse::check_source(&s.server)?;
-    if s.tables.is_empty() {
-        return Err(DmError::invalid_definition(
-            format!("section {section} has no tables"),
-            "",
-            format!("Add its mart tables with dm_add_table('{section}', 'schema.table_dm')."),
-        ));
-    }
-    let record = RunRecordParts {
-        section,
-        account_ids,
-        window,
-        mode,
-        steps: s
-            .tables
-            .iter()
-            .map(|t| PlannedStep {
-                position: t.position,
-                mart_oid: t.mart_table,
-                mart_table: t.mart_table_name.clone(),
-            })
-            .collect(),
-        resumed_from: None,
-    };
-    let Some(run_id) = open_run(record.new_run(&accounts))? else {
-        return Ok(None);
-    };
-    start_run(&s, run_id, &record, |run| {
-        let schemas = catalog::schemas()?;
-        for t in &s.tables {
-            guard::lock_for_reading(
-                t.mart_table,
-                &format!("mart table {}", t.mart_table_name),
-                &mut note_on(run, t.position),
-            )?;
-        }
-        let plans = plan_section(&schemas, &s, &accounts.ids, &window, mode)?;
-        for p in &plans {
-            crate::exec::partition::check_default(&p.partitions)?;
-        }
-        Ok(accounts)
-    })
-}
-
-/// A new run that continues a failed or cancelled one from its first unfinished table, with the
-/// same accounts, window and mode.
-pub fn resume(run_id: i64) -> DmResult<Option<i64>> {
-    refuse_transaction_block("dm_resume")?;
-    guard::bound_lock_waits()?;
-    drop_hand_over();
-    guard::end_runs_with_their_statement();
-    status::open_link()?;
-    status::housekeeping()?; // a run whose backend died becomes 'failed' first
-    let old = Run::load(run_id)?;
-    if !old.status.resumable() {
-        return Err(DmError::invalid_argument(
-            "run_id",
-            format!(
-                "run {run_id} is {}; only a failed or cancelled run can be resumed",
-                old.status
-            ),
-            match old.status {
-                RunStatus::Running => {
-                    "Wait for it to finish, or cancel it (pg_cancel_backend on its pid in dm.run)."
-                }
-                RunStatus::Succeeded
-                | RunStatus::Skipped
-                | RunStatus::Failed
-                | RunStatus::Cancelled => "Start a new sync with dm_sync.",
-            },
-        ));
-    }
-    let Some(first) = old
-        .steps
-        .iter()
-        .position(|s| s.status != StepStatus::Succeeded)
-    else {
-        return Err(DmError::invalid_argument(
-            "run_id",
-            format!("run {run_id} has no unfinished table"),
-            "Start a new sync with dm_sync.",
-        ));
-    };
-    let s = catalog::section(&old.section)?;
-    crate::control::privileges::check_sync(&s, old.mode)?;
-    crate::exec::warehouse::check_source(&s.server)?;
-    let window = old.window();
-    let record = RunRecordParts {
-        section: &old.section,
-        account_ids: old.account_ids.as_deref(),
-        window,
-        mode: old.mode,
-        steps: old.steps[first..]
-            .iter()
-            .map(|st| PlannedStep {
-                position: st.position,
-                mart_oid: st.mart_oid,
-                mart_table: s
-                    .table(st.mart_oid)
-                    .map(|t| t.mart_table_name.clone())
-                    .unwrap_or_else(|| st.mart_table.clone()),
-            })
-            .collect(),
-        resumed_from: Some(run_id),
-    };
-    let accounts = Accounts {
-        ids: old.accounts.clone(),
-        missing: old.missing_accounts.clone(),
-        invalid: vec![],
-    };
-    let Some(new_id) = open_run(record.new_run(&accounts))? else {
-        return Ok(None);
-    };
-    start_run(&s, new_id, &record, |run| {
-        let schemas = catalog::schemas()?;
-        for st in &record.steps {
-            guard::lock_for_reading(
-                st.mart_oid,
-                &format!("mart table {}", st.mart_table),
-                &mut note_on(run, st.position),
-            )?;
-            let plan = plan_one(
-                &schemas,
-                &s,
-                st.mart_oid,
-                &st.mart_table,
-                &accounts.ids,
-                &window,
-                old.mode,
-            )?;
-            crate::exec::partition::check_default(&plan.partitions)?;
-        }
-        Ok(accounts.clone())
-    })
-}
-
-/// What `dm_sync` would run for each table: the plans, without a run.
-pub fn preview(
-    section: &str,
-    account_ids: Option<&str>,
-    start_date: Option<Date>,
-    end_date: Option<Date>,
-    mode: Option<&str>,
-) -> DmResult<Vec<TablePlan>> {
-    let s = catalog::section(section)?;
-    let schemas = catalog::schemas()?;
-    let mode = effective_mode(&s, mode)?;
-    crate::control::privileges::check_sync(&s, mode)?;
-    let window = resolve_window(&s, start_date, end_date)?;
-    let accounts = resolve_accounts(&s, account_ids)?;
-    plan_section(&schemas, &s, &accounts.ids, &window, mode)
 }
