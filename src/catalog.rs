@@ -48,11 +48,7 @@ pub fn exists(query: &str, args: &[pgrx::datum::DatumWithOid], what: &str) -> Dm
 /// The schemas of pg_datamart and of dblink.
 pub fn schemas() -> DmResult<Schemas> {
     let found: Option<Schemas> = read_json(
-        "SELECT pg_catalog.json_build_object(
-                    'ours',   (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-                                WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name),
-                    'dblink', (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-                                WHERE e.extname OPERATOR(pg_catalog.=) 'dblink'::pg_catalog.name))",
+        pg_datamart_plan::snapshot::SCHEMAS_SQL,
         &[],
         "the extensions' schemas",
     )
@@ -63,7 +59,7 @@ pub fn schemas() -> DmResult<Schemas> {
         DmError::undefined(
             PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
             "extension dblink is not installed in this database",
-            "CREATE EXTENSION dblink;",
+            pg_datamart_plan::snapshot::CREATE_DBLINK,
         )
     })
 }
@@ -79,11 +75,9 @@ pub fn section(name: &str) -> DmResult<Section> {
 }
 
 fn unknown_section(name: &str) -> DmError {
-    let known = Spi::get_one::<String>(
-        "SELECT pg_catalog.string_agg(section, ', ' ORDER BY section) FROM dm.section",
-    )
-    .ok()
-    .flatten();
+    let known = Spi::get_one::<String>(pg_datamart_plan::snapshot::SECTION_NAMES_SQL)
+        .ok()
+        .flatten();
     match known {
         Some(list) => DmError::invalid_argument(
             "section",
@@ -127,10 +121,10 @@ pub fn mart_tables(section: &Section) -> DmResult<Vec<MartTable>> {
 pub fn today() -> DmResult<chrono::NaiveDate> {
     let text = match crate::gucs::timezone() {
         Some(tz) => Spi::get_one_with_args::<String>(
-            "SELECT (pg_catalog.now() AT TIME ZONE $1::pg_catalog.text)::pg_catalog.date::pg_catalog.text",
+            pg_datamart_plan::snapshot::TODAY_IN_ZONE_SQL,
             &[tz.as_str().into()],
         ),
-        None => Spi::get_one::<String>("SELECT CURRENT_DATE::pg_catalog.text"),
+        None => Spi::get_one::<String>(pg_datamart_plan::snapshot::TODAY_SQL),
     }
     .doing("reading today's date")?
     .unwrap_or_default();

@@ -442,3 +442,34 @@ pub fn after_revoke(current: Option<Access>, from: Option<Access>) -> Option<Acc
         other => other,
     }
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// Role `$1`'s name and whether it owns the extension, as a JSON object.
+pub const ROLE_SQL: &str = "SELECT pg_catalog.json_build_object('name', r.rolname,
+                    'owns_extension', r.oid OPERATOR(pg_catalog.=) (SELECT e.extowner FROM pg_catalog.pg_extension e
+                                                                    WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name))
+           FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid";
+
+/// The generated procedures that exist, as a JSON array of signatures.
+pub const GENERATED_PROCEDURES_SQL: &str =
+    "SELECT COALESCE(pg_catalog.json_agg(g.procedure ORDER BY g.section), '[]'::pg_catalog.json)
+           FROM dm.generated_procedure g WHERE pg_catalog.to_regprocedure(g.procedure) IS NOT NULL";
+
+/// Role `$1`'s recorded access level, as JSON.
+pub const ACCESS_OF_SQL: &str = "SELECT pg_catalog.to_json(a.access) FROM dm.access a WHERE a.role::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid";
+
+/// Forgets the access of roles that no longer exist.
+pub const FORGET_DROPPED_SQL: &str = "DELETE FROM dm.access a WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) a.role::pg_catalog.oid)";
+
+/// Forgets role `$1`'s access.
+pub const FORGET_ACCESS_SQL: &str = "DELETE FROM dm.access a WHERE a.role::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid";
+
+/// Records role `$1`'s access level `$2`.
+pub const RECORD_ACCESS_SQL: &str = "INSERT INTO dm.access AS a (role, access) VALUES ($1::pg_catalog.oid::pg_catalog.regrole, $2::pg_catalog.text)
+             ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access, granted_at = pg_catalog.now(), granted_by = CURRENT_USER
+              WHERE a.access OPERATOR(pg_catalog.<>) EXCLUDED.access";
+
+/// Every role's recorded access, as a JSON array of [role, access].
+pub const ACCESS_LIST_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array(r.rolname, a.access) ORDER BY r.rolname), '[]'::pg_catalog.json)
+           FROM dm.access a JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.role::pg_catalog.oid";

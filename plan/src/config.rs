@@ -183,3 +183,86 @@ pub fn parse_remote_table(remote: &str) -> PlanResult<(String, String)> {
         _ => Err(bad("more than two parts")),
     }
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// Whether foreign server `$1` exists.
+pub const SERVER_EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name)";
+
+/// Whether foreign server `$1` has a user mapping for the current user or PUBLIC.
+pub const USER_MAPPING_EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+            AND (usename OPERATOR(pg_catalog.=) CURRENT_USER OR usename OPERATOR(pg_catalog.=) 'public'::pg_catalog.name))";
+
+/// The configured sections' names, as a JSON array.
+pub const SECTIONS_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(section ORDER BY section), '[]'::pg_catalog.json) FROM dm.section";
+
+/// Whether section `$1` is configured.
+pub const SECTION_EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section OPERATOR(pg_catalog.=) $1::pg_catalog.text)";
+
+/// Whether table `$1` has a (live, user) column `$2`.
+pub const COLUMN_EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+            AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped)";
+
+/// Table `$1`'s columns, quoted and comma-separated.
+pub const COLUMN_NAMES_SQL: &str = "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname), ', ' ORDER BY attnum) FROM pg_catalog.pg_attribute
+          WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped";
+
+/// Relation `$1`'s name as regclass prints it.
+pub const REGCLASS_NAME_SQL: &str = "SELECT $1::pg_catalog.regclass::pg_catalog.text";
+
+/// Relation `$1`'s relkind and relpersistence, as two letters.
+pub const RELKIND_SQL: &str = "SELECT (SELECT relkind::pg_catalog.text OPERATOR(pg_catalog.||) relpersistence::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid)";
+
+/// Adds a section (`$1` name .. `$10` vacuum wait).
+pub const INSERT_SECTION_SQL: &str = "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column, storage_parameters,
+                                    vacuum_policy, vacuum_wait)
+             VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regclass, $4, $5, $6, $7, $8, COALESCE($9, 'wait'), COALESCE($10, 60))";
+
+/// Changes section `$1`: each argument `$2`..`$10` that is not NULL.
+pub const UPDATE_SECTION_SQL: &str = "UPDATE dm.section SET
+                account_column = COALESCE($2, account_column),
+                account_table  = COALESCE($3::pg_catalog.oid::pg_catalog.regclass, account_table),
+                days           = COALESCE($4, days),
+                mode           = COALESCE($5, mode),
+                server         = COALESCE($6, server),
+                date_column    = COALESCE($7, date_column),
+                storage_parameters = COALESCE($8, storage_parameters),
+                vacuum_policy  = COALESCE($9, vacuum_policy),
+                vacuum_wait    = COALESCE($10, vacuum_wait),
+                updated_at     = pg_catalog.now()
+              WHERE section OPERATOR(pg_catalog.=) $1";
+
+/// Removes section `$1`.
+pub const DELETE_SECTION_SQL: &str =
+    "DELETE FROM dm.section WHERE section OPERATOR(pg_catalog.=) $1";
+
+/// Drops section `$1`'s generated procedure, as the extension's owner.
+pub const DROP_GENERATED_SQL: &str = "SELECT dm._drop_generated($1::pg_catalog.text)";
+
+/// Relation `$1`'s unqualified name.
+pub const RELNAME_SQL: &str = "SELECT relname::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid";
+
+/// Adds mart table `$3` at position `$2` of section `$1`, read from `$4`.`$5`.
+pub const INSERT_SECTION_TABLE_SQL: &str = "INSERT INTO dm.section_table (section, position, mart_table, remote_schema, remote_table, account_column)
+             VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regclass, $4, $5, $6)";
+
+/// Removes mart table `$2` from section `$1`.
+pub const DELETE_SECTION_TABLE_SQL: &str = "DELETE FROM dm.section_table WHERE section OPERATOR(pg_catalog.=) $1 AND mart_table OPERATOR(pg_catalog.=) $2::pg_catalog.oid::pg_catalog.regclass";
+
+/// Moves section `$1`'s tables after position `$2` one place up.
+pub const CLOSE_GAP_SQL: &str = "UPDATE dm.section_table SET position = (position OPERATOR(pg_catalog.-) 1) WHERE section OPERATOR(pg_catalog.=) $1 AND position OPERATOR(pg_catalog.>) $2";
+
+/// Whether mart table `$1` is in a section.
+pub const TABLE_CONFIGURED_SQL: &str = "SELECT EXISTS (SELECT 1 FROM dm.section_table t WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass)";
+
+/// Declares that mart column `$2` of table `$1` reads remote column `$3`.
+pub const DECLARE_COLUMN_SQL: &str = "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3)
+             ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column, source = 'declared'";
+
+/// Forgets the mapping of mart column `$2` of table `$1`; returns how many rows went.
+pub const FORGET_COLUMN_SQL: &str = "WITH d AS (DELETE FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND mart_column OPERATOR(pg_catalog.=) $2::pg_catalog.text RETURNING 1)
+             SELECT pg_catalog.count(*) FROM d";
+
+/// The sections mart table `$1` is in.
+pub const SECTIONS_OF_TABLE_SQL: &str = "SELECT pg_catalog.array_agg(DISTINCT t.section) FROM dm.section_table t
+                  WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass";

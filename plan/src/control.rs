@@ -191,3 +191,233 @@ pub fn owner_statement(table_sql: &str, role: &str) -> String {
         crate::quote::ident(role)
     )
 }
+
+/// `WITH RECURSIVE t(r)`: table `$1` and its partitions, sub-partitions included (read from
+/// pg_inherits, which takes no lock).
+macro_rules! partitions_cte {
+    () => {
+        "WITH RECURSIVE t(r) AS (SELECT $1::pg_catalog.oid UNION ALL SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent OPERATOR(pg_catalog.=) t.r)"
+    };
+}
+
+/// A `pg_locks l` row granted in this database to another backend.
+macro_rules! held_here_by_others {
+    () => {
+        "l.granted AND l.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+   AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+    };
+}
+
+/// The quoted application name of `pg_stat_activity a`, or `none`.
+macro_rules! application_shown {
+    () => {
+        "COALESCE(pg_catalog.quote_literal(CASE WHEN a.application_name OPERATOR(pg_catalog.<>) '' THEN a.application_name END), 'none')"
+    };
+}
+
+/// Who holds a lock on table `$1` or one of its partitions in one of the modes `$2`, as a JSON
+/// object: `first`, the lowest pid, and `holders`, "pid N (mode on relation; role r, application
+/// a, state s)" `; `-separated; both null when nobody does. Never the holder's query text.
+pub const RELATION_HOLDERS_SQL: &str = concat!(
+    partitions_cte!(),
+    "
+SELECT pg_catalog.json_build_object(
+         'first', pg_catalog.min(l.pid),
+         'holders', pg_catalog.string_agg(DISTINCT pg_catalog.format('pid %s (%s on %s; role %s, application %s, state %s)',
+                        l.pid, l.mode, l.relation::pg_catalog.regclass, COALESCE(a.usename::pg_catalog.text, '?'), ",
+    application_shown!(),
+    ",
+                        COALESCE(a.state, 'not visible to this role')), '; '))
+  FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+ WHERE l.locktype OPERATOR(pg_catalog.=) 'relation'::pg_catalog.text
+   AND ",
+    held_here_by_others!(),
+    "
+   AND l.relation OPERATOR(pg_catalog.=) ANY (SELECT r FROM t)
+   AND l.mode OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])"
+);
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// Whether pg_cron is created in this database, and whether this role may use schema cron.
+pub const CRON_INSTALLED_SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name),
+                COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') FROM pg_catalog.pg_namespace n
+                           WHERE n.nspname OPERATOR(pg_catalog.=) 'cron'::pg_catalog.name), false)";
+
+/// The current user and database.
+pub const WHO_WHERE_SQL: &str =
+    "SELECT CURRENT_USER::pg_catalog.text, pg_catalog.current_database()::pg_catalog.text";
+
+/// Whether this role may read every setting (pg_read_all_settings).
+pub const READS_SETTINGS_SQL: &str =
+    "SELECT pg_catalog.pg_has_role('pg_read_all_settings'::pg_catalog.name, 'USAGE')";
+
+/// Whether pg_cron is in shared_preload_libraries, and cron.database_name.
+pub const CRON_PRELOADED_SQL: &str = "SELECT 'pg_cron'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')),
+                    pg_catalog.current_setting('cron.database_name', true)";
+
+/// Schedules job `$1` at `$2` running `$3`; returns its id.
+pub const CRON_SCHEDULE_SQL: &str =
+    "SELECT cron.schedule($1::pg_catalog.text, $2::pg_catalog.text, $3::pg_catalog.text)";
+
+/// Whether this role has a pg_cron job named `$1`.
+pub const CRON_JOB_EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1::pg_catalog.text AND username OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text)";
+
+/// Removes pg_cron job `$1`.
+pub const CRON_UNSCHEDULE_SQL: &str = "SELECT cron.unschedule($1::pg_catalog.text)";
+
+/// Whether this role may use foreign server `$1`.
+pub const SERVER_USAGE_SQL: &str =
+    "SELECT pg_catalog.has_server_privilege($1::pg_catalog.text, 'USAGE')";
+
+/// Whether table `$1` is loaded in upsert mode by some section.
+pub const UPSERT_TARGET_SQL: &str = "SELECT EXISTS (SELECT 1 FROM dm.section_table t JOIN dm.section s ON s.section OPERATOR(pg_catalog.=) t.section
+                         WHERE t.mart_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+                           AND s.mode OPERATOR(pg_catalog.=) 'upsert'::pg_catalog.text)";
+
+/// Which of the relations `$1` (oids) a non-superuser owns, as "name (owner role)", comma-separated (JSON).
+pub const NON_SUPERUSER_OWNED_SQL: &str = "SELECT pg_catalog.to_json(pg_catalog.string_agg(pg_catalog.format('%s (owner %s)', c.oid::pg_catalog.regclass, r.rolname), ', ' ORDER BY c.oid))
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+          WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) AND NOT r.rolsuper";
+
+/// Whether this role may use foreign server `$1` through a user mapping of its own or PUBLIC's.
+pub const REMOTE_CANCEL_USABLE_SQL: &str = "SELECT pg_catalog.has_server_privilege(s.oid, 'USAGE')
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings m
+                         WHERE m.srvid OPERATOR(pg_catalog.=) s.oid
+                           AND (m.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid
+                                OR m.usename OPERATOR(pg_catalog.=) CURRENT_USER))
+           FROM pg_catalog.pg_foreign_server s
+          WHERE s.srvname OPERATOR(pg_catalog.=) $1::pg_catalog.text";
+
+/// Whether backend `$1` is running run `$2` (started at or after `$3`, logged in as `$4`, holding one of the run's locks).
+pub const RUNS_IT_SQL: &str = "SELECT EXISTS (
+             SELECT 1 FROM dm.run r
+               JOIN pg_catalog.pg_locks l ON l.pid OPERATOR(pg_catalog.=) r.pid
+              WHERE r.run_id OPERATOR(pg_catalog.=) $2::pg_catalog.int8
+                AND r.pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4
+                AND $3::pg_catalog.timestamptz OPERATOR(pg_catalog.<=) r.started_at
+                AND COALESCE(r.login_role, r.run_by) OPERATOR(pg_catalog.=) $4::pg_catalog.name
+                AND l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.granted
+                AND l.objsubid OPERATOR(pg_catalog.=) 2
+                AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+                                                        WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+                AND l.classid OPERATOR(pg_catalog.=) ANY (
+                      SELECT t.mart_table::pg_catalog.oid FROM dm.section_table t
+                       WHERE t.section OPERATOR(pg_catalog.=) r.section))";
+
+/// The time, to the second, for the watchdog's notes.
+pub const WATCHDOG_CLOCK_SQL: &str =
+    "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS')";
+
+/// Cancels backend `$1`'s query.
+pub const CANCEL_BACKEND_SQL: &str = "SELECT pg_catalog.pg_cancel_backend($1::pg_catalog.int4)";
+
+/// The distinct hashes of the account ids `$1`, as a JSON array.
+pub const ACCOUNT_HASHES_SQL: &str =
+    "SELECT COALESCE(pg_catalog.json_agg(DISTINCT pg_catalog.hashtext(a)), '[]'::pg_catalog.json)
+               FROM pg_catalog.unnest($1::pg_catalog.text[]) a";
+
+/// Sets lock_timeout to `$1` for the transaction.
+pub const SET_LOCK_TIMEOUT_SQL: &str =
+    "SELECT pg_catalog.set_config('lock_timeout', $1::pg_catalog.text, true)";
+
+/// The relations that make up table `$1` (itself and its partitions, sub-partitions included, read from pg_inherits), as a JSON array of oids.
+pub const PARTITIONS_SQL: &str = concat!(
+    partitions_cte!(),
+    "
+SELECT COALESCE(pg_catalog.json_agg(DISTINCT r::pg_catalog.int8), '[]'::pg_catalog.json) FROM t"
+);
+
+/// Tries the transaction-level advisory lock `$1` without waiting.
+pub const TRY_XACT_LOCK_SQL: &str =
+    "SELECT pg_catalog.pg_try_advisory_xact_lock($1::pg_catalog.int8)";
+
+/// The first other backend holding advisory lock `$1` (a transaction-level lock on an int8 key), as JSON.
+pub const XACT_LOCK_HOLDER_SQL: &str = concat!(
+    "SELECT pg_catalog.to_json(pg_catalog.min(l.pid)) FROM pg_catalog.pg_locks l
+ WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.objsubid OPERATOR(pg_catalog.=) 1
+   AND ",
+    held_here_by_others!(),
+    "
+   AND l.classid::pg_catalog.int8 OPERATOR(pg_catalog.=) ($1::pg_catalog.int8 OPERATOR(pg_catalog.>>) 32)
+   AND l.objid::pg_catalog.int8 OPERATOR(pg_catalog.=) ($1::pg_catalog.int8 OPERATOR(pg_catalog.&) 4294967295)"
+);
+
+/// Who holds the (table `$1`, item `$2`) advisory lock of a run: the run or, for a backend that runs no sync, its pid, role and application; `; `-separated (JSON text).
+pub const ADVISORY_HOLDERS_SQL: &str = concat!(
+    "SELECT pg_catalog.to_json(pg_catalog.string_agg(DISTINCT CASE WHEN r.run_id IS NULL
+        THEN pg_catalog.format('pid %s (role %s, application %s), which runs no sync', l.pid,
+                    COALESCE(a.usename::pg_catalog.text, '?'), ",
+    application_shown!(),
+    ")
+        ELSE pg_catalog.format('run %s of section %s (pid %s, started %s)', r.run_id, r.section, l.pid,
+                    pg_catalog.to_char(r.started_at, 'HH24:MI:SS')) END, '; '))
+  FROM pg_catalog.pg_locks l
+  LEFT JOIN dm.run r ON r.pid OPERATOR(pg_catalog.=) l.pid AND r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid OPERATOR(pg_catalog.=) l.pid
+ WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.objsubid OPERATOR(pg_catalog.=) 2
+   AND ",
+    held_here_by_others!(),
+    "
+   AND l.classid::pg_catalog.int8 OPERATOR(pg_catalog.=) ($1::pg_catalog.int8 OPERATOR(pg_catalog.&) 4294967295)
+   AND l.objid::pg_catalog.int8 OPERATOR(pg_catalog.=) ($2::pg_catalog.int8 OPERATOR(pg_catalog.&) 4294967295)"
+);
+
+/// How many other live sessions run a sync as this role.
+pub const OWN_RUNNING_SQL: &str = "SELECT pg_catalog.count(*) FROM dm.run r
+          WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
+            AND r.run_by OPERATOR(pg_catalog.=) CURRENT_USER
+            AND r.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) r.pid)";
+
+/// Why section `$1` is paused (its own switch or the global one), as JSON text, or nothing.
+pub const PAUSED_SQL: &str = "SELECT pg_catalog.to_json(pg_catalog.format('paused (by %s at %s; dm_unpause(%s) resumes)', paused_by,
+                              pg_catalog.to_char(paused_at, 'YYYY-MM-DD HH24:MI:SS'),
+                              CASE WHEN section OPERATOR(pg_catalog.=) '*'::pg_catalog.text THEN '' ELSE pg_catalog.quote_literal(section) END))
+           FROM dm.pause WHERE section OPERATOR(pg_catalog.=) ANY (ARRAY[$1, '*'::pg_catalog.text])
+          ORDER BY section OPERATOR(pg_catalog.=) '*'::pg_catalog.text LIMIT 1";
+
+/// The vacuums running on the relations `$1` (names), as a JSON array of {target, pid}.
+pub const VACUUMS_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object('target', t.name, 'pid', v.pid) ORDER BY t.name), '[]'::pg_catalog.json)
+           FROM pg_catalog.unnest($1::pg_catalog.text[]) t(name)
+           JOIN pg_catalog.pg_stat_progress_vacuum v ON v.relid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t.name)";
+
+/// Waits 0.2 s.
+pub const SLEEP_SQL: &str = "SELECT pg_catalog.pg_sleep(0.2)";
+
+/// Pauses section `$1` (`*`: all).
+pub const PAUSE_SQL: &str =
+    "INSERT INTO dm.pause (section) VALUES ($1) ON CONFLICT (section) DO NOTHING";
+
+/// Lifts every pause.
+pub const UNPAUSE_ALL_SQL: &str = "DELETE FROM dm.pause";
+
+/// Lifts section `$1`'s pause.
+pub const UNPAUSE_SQL: &str = "DELETE FROM dm.pause WHERE section OPERATOR(pg_catalog.=) $1";
+
+/// The privilege keywords the extension checks and names in its hints.
+pub mod privilege {
+    pub const SELECT: &str = "SELECT";
+    pub const INSERT: &str = "INSERT";
+    pub const UPDATE: &str = "UPDATE";
+    pub const DELETE: &str = "DELETE";
+    pub const USAGE: &str = "USAGE";
+    pub const CREATE: &str = "CREATE";
+}
+
+/// The hint when pg_cron is loaded but not created in this database.
+pub const CREATE_PG_CRON: &str = "CREATE EXTENSION pg_cron;";
+
+/// The hint when the syncing role may not use foreign server `server`.
+pub fn grant_server_hint(server: &str) -> String {
+    format!("GRANT USAGE ON FOREIGN SERVER {server} to the role that runs the sync.")
+}
+
+/// The statement (its password elided) that gives `role`'s user mapping for `server` a password.
+pub fn add_password_statement(role: &str, server: &str) -> String {
+    format!(
+        "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (ADD password '...')",
+        quote::ident(role),
+        quote::ident(server)
+    )
+}

@@ -213,3 +213,17 @@ pub fn explain_missing(
     }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// Mart table `$1`'s declared column mappings, as a JSON object mart column -> remote column.
+pub const DECLARED_SQL: &str = "SELECT COALESCE(pg_catalog.json_object_agg(mart_column, remote_column), '{}'::pg_catalog.json)
+                   FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND source OPERATOR(pg_catalog.=) 'declared'::pg_catalog.text";
+
+/// Forgets mart table `$1`'s discovered column mappings.
+pub const FORGET_DISCOVERED_SQL: &str = "DELETE FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND source OPERATOR(pg_catalog.=) 'discovered'::pg_catalog.text";
+
+/// Records a discovered mapping: mart table `$1`, mart column `$2`, remote column `$3`.
+pub const RECORD_DISCOVERED_SQL: &str =
+    "INSERT INTO dm.column_map (mart_table, mart_column, remote_column, source)
+                         VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, 'discovered')";

@@ -378,3 +378,32 @@ fn default_check(
         month,
     }
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// Whether table `$1` has a partition named `$2` in schema `$3`.
+pub const PARTITION_EXISTS_SQL: &str = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+                          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                         WHERE i.inhparent OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+                           AND c.relname OPERATOR(pg_catalog.=) $2::pg_catalog.name
+                           AND n.nspname OPERATOR(pg_catalog.=) $3::pg_catalog.name)";
+
+/// What already has the name `$1` in schema `$2` (a relation or a type, with its owner), or NULL.
+pub const NAME_TAKEN_BY_SQL: &str = "SELECT COALESCE(
+           (SELECT pg_catalog.format('%s %s (owner %s)',
+                    CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
+                                   WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index'
+                                   WHEN 'f' THEN 'foreign table' ELSE 'relation' END,
+                    c.oid::pg_catalog.regclass, r.rolname)
+              FROM pg_catalog.pg_class c
+              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+             WHERE c.relname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+               AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name),
+           (SELECT pg_catalog.format('type %s (owner %s)', t.oid::pg_catalog.regtype, r.rolname)
+              FROM pg_catalog.pg_type t
+              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.typnamespace
+              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) t.typowner
+             WHERE t.typname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+               AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name))";

@@ -161,3 +161,38 @@ pub fn create_sql(
 pub fn drop_sql(schemas: &Schemas, section: &str) -> String {
     format!("DROP PROCEDURE IF EXISTS {}", signature(schemas, section))
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// The generated procedures on record, as a JSON array of {section, procedure, fingerprint, exists}.
+pub const GENERATED_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                    'section', g.section, 'procedure', g.procedure, 'fingerprint', g.fingerprint,
+                    'exists', pg_catalog.to_regprocedure(g.procedure) IS NOT NULL) ORDER BY g.section), '[]'::pg_catalog.json)
+           FROM dm.generated_procedure g";
+
+/// Forgets section `$1`'s generated procedure.
+pub const FORGET_GENERATED_SQL: &str =
+    "DELETE FROM dm.generated_procedure WHERE section OPERATOR(pg_catalog.=) $1";
+
+/// Procedure `$1`'s oid, the extension's oid, and whether the procedure is a member of the extension.
+pub const MEMBERSHIP_SQL: &str = "SELECT p.oid::pg_catalog.oid, e.oid, EXISTS (
+                SELECT 1 FROM pg_catalog.pg_depend d
+                 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                   AND d.objid OPERATOR(pg_catalog.=) p.oid
+                   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                   AND d.refobjid OPERATOR(pg_catalog.=) e.oid)
+           FROM pg_catalog.pg_extension e, pg_catalog.to_regprocedure($1::pg_catalog.text) p(oid)
+          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name";
+
+/// Records section `$1`'s generated procedure `$2` and its fingerprint `$3`.
+pub const RECORD_GENERATED_SQL: &str = "INSERT INTO dm.generated_procedure (section, procedure, fingerprint, generated_at) VALUES ($1, $2, $3, pg_catalog.now())
+         ON CONFLICT (section) DO UPDATE SET procedure = EXCLUDED.procedure, fingerprint = EXCLUDED.fingerprint, generated_at = pg_catalog.now()";
+
+/// Whether procedure `$1` (a signature) exists.
+pub const PROCEDURE_EXISTS_SQL: &str =
+    "SELECT pg_catalog.to_regprocedure($1::pg_catalog.text) IS NOT NULL";
+
+/// The hint when a sync procedure is called inside a transaction block.
+pub fn call_alone_hint(procedure: &str) -> String {
+    format!("CALL {procedure} on its own: not after BEGIN, and not as one statement of a multi-statement query string.")
+}

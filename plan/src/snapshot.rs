@@ -243,3 +243,26 @@ impl MartTable {
         Ok(cols)
     }
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// The schemas of pg_datamart and of dblink, as a JSON object (`ours`, `dblink`).
+pub const SCHEMAS_SQL: &str = "SELECT pg_catalog.json_build_object(
+                    'ours',   (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                                WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name),
+                    'dblink', (SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+                                WHERE e.extname OPERATOR(pg_catalog.=) 'dblink'::pg_catalog.name))";
+
+/// The configured sections' names, comma-separated (for an unknown section's hint).
+pub const SECTION_NAMES_SQL: &str =
+    "SELECT pg_catalog.string_agg(section, ', ' ORDER BY section) FROM dm.section";
+
+/// Today's date in the time zone `$1`, as text.
+pub const TODAY_IN_ZONE_SQL: &str =
+    "SELECT (pg_catalog.now() AT TIME ZONE $1::pg_catalog.text)::pg_catalog.date::pg_catalog.text";
+
+/// Today's date in the session's time zone, as text.
+pub const TODAY_SQL: &str = "SELECT CURRENT_DATE::pg_catalog.text";
+
+/// The hint when dblink is not installed in this database.
+pub const CREATE_DBLINK: &str = "CREATE EXTENSION dblink;";

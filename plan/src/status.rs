@@ -580,3 +580,66 @@ pub const OWNED_RUN: &str = "SELECT r.section,
   WHERE r.run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8
     AND r.pid OPERATOR(pg_catalog.=) $2::pg_catalog.int4
     AND r.started_at OPERATOR(pg_catalog.>=) $3::pg_catalog.timestamptz";
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// Adds the watchdog's note `$2` to run `$1` (and, when `$3`, the time it warned); run as the extension's owner.
+pub const WATCHDOG_NOTE_SQL: &str =
+    "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)";
+
+/// Marks runs whose backend is gone as failed (`dm._reconcile`, as the extension's owner).
+pub const RECONCILE_SQL: &str = "SELECT dm._reconcile()";
+
+/// The running runs, as a JSON array: elapsed seconds, the previous successful run's, whether warned, the running step's server, warehouse pid and table.
+pub const RUNNING_SQL: &str = "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_object(
+                    'run_id', r.run_id, 'section', r.section, 'pid', r.pid,
+                    'elapsed', extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) r.started_at),
+                    'previous', (SELECT extract(epoch FROM p.finished_at OPERATOR(pg_catalog.-) p.started_at) FROM dm.run p
+                                  WHERE p.section OPERATOR(pg_catalog.=) r.section
+                                    AND p.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+                                    AND p.run_id OPERATOR(pg_catalog.<) r.run_id
+                                  ORDER BY p.run_id DESC LIMIT 1),
+                    'warned', r.warned_at IS NOT NULL,
+                    'server', COALESCE(st.remote_server, s.server),
+                    'remote_pid', st.remote_pid,
+                    'table', st.mart_table) ORDER BY r.run_id), '[]'::pg_catalog.json)
+           FROM dm.run r
+           LEFT JOIN dm.section s ON s.section OPERATOR(pg_catalog.=) r.section
+           LEFT JOIN LATERAL (SELECT x.remote_pid, x.remote_server, x.mart_table FROM dm.run_step x
+                               WHERE x.run_id OPERATOR(pg_catalog.=) r.run_id
+                                 AND x.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text LIMIT 1) st ON true
+          WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text";
+
+/// The time, to the millisecond with its zone, for progress notices.
+pub const NOTICE_CLOCK_SQL: &str =
+    "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS.MS TZ')";
+
+/// The extension's owner.
+pub const EXTENSION_OWNER_SQL: &str = "SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name";
+
+/// The status writer's search_path.
+pub const WRITER_SEARCH_PATH_SQL: &str = "SET search_path = pg_catalog, pg_temp";
+
+/// Run `$1`'s rows fetched and its seconds (first start to last finish).
+pub const RUN_TOTALS_SQL: &str = "SELECT COALESCE(pg_catalog.sum(s.rows_fetched), 0)::pg_catalog.int8,
+                pg_catalog.date_part('epoch', pg_catalog.max(r.finished_at) OPERATOR(pg_catalog.-) pg_catalog.min(r.started_at))::pg_catalog.float8
+           FROM dm.run r LEFT JOIN dm.run_step s USING (run_id)
+          WHERE r.run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8";
+
+/// Table `$1`'s last 10 successful steps that fetched rows: rows, seconds and account-days.
+pub const TABLE_HISTORY_SQL: &str = "SELECT pg_catalog.sum(h.rows_fetched)::pg_catalog.float8, pg_catalog.sum(h.secs)::pg_catalog.float8,
+                pg_catalog.sum(h.account_days)::pg_catalog.float8
+           FROM (SELECT s.rows_fetched,
+                        pg_catalog.date_part('epoch', s.finished_at OPERATOR(pg_catalog.-) s.started_at) AS secs,
+                        (pg_catalog.cardinality(r.accounts) OPERATOR(pg_catalog.*)
+                         ((r.end_date OPERATOR(pg_catalog.-) r.start_date) OPERATOR(pg_catalog.+) 1))::pg_catalog.float8 AS account_days
+                   FROM dm.run_step s JOIN dm.run r ON r.run_id OPERATOR(pg_catalog.=) s.run_id
+                  WHERE s.mart_oid::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
+                    AND s.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
+                    AND s.rows_fetched OPERATOR(pg_catalog.>) 0
+                    AND s.finished_at OPERATOR(pg_catalog.>) s.started_at
+                    AND pg_catalog.cardinality(r.accounts) OPERATOR(pg_catalog.>) 0
+                  ORDER BY s.run_id DESC LIMIT 10) h";
+
+/// The hint when pg_datamart is not installed in this database.
+pub const CREATE_EXTENSION: &str = "CREATE EXTENSION pg_datamart CASCADE;";

@@ -497,3 +497,11 @@ pub fn plan_table(
         analyze,
     })
 }
+
+// ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
+
+/// The transaction's timestamp, as text.
+pub const NOW_SQL: &str = "SELECT pg_catalog.now()::pg_catalog.text";
+
+/// The oid of the temporary stage table `pg_temp.dm_stage`.
+pub const STAGE_OID_SQL: &str = "SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid";

@@ -33,10 +33,7 @@ fn target_role(oid: Option<pg_sys::Oid>, call: &str) -> DmResult<Role> {
         hint: format!("Pass a role name, e.g. SELECT {call}('loader', 'loader');"),
     })?;
     let row: RoleRow = read_json(
-        "SELECT pg_catalog.json_build_object('name', r.rolname,
-                    'owns_extension', r.oid OPERATOR(pg_catalog.=) (SELECT e.extowner FROM pg_catalog.pg_extension e
-                                                                    WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name))
-           FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+        pg_datamart_plan::access::ROLE_SQL,
         &[oid.into()],
         "the role",
     )?
@@ -78,8 +75,7 @@ fn level(access: Option<&str>, call: &str) -> DmResult<Access> {
 /// The procedures `dm_generate_procedures` made that exist now (their recorded signatures).
 fn generated_procedures() -> DmResult<Vec<String>> {
     Ok(read_json(
-        "SELECT COALESCE(pg_catalog.json_agg(g.procedure ORDER BY g.section), '[]'::pg_catalog.json)
-           FROM dm.generated_procedure g WHERE pg_catalog.to_regprocedure(g.procedure) IS NOT NULL",
+        pg_datamart_plan::access::GENERATED_PROCEDURES_SQL,
         &[],
         "the generated procedures",
     )?
@@ -107,7 +103,7 @@ fn run_all(statements: Vec<String>) -> DmResult<Vec<String>> {
 /// The level `dm.access` records for the role.
 fn recorded(role: pg_sys::Oid) -> DmResult<Option<Access>> {
     read_json(
-        "SELECT pg_catalog.to_json(a.access) FROM dm.access a WHERE a.role::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+        pg_datamart_plan::access::ACCESS_OF_SQL,
         &[role.into()],
         "the role's access",
     )
@@ -115,19 +111,11 @@ fn recorded(role: pg_sys::Oid) -> DmResult<Option<Access>> {
 
 /// Records the role's level (None: no access); rows of roles dropped since are forgotten.
 fn record(role: pg_sys::Oid, level: Option<Access>) -> DmResult<()> {
-    Spi::run(
-        "DELETE FROM dm.access a WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) a.role::pg_catalog.oid)",
-    )
-    .doing("forgetting dropped roles")?;
+    Spi::run(pg_datamart_plan::access::FORGET_DROPPED_SQL).doing("forgetting dropped roles")?;
     match level {
-        None => Spi::run_with_args(
-            "DELETE FROM dm.access a WHERE a.role::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
-            &[role.into()],
-        ),
+        None => Spi::run_with_args(pg_datamart_plan::access::FORGET_ACCESS_SQL, &[role.into()]),
         Some(l) => Spi::run_with_args(
-            "INSERT INTO dm.access AS a (role, access) VALUES ($1::pg_catalog.oid::pg_catalog.regrole, $2::pg_catalog.text)
-             ON CONFLICT (role) DO UPDATE SET access = EXCLUDED.access, granted_at = pg_catalog.now(), granted_by = CURRENT_USER
-              WHERE a.access OPERATOR(pg_catalog.<>) EXCLUDED.access",
+            pg_datamart_plan::access::RECORD_ACCESS_SQL,
             &[role.into(), l.as_str().into()],
         ),
     }
@@ -137,8 +125,7 @@ fn record(role: pg_sys::Oid, level: Option<Access>) -> DmResult<()> {
 /// The roles that hold at least `level` (by `dm.access`), by name.
 pub fn roles_with(level: Access) -> DmResult<Vec<String>> {
     let rows: Vec<(String, Access)> = read_json(
-        "SELECT COALESCE(pg_catalog.json_agg(pg_catalog.json_build_array(r.rolname, a.access) ORDER BY r.rolname), '[]'::pg_catalog.json)
-           FROM dm.access a JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.role::pg_catalog.oid",
+        pg_datamart_plan::access::ACCESS_LIST_SQL,
         &[],
         "the roles with access",
     )?

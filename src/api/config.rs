@@ -112,8 +112,7 @@ pub fn check_mode(mode: &str) -> DmResult<Mode> {
 /// `column` must be a live, user-visible column of `table`.
 pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
-            AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped)",
+        pg_datamart_plan::config::COLUMN_EXISTS_SQL,
         &[table.into(), column.into()],
         "a column",
     )?;
@@ -122,8 +121,7 @@ pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResul
     }
     let table_name = regclass_name(table)?;
     let columns = Spi::get_one_with_args::<String>(
-        "SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname), ', ' ORDER BY attnum) FROM pg_catalog.pg_attribute
-          WHERE attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
+        pg_datamart_plan::config::COLUMN_NAMES_SQL,
         &[table.into()],
     )
     .doing("listing columns")?
@@ -136,22 +134,17 @@ pub fn check_column(table: pg_sys::Oid, column: &str, argument: &str) -> DmResul
 }
 
 pub fn regclass_name(table: pg_sys::Oid) -> DmResult<String> {
-    Spi::get_one_with_args::<String>(
-        "SELECT $1::pg_catalog.regclass::pg_catalog.text",
-        &[table.into()],
-    )
-    .doing("naming a table")
-    .map(|n| n.unwrap_or_else(|| format!("oid {}", table.to_u32())))
+    Spi::get_one_with_args::<String>(pg_datamart_plan::config::REGCLASS_NAME_SQL, &[table.into()])
+        .doing("naming a table")
+        .map(|n| n.unwrap_or_else(|| format!("oid {}", table.to_u32())))
 }
 
 /// A mart table argument must name an ordinary or partitioned table; an oid that is no
 /// relation at all (`999999`, `0`) is 42P01 naming the oid.
 fn check_mart_table(table: pg_sys::Oid) -> DmResult<()> {
-    let relkind = Spi::get_one_with_args::<String>(
-        "SELECT (SELECT relkind::pg_catalog.text OPERATOR(pg_catalog.||) relpersistence::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid)",
-        &[table.into()],
-    )
-    .doing("looking up the mart table")?;
+    let relkind =
+        Spi::get_one_with_args::<String>(pg_datamart_plan::config::RELKIND_SQL, &[table.into()])
+            .doing("looking up the mart table")?;
     match relkind.as_deref() {
         Some("rt") | Some("pt") => Err(DmError::invalid_argument(
             "mart_table",
@@ -248,7 +241,7 @@ fn add_section(
         )?;
         not_empty("date_column", Some(date_column), DATE_COLUMN_HINT)?;
         let exists = crate::catalog::exists(
-            "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section = $1)",
+            pg_datamart_plan::config::SECTION_EXISTS_SQL,
             &[section.into()],
             "the section",
         )?;
@@ -261,9 +254,7 @@ fn add_section(
             });
         }
         Spi::run_with_args(
-            "INSERT INTO dm.section (section, account_column, account_table, days, mode, server, date_column, storage_parameters,
-                                    vacuum_policy, vacuum_wait)
-             VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regclass, $4, $5, $6, $7, $8, COALESCE($9, 'wait'), COALESCE($10, 60))",
+            pg_datamart_plan::config::INSERT_SECTION_SQL,
             &[
                 section.into(),
                 account_column.into(),
@@ -272,7 +263,7 @@ fn add_section(
                 mode.into(),
                 server.into(),
                 date_column.into(),
-                                storage.into(),
+                storage.into(),
                 vacuum_policy.into(),
                 vacuum_wait.into(),
             ],
@@ -357,18 +348,7 @@ fn alter_section(
         check_altered_privileges(&current, account_table, new_mode)?;
         not_empty("date_column", date_column, DATE_COLUMN_HINT)?;
         Spi::run_with_args(
-            "UPDATE dm.section SET
-                account_column = COALESCE($2, account_column),
-                account_table  = COALESCE($3::pg_catalog.oid::pg_catalog.regclass, account_table),
-                days           = COALESCE($4, days),
-                mode           = COALESCE($5, mode),
-                server         = COALESCE($6, server),
-                date_column    = COALESCE($7, date_column),
-                                storage_parameters = COALESCE($8, storage_parameters),
-                vacuum_policy  = COALESCE($9, vacuum_policy),
-                vacuum_wait    = COALESCE($10, vacuum_wait),
-                updated_at     = pg_catalog.now()
-              WHERE section = $1",
+            pg_datamart_plan::config::UPDATE_SECTION_SQL,
             &[
                 section.into(),
                 account_column.into(),
@@ -394,13 +374,13 @@ fn drop_section(section: Option<&str>) -> Result<String, pgrx::pg_sys::panic::Er
         let section = required(section, "section", SECTION_HINT)?;
         let s = load_section(section)?;
         Spi::run_with_args(
-            "DELETE FROM dm.section WHERE section = $1",
+            pg_datamart_plan::config::DELETE_SECTION_SQL,
             &[section.into()],
         )
         .doing("removing the section")?;
         // The generated procedures belong to the extension's owner: dropped by its helper.
         let dropped = Spi::get_one_with_args::<String>(
-            "SELECT dm._drop_generated($1::pg_catalog.text)",
+            pg_datamart_plan::config::DROP_GENERATED_SQL,
             &[section.into()],
         )
         .doing("dropping the section's generated procedure")?;
@@ -451,7 +431,7 @@ fn add_table(
             Some(r) => parse_remote_table(r)?,
             None => {
                 let relname = Spi::get_one_with_args::<String>(
-                    "SELECT relname::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid",
+                    pg_datamart_plan::config::RELNAME_SQL,
                     &[mart_table.into()],
                 )
                 .doing("naming the mart table")?
@@ -462,8 +442,7 @@ fn add_table(
         };
         let position = s.tables.iter().map(|t| t.position).max().unwrap_or(0) + 1;
         Spi::run_with_args(
-            "INSERT INTO dm.section_table (section, position, mart_table, remote_schema, remote_table, account_column)
-             VALUES ($1, $2, $3::pg_catalog.oid::pg_catalog.regclass, $4, $5, $6)",
+            pg_datamart_plan::config::INSERT_SECTION_TABLE_SQL,
             &[
                 section.into(),
                 position.into(),
@@ -517,12 +496,12 @@ fn remove_table(
         };
         // Close the gap so positions stay 1..n (the UNIQUE constraint is deferred).
         Spi::run_with_args(
-            "DELETE FROM dm.section_table WHERE section = $1 AND mart_table OPERATOR(pg_catalog.=) $2::pg_catalog.oid::pg_catalog.regclass",
+            pg_datamart_plan::config::DELETE_SECTION_TABLE_SQL,
             &[section.into(), mart_table.into()],
         )
         .doing("removing the table")?;
         Spi::run_with_args(
-            "UPDATE dm.section_table SET position = position - 1 WHERE section = $1 AND position > $2",
+            pg_datamart_plan::config::CLOSE_GAP_SQL,
             &[section.into(), t.position.into()],
         )
         .doing("renumbering the tables")?;
@@ -567,7 +546,7 @@ fn map_column(
         }
         check_mapping_privileges(mart_table)?;
         let registered = Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM dm.section_table t WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass)",
+            pg_datamart_plan::config::TABLE_CONFIGURED_SQL,
             &[mart_table.into()],
         )
         .doing("looking up the table's sections")?
@@ -581,8 +560,7 @@ fn map_column(
         }
         not_empty("remote_column", Some(remote_column), REMOTE_COLUMN_HINT)?;
         Spi::run_with_args(
-            "INSERT INTO dm.column_map (mart_table, mart_column, remote_column) VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3)
-             ON CONFLICT (mart_table, mart_column) DO UPDATE SET remote_column = EXCLUDED.remote_column, source = 'declared'",
+            pg_datamart_plan::config::DECLARE_COLUMN_SQL,
             &[mart_table.into(), mart_column.into(), remote_column.into()],
         )
         .doing("storing the column mapping")?;
@@ -607,8 +585,7 @@ fn unmap_column(
         check_mart_table(mart_table)?;
         check_mapping_privileges(mart_table)?;
         let n = Spi::get_one_with_args::<i64>(
-            "WITH d AS (DELETE FROM dm.column_map WHERE mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass AND mart_column OPERATOR(pg_catalog.=) $2::pg_catalog.text RETURNING 1)
-             SELECT pg_catalog.count(*) FROM d",
+            pg_datamart_plan::config::FORGET_COLUMN_SQL,
             &[mart_table.into(), mart_column.into()],
         )
         .doing("removing the column mapping")?
@@ -707,8 +684,7 @@ fn check_remote_read(
         let sections: Vec<String> = match (section, mart_table) {
             (Some(s), _) => vec![s.to_string()],
             (None, Some(t)) => Spi::get_one_with_args::<Vec<String>>(
-                "SELECT pg_catalog.array_agg(DISTINCT t.section) FROM dm.section_table t
-                  WHERE t.mart_table OPERATOR(pg_catalog.=) $1::pg_catalog.oid::pg_catalog.regclass",
+                pg_datamart_plan::config::SECTIONS_OF_TABLE_SQL,
                 &[t.into()],
             )
             .doing("looking up the table's sections")?

@@ -43,8 +43,7 @@ fn discover_columns(
             let mart =
                 catalog::mart_table(t.mart_table, &format!("mart table {}", t.mart_table_name))?;
             let declared: BTreeMap<String, String> = read_json(
-                "SELECT COALESCE(pg_catalog.json_object_agg(mart_column, remote_column), '{}'::pg_catalog.json)
-                   FROM dm.column_map WHERE mart_table = $1::pg_catalog.oid::pg_catalog.regclass AND source = 'declared'",
+                pg_datamart_plan::discover::DECLARED_SQL,
                 &[pgrx::pg_sys::Oid::from(t.mart_table).into()],
                 "declared mappings",
             )?
@@ -52,15 +51,14 @@ fn discover_columns(
             let remote = crate::exec::warehouse::remote_columns(&s.server, t)?;
             let report = match_columns(&mart, &declared, &remote)?;
             Spi::run_with_args(
-                "DELETE FROM dm.column_map WHERE mart_table = $1::pg_catalog.oid::pg_catalog.regclass AND source = 'discovered'",
+                pg_datamart_plan::discover::FORGET_DISCOVERED_SQL,
                 &[pgrx::pg_sys::Oid::from(t.mart_table).into()],
             )
             .doing("replacing discovered mappings")?;
             for (m, r, how) in &report.mapped {
                 if how.source() == MappingSource::Discovered {
                     Spi::run_with_args(
-                        "INSERT INTO dm.column_map (mart_table, mart_column, remote_column, source)
-                         VALUES ($1::pg_catalog.oid::pg_catalog.regclass, $2, $3, 'discovered')",
+                        pg_datamart_plan::discover::RECORD_DISCOVERED_SQL,
                         &[
                             pgrx::pg_sys::Oid::from(t.mart_table).into(),
                             m.as_str().into(),

@@ -39,10 +39,7 @@ struct Generated {
 
 fn generated() -> DmResult<Vec<Generated>> {
     Ok(read_json(
-        "SELECT COALESCE(json_agg(json_build_object(
-                    'section', g.section, 'procedure', g.procedure, 'fingerprint', g.fingerprint,
-                    'exists', pg_catalog.to_regprocedure(g.procedure) IS NOT NULL) ORDER BY g.section), '[]'::json)
-           FROM dm.generated_procedure g",
+        pg_datamart_plan::procedures::GENERATED_SQL,
         &[],
         "the generated procedures",
     )?
@@ -50,12 +47,7 @@ fn generated() -> DmResult<Vec<Generated>> {
 }
 
 fn section_names() -> DmResult<Vec<String>> {
-    Ok(read_json(
-        "SELECT COALESCE(json_agg(section ORDER BY section), '[]'::json) FROM dm.section",
-        &[],
-        "the sections",
-    )?
-    .unwrap_or_default())
+    Ok(read_json(pg_datamart_plan::config::SECTIONS_SQL, &[], "the sections")?.unwrap_or_default())
 }
 
 /// Drops a generated procedure and forgets it.
@@ -68,7 +60,7 @@ fn drop_generated(section: &str) -> DmResult<Option<String>> {
             .doing("dropping a generated procedure")?;
     }
     Spi::run_with_args(
-        "DELETE FROM dm.generated_procedure WHERE section = $1",
+        pg_datamart_plan::procedures::FORGET_GENERATED_SQL,
         &[section.into()],
     )
     .doing("forgetting a generated procedure")?;
@@ -80,18 +72,12 @@ fn drop_generated(section: &str) -> DmResult<Option<String>> {
 /// `DROP EXTENSION pg_datamart CASCADE` drops it too, instead of leaving a procedure that
 /// calls what is gone. CREATE OR REPLACE forgets the dependency, so it is recorded each time.
 fn depend_on_extension(signature: &str) -> DmResult<()> {
-    let (procedure, extension, recorded) = Spi::get_three_with_args::<pgrx::pg_sys::Oid, pgrx::pg_sys::Oid, bool>(
-        "SELECT p.oid::pg_catalog.oid, e.oid, EXISTS (
-                SELECT 1 FROM pg_catalog.pg_depend d
-                 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-                   AND d.objid OPERATOR(pg_catalog.=) p.oid
-                   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
-                   AND d.refobjid OPERATOR(pg_catalog.=) e.oid)
-           FROM pg_catalog.pg_extension e, pg_catalog.to_regprocedure($1::pg_catalog.text) p(oid)
-          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name",
-        &[signature.into()],
-    )
-    .doing("reading the generated procedure's dependencies")?;
+    let (procedure, extension, recorded) =
+        Spi::get_three_with_args::<pgrx::pg_sys::Oid, pgrx::pg_sys::Oid, bool>(
+            pg_datamart_plan::procedures::MEMBERSHIP_SQL,
+            &[signature.into()],
+        )
+        .doing("reading the generated procedure's dependencies")?;
     if let (Some(procedure), Some(extension), Some(false)) = (procedure, extension, recorded) {
         let depender = pgrx::pg_sys::ObjectAddress {
             classId: pgrx::pg_sys::ProcedureRelationId,
@@ -135,9 +121,12 @@ fn create(schemas: &Schemas, section: &Section, text: &str, fingerprint: &str) -
         .doing("granting a generated procedure to a loader")?;
     }
     Spi::run_with_args(
-        "INSERT INTO dm.generated_procedure (section, procedure, fingerprint, generated_at) VALUES ($1, $2, $3, pg_catalog.now())
-         ON CONFLICT (section) DO UPDATE SET procedure = EXCLUDED.procedure, fingerprint = EXCLUDED.fingerprint, generated_at = pg_catalog.now()",
-        &[section.name.as_str().into(), signature.as_str().into(), fingerprint.into()],
+        pg_datamart_plan::procedures::RECORD_GENERATED_SQL,
+        &[
+            section.name.as_str().into(),
+            signature.as_str().into(),
+            fingerprint.into(),
+        ],
     )
     .doing("recording a generated procedure")?;
     Ok(signature)
@@ -186,7 +175,7 @@ fn generate_procedures() -> Result<
             }
             // Never replace a procedure of the same name that pg_datamart did not create.
             let taken = Spi::get_one_with_args::<bool>(
-                "SELECT pg_catalog.to_regprocedure($1::pg_catalog.text) IS NOT NULL",
+                pg_datamart_plan::procedures::PROCEDURE_EXISTS_SQL,
                 &[signature(&schemas, name).as_str().into()],
             )
             .doing("checking the procedure name")?
@@ -220,7 +209,7 @@ fn generate_procedures() -> Result<
 fn drop_generated_of_removed(section: &str) -> Result<Option<String>, ErrorReport> {
     report(|| {
         let exists = catalog::exists(
-            "SELECT EXISTS (SELECT 1 FROM dm.section WHERE section OPERATOR(pg_catalog.=) $1::pg_catalog.text)",
+            pg_datamart_plan::config::SECTION_EXISTS_SQL,
             &[section.into()],
             "the section",
         )?;

@@ -18,16 +18,11 @@ pub fn job_name(section: &str) -> String {
 /// role that may read them (`pg_read_all_settings`, superusers) and only when pg_cron is
 /// missing.
 fn require_pg_cron(section: &str) -> DmResult<()> {
-    let (installed, usable) = Spi::get_two::<bool, bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_cron'::pg_catalog.name),
-                COALESCE((SELECT pg_catalog.has_schema_privilege(n.oid, 'USAGE') FROM pg_catalog.pg_namespace n
-                           WHERE n.nspname OPERATOR(pg_catalog.=) 'cron'::pg_catalog.name), false)",
-    )
-    .doing("looking for pg_cron")?;
-    let (role, db) = Spi::get_two::<String, String>(
-        "SELECT CURRENT_USER::pg_catalog.text, pg_catalog.current_database()::pg_catalog.text",
-    )
-    .doing("naming the role and the database")?;
+    let (installed, usable) =
+        Spi::get_two::<bool, bool>(pg_datamart_plan::control::CRON_INSTALLED_SQL)
+            .doing("looking for pg_cron")?;
+    let (role, db) = Spi::get_two::<String, String>(pg_datamart_plan::control::WHO_WHERE_SQL)
+        .doing("naming the role and the database")?;
     let (role, db) = (role.unwrap_or_default(), db.unwrap_or_default());
     if installed == Some(true) {
         if usable == Some(true) {
@@ -42,16 +37,13 @@ fn require_pg_cron(section: &str) -> DmResult<()> {
         });
     }
     let may_read_settings = crate::catalog::exists(
-        "SELECT pg_catalog.pg_has_role('pg_read_all_settings'::pg_catalog.name, 'USAGE')",
+        pg_datamart_plan::control::READS_SETTINGS_SQL,
         &[],
         "whether this role may read pg_cron's settings",
     )?;
     let (preloaded, cron_db) = if may_read_settings {
-        Spi::get_two::<bool, String>(
-            "SELECT 'pg_cron'::pg_catalog.text OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.current_setting('shared_preload_libraries'), ' ', ''), ',')),
-                    pg_catalog.current_setting('cron.database_name', true)",
-        )
-        .doing("reading pg_cron's settings")?
+        Spi::get_two::<bool, String>(pg_datamart_plan::control::CRON_PRELOADED_SQL)
+            .doing("reading pg_cron's settings")?
     } else {
         (None, None)
     };
@@ -71,7 +63,7 @@ fn require_pg_cron(section: &str) -> DmResult<()> {
         ),
         (true, Some(true), _) => (
             "pg_cron is loaded but not created in this database".to_string(),
-            "CREATE EXTENSION pg_cron;".to_string(),
+            pg_datamart_plan::control::CREATE_PG_CRON.to_string(),
         ),
         (true, _, _) => (
             "pg_cron is not installed: scheduling needs it".to_string(),
@@ -126,7 +118,7 @@ fn schedule(
         let command =
             pg_datamart_plan::control::cron_command(&schemas, section, account_ids.unwrap_or("0"));
         Ok(Spi::get_one_with_args::<i64>(
-            "SELECT cron.schedule($1::pg_catalog.text, $2::pg_catalog.text, $3::pg_catalog.text)",
+            pg_datamart_plan::control::CRON_SCHEDULE_SQL,
             &[
                 job_name(section).as_str().into(),
                 schedule.into(),
@@ -147,13 +139,13 @@ fn unschedule(section: Option<&str>) -> Result<bool, ErrorReport> {
         require_pg_cron(section)?;
         let name = job_name(section);
         let exists = crate::catalog::exists(
-            "SELECT EXISTS (SELECT 1 FROM cron.job WHERE jobname OPERATOR(pg_catalog.=) $1::pg_catalog.text AND username OPERATOR(pg_catalog.=) CURRENT_USER::pg_catalog.text)",
+            pg_datamart_plan::control::CRON_JOB_EXISTS_SQL,
             &[name.as_str().into()],
             "the pg_cron job",
         )?;
         if exists {
             Spi::run_with_args(
-                "SELECT cron.unschedule($1::pg_catalog.text)",
+                pg_datamart_plan::control::CRON_UNSCHEDULE_SQL,
                 &[name.as_str().into()],
             )
             .doing("unscheduling")?;

@@ -65,8 +65,7 @@ pub fn lock_keys(section: &Section, accounts: &[String]) -> DmResult<Vec<LockKey
         vec![]
     } else {
         read_json::<Vec<i32>>(
-            "SELECT COALESCE(pg_catalog.json_agg(DISTINCT pg_catalog.hashtext(a)), '[]'::pg_catalog.json)
-               FROM pg_catalog.unnest($1::pg_catalog.text[]) a",
+            pg_datamart_plan::control::ACCOUNT_HASHES_SQL,
             &[accounts.to_vec().into()],
             "account lock keys",
         )?
@@ -162,7 +161,7 @@ pub fn release_all_at_end() {
 /// local to the transaction: each of a sync's transactions sets it).
 pub fn bound_lock_waits() -> DmResult<()> {
     Spi::run_with_args(
-        "SELECT pg_catalog.set_config('lock_timeout', $1::pg_catalog.text, true)",
+        pg_datamart_plan::control::SET_LOCK_TIMEOUT_SQL,
         &[format!("{}ms", crate::gucs::lock_timeout_ms()).into()],
     )
     .doing("setting the sync's lock_timeout")
@@ -199,34 +198,27 @@ fn conflicting(mode: i32) -> &'static [&'static str] {
 /// Never the holder's query text: it may hold a secret (an `ALTER ROLE ... PASSWORD`), and it
 /// would reach the step's note, the client and the server log.
 fn holders_of(oid: u32, mode: i32) -> String {
-    read_json::<String>(
-        "SELECT to_json(string_agg(DISTINCT format('pid %s (%s on %s; role %s, application %s, state %s)', l.pid, l.mode, l.relation::regclass,
-                                                 COALESCE(a.usename::text, '?'), COALESCE(quote_literal(NULLIF(a.application_name, '')), 'none'),
-                                                 COALESCE(a.state, 'not visible to this role')), '; '))
-           FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
-            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND l.relation IN (WITH RECURSIVE t(r) AS (SELECT $1::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r) SELECT r FROM t)
-            AND l.mode = ANY ($2::text[])",
-        &[
-            pgrx::pg_sys::Oid::from(oid).into(),
-            conflicting(mode).to_vec().into(),
-        ],
-        "lock holders",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or_else(|| "none any more".to_string())
+    relation_holders(oid, mode)
+        .and_then(|h| h.holders)
+        .unwrap_or_else(|| "none any more".to_string())
 }
 
 /// The first pid holding a lock on `oid` (or a partition) that conflicts with `mode`.
 fn first_holder(oid: u32, mode: i32) -> Option<i32> {
-    read_json::<i32>(
-        "SELECT to_json(min(l.pid)) FROM pg_locks l
-          WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
-            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND l.relation IN (WITH RECURSIVE t(r) AS (SELECT $1::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r) SELECT r FROM t)
-            AND l.mode = ANY ($2::text[])",
+    relation_holders(oid, mode).and_then(|h| h.first)
+}
+
+/// Who holds a lock on `oid` (or a partition) that conflicts with `mode`: the lowest pid and
+/// the description of every holder (None when the catalogs could not be read).
+#[derive(serde::Deserialize)]
+struct RelationHolders {
+    first: Option<i32>,
+    holders: Option<String>,
+}
+
+fn relation_holders(oid: u32, mode: i32) -> Option<RelationHolders> {
+    read_json::<RelationHolders>(
+        pg_datamart_plan::control::RELATION_HOLDERS_SQL,
         &[
             pgrx::pg_sys::Oid::from(oid).into(),
             conflicting(mode).to_vec().into(),
@@ -241,8 +233,7 @@ fn first_holder(oid: u32, mode: i32) -> Option<i32> {
 /// included (read from pg_inherits, which takes no lock).
 fn with_partitions(oid: u32) -> DmResult<Vec<u32>> {
     Ok(read_json::<Vec<u32>>(
-        "WITH RECURSIVE t(r) AS (SELECT $1::oid UNION ALL SELECT i.inhrelid FROM pg_inherits i JOIN t ON i.inhparent = t.r)
-         SELECT COALESCE(json_agg(DISTINCT r::bigint), '[]'::json) FROM t",
+        pg_datamart_plan::control::PARTITIONS_SQL,
         &[pgrx::pg_sys::Oid::from(oid).into()],
         "the table's partitions",
     )?
@@ -337,7 +328,7 @@ pub fn partition_creation(
     let mut told = false;
     loop {
         let got = Spi::get_one_with_args::<bool>(
-            "SELECT pg_catalog.pg_try_advisory_xact_lock($1::pg_catalog.int8)",
+            pg_datamart_plan::control::TRY_XACT_LOCK_SQL,
             &[key.into()],
         )
         .doing("taking the partition creation lock")?
@@ -347,10 +338,7 @@ pub fn partition_creation(
         }
         let who = || {
             read_json::<i32>(
-                "SELECT to_json(min(l.pid)) FROM pg_locks l
-                  WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.objsubid = 1
-                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                    AND l.classid::bigint = ($1::bigint >> 32) AND l.objid::bigint = ($1::bigint & 4294967295)",
+                pg_datamart_plan::control::XACT_LOCK_HOLDER_SQL,
                 &[key.into()],
                 "partition creation lock holders",
             )
@@ -436,18 +424,7 @@ pub fn cancel_pending(doing: &str) -> DmResult<()> {
 /// Who holds a lock that conflicts with `k`, in words.
 fn holder(k: LockKey, mart_name: &str) -> DmResult<String> {
     let who: Option<String> = read_json(
-        "SELECT to_json(string_agg(DISTINCT CASE WHEN r.run_id IS NULL
-                    THEN format('pid %s (role %s, application %s), which runs no sync', l.pid,
-                                COALESCE(a.usename::text, '?'), COALESCE(quote_literal(NULLIF(a.application_name, '')), 'none'))
-                    ELSE format('run %s of section %s (pid %s, started %s)', r.run_id, r.section, l.pid,
-                                to_char(r.started_at, 'HH24:MI:SS')) END, '; '))
-           FROM pg_locks l
-           LEFT JOIN dm.run r ON r.pid = l.pid AND r.status = 'running'
-           LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()
-            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND l.classid::bigint = ($1::bigint & 4294967295) AND l.objid::bigint = ($2::bigint & 4294967295)
-            AND l.objsubid = 2",
+        pg_datamart_plan::control::ADVISORY_HOLDERS_SQL,
         &[(k.table as i64).into(), (k.item as i64).into()],
         "lock holders",
     )?;
@@ -507,15 +484,9 @@ pub fn check_syncs_per_role() -> DmResult<()> {
         return Ok(());
     }
     let limit = crate::gucs::max_syncs_per_role();
-    let running = Spi::get_one::<i64>(
-        "SELECT pg_catalog.count(*) FROM dm.run r
-          WHERE r.status OPERATOR(pg_catalog.=) 'running'::pg_catalog.text
-            AND r.run_by OPERATOR(pg_catalog.=) CURRENT_USER
-            AND r.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()
-            AND EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid OPERATOR(pg_catalog.=) r.pid)",
-    )
-    .doing("counting the role's running syncs")?
-    .unwrap_or(0);
+    let running = Spi::get_one::<i64>(pg_datamart_plan::control::OWN_RUNNING_SQL)
+        .doing("counting the role's running syncs")?
+        .unwrap_or(0);
     if running >= limit {
         return Err(crate::error::DmError::Conflict {
             code: PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
@@ -533,10 +504,7 @@ pub fn check_syncs_per_role() -> DmResult<()> {
 /// Why new syncs of `section` must not start now: paused, or banned.
 pub fn refusal(section: &str) -> DmResult<Option<String>> {
     let paused: Option<String> = read_json(
-        "SELECT to_json(format('paused (by %s at %s; dm_unpause(%s) resumes)', paused_by,
-                              to_char(paused_at, 'YYYY-MM-DD HH24:MI:SS'),
-                              CASE WHEN section = '*' THEN '' ELSE quote_literal(section) END))
-           FROM dm.pause WHERE section IN ($1, '*') ORDER BY section = '*' LIMIT 1",
+        pg_datamart_plan::control::PAUSED_SQL,
         &[section.into()],
         "the pause switch",
     )?;
@@ -584,9 +552,7 @@ pub struct Vacuum {
 /// The VACUUMs running now on any of `targets` (SQL names; partitions not created yet are ignored).
 pub fn running_vacuums(targets: &[String]) -> DmResult<Vec<Vacuum>> {
     Ok(read_json(
-        "SELECT COALESCE(json_agg(json_build_object('target', t.name, 'pid', v.pid) ORDER BY t.name), '[]'::json)
-           FROM unnest($1::text[]) t(name)
-           JOIN pg_stat_progress_vacuum v ON v.relid = to_regclass(t.name)",
+        pg_datamart_plan::control::VACUUMS_SQL,
         &[targets.to_vec().into()],
         "running vacuums",
     )?
@@ -633,7 +599,7 @@ pub fn vacuum_policy(section: &Section, targets: &[String]) -> DmResult<VacuumOu
             while !running.is_empty()
                 && started.elapsed().as_secs_f64() < section.vacuum_wait as f64
             {
-                Spi::run("SELECT pg_catalog.pg_sleep(0.2)").doing("waiting for VACUUM")?;
+                Spi::run(pg_datamart_plan::control::SLEEP_SQL).doing("waiting for VACUUM")?;
                 running = running_vacuums(targets)?;
             }
             let waited = started.elapsed().as_secs_f64();
@@ -659,15 +625,11 @@ pub fn set_pause(section: Option<&str>, on: bool) -> DmResult<String> {
         crate::catalog::section(s)?;
     }
     if on {
-        Spi::run_with_args(
-            "INSERT INTO dm.pause (section) VALUES ($1) ON CONFLICT (section) DO NOTHING",
-            &[key.into()],
-        )
-        .doing("pausing")?;
+        Spi::run_with_args(pg_datamart_plan::control::PAUSE_SQL, &[key.into()]).doing("pausing")?;
     } else if section.is_none() {
-        Spi::run("DELETE FROM dm.pause").doing("unpausing")?;
+        Spi::run(pg_datamart_plan::control::UNPAUSE_ALL_SQL).doing("unpausing")?;
     } else {
-        Spi::run_with_args("DELETE FROM dm.pause WHERE section = $1", &[key.into()])
+        Spi::run_with_args(pg_datamart_plan::control::UNPAUSE_SQL, &[key.into()])
             .doing("unpausing")?;
     }
     let what = section

@@ -61,14 +61,16 @@ fn refuse(what: &str, display: &str, lacking: &[&str]) -> DmError {
     }
 }
 
+use pg_datamart_plan::control::privilege;
+
 fn mart_privileges(mode: Mode) -> Vec<(&'static str, u64)> {
     let mut needed = vec![
-        ("SELECT", pg_sys::ACL_SELECT as u64),
-        ("INSERT", pg_sys::ACL_INSERT as u64),
-        ("DELETE", pg_sys::ACL_DELETE as u64),
+        (privilege::SELECT, pg_sys::ACL_SELECT as u64),
+        (privilege::INSERT, pg_sys::ACL_INSERT as u64),
+        (privilege::DELETE, pg_sys::ACL_DELETE as u64),
     ];
     if mode == Mode::Upsert {
-        needed.insert(2, ("UPDATE", pg_sys::ACL_UPDATE as u64));
+        needed.insert(2, (privilege::UPDATE, pg_sys::ACL_UPDATE as u64));
     }
     needed
 }
@@ -96,7 +98,7 @@ pub fn check_user_table(oid: u32, what: &str) -> DmResult<()> {
 /// SELECT on an account table (`display`: its quoted qualified name), which must be a user table.
 pub fn check_account_table(oid: u32, display: &str) -> DmResult<()> {
     check_user_table(oid, "account table")?;
-    let lacking = missing(oid, &[("SELECT", pg_sys::ACL_SELECT as u64)]);
+    let lacking = missing(oid, &[(privilege::SELECT, pg_sys::ACL_SELECT as u64)]);
     if lacking.is_empty() {
         Ok(())
     } else {
@@ -119,7 +121,7 @@ pub fn check_mart_table(oid: u32, display: &str, mode: Mode) -> DmResult<()> {
 /// syncing role; registration asks it of the caller). The server must exist.
 pub fn check_server_usage(server: &str) -> DmResult<()> {
     let usable = crate::catalog::exists(
-        "SELECT pg_catalog.has_server_privilege($1::pg_catalog.text, 'USAGE')",
+        pg_datamart_plan::control::SERVER_USAGE_SQL,
         &[server.into()],
         "the foreign server's privileges",
     )?;
@@ -144,9 +146,7 @@ pub fn check_server_usage(server: &str) -> DmResult<()> {
 /// loads it by upsert (it then needs UPDATE too), else delete_insert.
 pub fn mode_of_table(oid: u32) -> DmResult<Mode> {
     let upsert = crate::catalog::exists(
-        "SELECT EXISTS (SELECT 1 FROM dm.section_table t JOIN dm.section s ON s.section OPERATOR(pg_catalog.=) t.section
-                         WHERE t.mart_table::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
-                           AND s.mode OPERATOR(pg_catalog.=) 'upsert'::pg_catalog.text)",
+        pg_datamart_plan::control::UPSERT_TARGET_SQL,
         &[pg_sys::Oid::from(oid).into()],
         "the sections of a mart table",
     )?;
@@ -184,9 +184,7 @@ fn warn_superuser_writes_for(section: &Section) -> DmResult<()> {
         .map(|t| pg_sys::Oid::from(t.mart_table))
         .collect();
     let foreign: Option<String> = crate::catalog::read_json(
-        "SELECT pg_catalog.to_json(pg_catalog.string_agg(pg_catalog.format('%s (owner %s)', c.oid::pg_catalog.regclass, r.rolname), ', ' ORDER BY c.oid))
-           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-          WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[]) AND NOT r.rolsuper",
+        pg_datamart_plan::control::NON_SUPERUSER_OWNED_SQL,
         &[oids.into()],
         "the mart tables' owners",
     )?;

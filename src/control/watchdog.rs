@@ -26,21 +26,6 @@ struct Running {
 /// What the watchdog did: run, section, action, detail.
 pub type Action = (Option<i64>, String, String, String);
 
-/// Adds the watchdog's note to run `run_id` (and the time it warned). The run history is the
-/// extension owner's, and no access level may write it or call `dm._watchdog_note`: this one
-/// fixed call runs as the owner (in a security-restricted operation, `crate::control::as_owner`),
-/// with the run id and the text the watchdog itself made.
-fn note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
-    let owner = crate::status::writer::extension_owner()?;
-    crate::control::as_owner::as_role(owner, || {
-        Spi::run_with_args(
-            "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)",
-            &[run_id.into(), text.into(), warned.into()],
-        )
-    })
-    .doing("noting a watchdog action")
-}
-
 /// Cancels the run's query on the warehouse; true when a query was cancelled there. Tried only
 /// when this role may use the server through a user mapping of its own (or PUBLIC's); a
 /// warehouse that refuses (another warehouse role's query) answers false, and the local
@@ -50,13 +35,7 @@ fn cancel_remote(r: &Running) -> DmResult<bool> {
         return Ok(false);
     };
     let usable = crate::catalog::exists(
-        "SELECT pg_catalog.has_server_privilege(s.oid, 'USAGE')
-            AND EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings m
-                         WHERE m.srvid OPERATOR(pg_catalog.=) s.oid
-                           AND (m.umuser OPERATOR(pg_catalog.=) 0::pg_catalog.oid
-                                OR m.usename OPERATOR(pg_catalog.=) CURRENT_USER))
-           FROM pg_catalog.pg_foreign_server s
-          WHERE s.srvname OPERATOR(pg_catalog.=) $1::pg_catalog.text",
+        pg_datamart_plan::control::REMOTE_CANCEL_USABLE_SQL,
         &[server.as_str().into()],
         "the warehouse's user mapping",
     )?;
@@ -135,20 +114,7 @@ fn runs_it(r: &Running) -> DmResult<bool> {
         return Ok(false);
     };
     crate::catalog::exists(
-        "SELECT EXISTS (
-             SELECT 1 FROM dm.run r
-               JOIN pg_catalog.pg_locks l ON l.pid OPERATOR(pg_catalog.=) r.pid
-              WHERE r.run_id OPERATOR(pg_catalog.=) $2::pg_catalog.int8
-                AND r.pid OPERATOR(pg_catalog.=) $1::pg_catalog.int4
-                AND $3::pg_catalog.timestamptz OPERATOR(pg_catalog.<=) r.started_at
-                AND COALESCE(r.login_role, r.run_by) OPERATOR(pg_catalog.=) $4::pg_catalog.name
-                AND l.locktype OPERATOR(pg_catalog.=) 'advisory'::pg_catalog.text AND l.granted
-                AND l.objsubid OPERATOR(pg_catalog.=) 2
-                AND l.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
-                                                        WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
-                AND l.classid OPERATOR(pg_catalog.=) ANY (
-                      SELECT t.mart_table::pg_catalog.oid FROM dm.section_table t
-                       WHERE t.section OPERATOR(pg_catalog.=) r.section))",
+        pg_datamart_plan::control::RUNS_IT_SQL,
         &[
             r.pid.into(),
             r.run_id.into(),
@@ -175,11 +141,9 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
             .map(|t| format!(", loading {t}"))
             .unwrap_or_default()
     );
-    let at = Spi::get_one::<String>(
-        "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS')",
-    )
-    .doing("reading the time")?
-    .unwrap_or_default();
+    let at = Spi::get_one::<String>(pg_datamart_plan::control::WATCHDOG_CLOCK_SQL)
+        .doing("reading the time")?
+        .unwrap_or_default();
     if factor > crate::gucs::kill_factor() {
         if !runs_it(r)? {
             return Ok(Some((
@@ -195,7 +159,7 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
         let remote = cancel_remote(r)?;
         if !remote {
             Spi::run_with_args(
-                "SELECT pg_catalog.pg_cancel_backend($1::pg_catalog.int4)",
+                pg_datamart_plan::control::CANCEL_BACKEND_SQL,
                 &[r.pid.into()],
             )
             .doing("cancelling the sync")?;
@@ -208,7 +172,7 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
                 "its backend was cancelled"
             }
         );
-        note(r.run_id, &detail, false)?;
+        crate::status::watchdog_note(r.run_id, &detail, false)?;
         crate::status::watchdog_notify(r.run_id, &r.section, "cancelled", &detail)?;
         return Ok(Some((
             Some(r.run_id),
@@ -219,7 +183,7 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
     }
     if factor > crate::gucs::warn_factor() && !r.warned {
         let detail = format!("flagged by dm_watchdog at {at}: {how}");
-        note(r.run_id, &detail, true)?;
+        crate::status::watchdog_note(r.run_id, &detail, true)?;
         crate::status::watchdog_notify(r.run_id, &r.section, "warned", &detail)?;
         return Ok(Some((
             Some(r.run_id),
@@ -233,39 +197,17 @@ fn check(r: &Running) -> DmResult<Option<Action>> {
 
 /// One watchdog pass: reconcile, then flag or cancel long runs, then list banned sections.
 pub fn run() -> DmResult<Vec<Action>> {
-    Spi::run("SELECT dm._reconcile()").doing("reconciling runs")?;
-    let running: Vec<Running> = read_json(
-        "SELECT COALESCE(json_agg(json_build_object(
-                    'run_id', r.run_id, 'section', r.section, 'pid', r.pid,
-                    'elapsed', extract(epoch FROM clock_timestamp() - r.started_at),
-                    'previous', (SELECT extract(epoch FROM p.finished_at - p.started_at) FROM dm.run p
-                                  WHERE p.section = r.section AND p.status = 'succeeded' AND p.run_id < r.run_id
-                                  ORDER BY p.run_id DESC LIMIT 1),
-                    'warned', r.warned_at IS NOT NULL,
-                    'server', COALESCE(st.remote_server, s.server),
-                    'remote_pid', st.remote_pid,
-                    'table', st.mart_table) ORDER BY r.run_id), '[]'::json)
-           FROM dm.run r
-           LEFT JOIN dm.section s ON s.section = r.section
-           LEFT JOIN LATERAL (SELECT x.remote_pid, x.remote_server, x.mart_table FROM dm.run_step x
-                               WHERE x.run_id = r.run_id AND x.status = 'running' LIMIT 1) st ON true
-          WHERE r.status = 'running'",
-        &[],
-        "running runs",
-    )?
-    .unwrap_or_default();
+    crate::status::reconcile()?;
+    let running: Vec<Running> =
+        read_json(pg_datamart_plan::status::RUNNING_SQL, &[], "running runs")?.unwrap_or_default();
     let mut actions = Vec::new();
     for r in &running {
         if let Some(a) = check(r)? {
             actions.push(a);
         }
     }
-    let sections: Vec<String> = read_json(
-        "SELECT COALESCE(json_agg(section ORDER BY section), '[]'::json) FROM dm.section",
-        &[],
-        "sections",
-    )?
-    .unwrap_or_default();
+    let sections: Vec<String> =
+        read_json(pg_datamart_plan::config::SECTIONS_SQL, &[], "sections")?.unwrap_or_default();
     for s in sections {
         let roles: Vec<String> = read_json(
             pg_datamart_plan::control::BAN_CANDIDATES_SQL,

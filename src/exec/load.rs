@@ -77,7 +77,7 @@ fn stream_delete_insert(
 ) -> DmResult<LoadCounts> {
     let wh = open_warehouse(plan, step, on_remote_pid)?;
     prefetch_next(next);
-    let stamp = Spi::get_one::<String>("SELECT pg_catalog.now()::pg_catalog.text")
+    let stamp = Spi::get_one::<String>(pg_datamart_plan::table::NOW_SQL)
         .doing("reading the load's timestamp")?
         .unwrap_or_default();
     let deleted = Spi::connect_mut(|client| run(client, delete, "deleting the window"))?;
@@ -141,11 +141,9 @@ fn stream_upsert(
         plan.stream.columns.clone(),
     )?;
     Spi::run(create_stage).doing("creating the stage table")?;
-    let stage = Spi::get_one::<pg_sys::Oid>(
-        "SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid",
-    )
-    .doing("finding the stage table")?
-    .unwrap_or(pg_sys::InvalidOid);
+    let stage = Spi::get_one::<pg_sys::Oid>(pg_datamart_plan::table::STAGE_OID_SQL)
+        .doing("finding the stage table")?
+        .unwrap_or(pg_sys::InvalidOid);
     let extra = [STAGE_TOID.to_string(), STAGE_TID.to_string()];
     let streamed = copy_into(
         wh,

@@ -180,8 +180,9 @@ fn check_schema(
     })
 }
 
-const USAGE: (&str, u64) = ("USAGE", pg_sys::ACL_USAGE as u64);
-const CREATE: (&str, u64) = ("CREATE", pg_sys::ACL_CREATE as u64);
+const USAGE: (&str, u64) = (privilege::USAGE, pg_sys::ACL_USAGE as u64);
+const CREATE: (&str, u64) = (privilege::CREATE, pg_sys::ACL_CREATE as u64);
+use pg_datamart_plan::control::privilege;
 
 /// Gives the window's existing partitions the section's storage parameters and creates its
 /// missing monthly partitions, each statement as the owner of what it changes (see the
@@ -328,12 +329,7 @@ pub fn prepare_partitions(
 /// from the catalog tables with this statement's snapshot, which sees that sync's commit).
 fn attached(parent: u32, new: &pg_datamart_plan::partition::NewPartition) -> DmResult<bool> {
     Ok(Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
-                          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
-                          JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-                         WHERE i.inhparent OPERATOR(pg_catalog.=) $1::pg_catalog.oid
-                           AND c.relname OPERATOR(pg_catalog.=) $2::pg_catalog.name
-                           AND n.nspname OPERATOR(pg_catalog.=) $3::pg_catalog.name)",
+        pg_datamart_plan::partition::PARTITION_EXISTS_SQL,
         &[
             pg_sys::Oid::from(parent).into(),
             new.relname.as_str().into(),
@@ -349,23 +345,7 @@ fn attached(parent: u32, new: &pg_datamart_plan::partition::NewPartition) -> DmR
 /// type's, so a type of that name (an enum, a domain) takes it as well.
 fn name_taken_by(new: &pg_datamart_plan::partition::NewPartition) -> DmResult<Option<String>> {
     Spi::get_one_with_args::<String>(
-        "SELECT COALESCE(
-           (SELECT pg_catalog.format('%s %s (owner %s)',
-                    CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'v' THEN 'view'
-                                   WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index'
-                                   WHEN 'f' THEN 'foreign table' ELSE 'relation' END,
-                    c.oid::pg_catalog.regclass, r.rolname)
-              FROM pg_catalog.pg_class c
-              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-             WHERE c.relname OPERATOR(pg_catalog.=) $1::pg_catalog.name
-               AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name),
-           (SELECT pg_catalog.format('type %s (owner %s)', t.oid::pg_catalog.regtype, r.rolname)
-              FROM pg_catalog.pg_type t
-              JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.typnamespace
-              JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) t.typowner
-             WHERE t.typname OPERATOR(pg_catalog.=) $1::pg_catalog.name
-               AND n.nspname OPERATOR(pg_catalog.=) $2::pg_catalog.name))",
+        pg_datamart_plan::partition::NAME_TAKEN_BY_SQL,
         &[new.relname.as_str().into(), new.schema.as_str().into()],
     )
     .doing("looking for a relation holding a partition's name")

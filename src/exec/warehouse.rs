@@ -102,9 +102,7 @@ fn connection_options(server: &str) -> DmResult<Options> {
                 code: PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
                 message: format!("permission denied for foreign server {server}"),
                 detail: String::new(),
-                hint: format!(
-                    "GRANT USAGE ON FOREIGN SERVER {server} to the role that runs the sync."
-                ),
+                hint: pg_datamart_plan::control::grant_server_hint(server),
             });
         }
         let fdw = pg_sys::GetForeignDataWrapper((*srv).fdwid);
@@ -181,11 +179,7 @@ fn password_required(server: &str, warehouse_user: Option<&str>, asked: bool) ->
         Some(u) => format!("warehouse user \"{u}\""),
         None => "the warehouse user (none given: libpq's default, the server's OS user)".into(),
     };
-    let mapping_sql = format!(
-        "ALTER USER MAPPING FOR {} SERVER {} OPTIONS (ADD password '...')",
-        pg_datamart_plan::quote::ident(&role),
-        pg_datamart_plan::quote::ident(server)
-    );
+    let mapping_sql = pg_datamart_plan::control::add_password_statement(&role, server);
     if asked {
         DmError::Remote {
             code: PgSqlErrorCode::ERRCODE_S_R_E_PROHIBITED_SQL_STATEMENT_ATTEMPTED,
@@ -617,7 +611,7 @@ pub fn remote_error(server: &str, secrets: &[String], f: Failure) -> DmError {
 /// The foreign server the warehouse is reached through must exist.
 pub fn check_server(server: &str) -> DmResult<()> {
     let exists = crate::catalog::exists(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name)",
+        pg_datamart_plan::config::SERVER_EXISTS_SQL,
         &[server.into()],
         "the foreign server",
     )?;
@@ -639,8 +633,7 @@ pub fn check_server(server: &str) -> DmResult<()> {
 pub fn check_source(server: &str) -> DmResult<()> {
     check_server(server)?;
     let mapped = crate::catalog::exists(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_user_mappings WHERE srvname OPERATOR(pg_catalog.=) $1::pg_catalog.name
-            AND (usename OPERATOR(pg_catalog.=) CURRENT_USER OR usename OPERATOR(pg_catalog.=) 'public'::pg_catalog.name))",
+        pg_datamart_plan::config::USER_MAPPING_EXISTS_SQL,
         &[server.into()],
         "the user mapping",
     )?;

@@ -265,8 +265,10 @@ fn refuse_transaction_block(procedure: &str) -> DmResult<()> {
     // SAFETY: reads the backend's transaction state; no side effects.
     if unsafe { pgrx::pg_sys::IsTransactionBlock() } {
         return Err(DmError::InTransactionBlock {
-            message: format!("{procedure} cannot run inside a transaction block: it commits after each table"),
-            hint: format!("CALL {procedure} on its own: not after BEGIN, and not as one statement of a multi-statement query string."),
+            message: format!(
+                "{procedure} cannot run inside a transaction block: it commits after each table"
+            ),
+            hint: pg_datamart_plan::procedures::call_alone_hint(procedure),
         });
     }
     Ok(())

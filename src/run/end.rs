@@ -184,10 +184,7 @@ pub fn run_finish(run_id: i64) -> DmResult<()> {
     status::close_link()?;
     guard::release_all()?;
     let (rows, secs) = Spi::get_two_with_args::<i64, f64>(
-        "SELECT COALESCE(pg_catalog.sum(s.rows_fetched), 0)::pg_catalog.int8,
-                pg_catalog.date_part('epoch', pg_catalog.max(r.finished_at) OPERATOR(pg_catalog.-) pg_catalog.min(r.started_at))::pg_catalog.float8
-           FROM dm.run r LEFT JOIN dm.run_step s USING (run_id)
-          WHERE r.run_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8",
+        pg_datamart_plan::status::RUN_TOTALS_SQL,
         &[run_id.into()],
     )
     .map_err(|e| DmError::Spi {

@@ -306,19 +306,7 @@ pub fn remote_timeout(mart_oid: u32, accounts: usize, window: &Window) -> DmResu
     }
     // rows, seconds and account-days of the table's last 10 successful loads that fetched rows
     let (rows, secs, account_days) = Spi::get_three_with_args::<f64, f64, f64>(
-        "SELECT pg_catalog.sum(h.rows_fetched)::pg_catalog.float8, pg_catalog.sum(h.secs)::pg_catalog.float8,
-                pg_catalog.sum(h.account_days)::pg_catalog.float8
-           FROM (SELECT s.rows_fetched,
-                        pg_catalog.date_part('epoch', s.finished_at OPERATOR(pg_catalog.-) s.started_at) AS secs,
-                        (pg_catalog.cardinality(r.accounts) OPERATOR(pg_catalog.*)
-                         ((r.end_date OPERATOR(pg_catalog.-) r.start_date) OPERATOR(pg_catalog.+) 1))::pg_catalog.float8 AS account_days
-                   FROM dm.run_step s JOIN dm.run r ON r.run_id OPERATOR(pg_catalog.=) s.run_id
-                  WHERE s.mart_oid::pg_catalog.oid OPERATOR(pg_catalog.=) $1::pg_catalog.oid
-                    AND s.status OPERATOR(pg_catalog.=) 'succeeded'::pg_catalog.text
-                    AND s.rows_fetched OPERATOR(pg_catalog.>) 0
-                    AND s.finished_at OPERATOR(pg_catalog.>) s.started_at
-                    AND pg_catalog.cardinality(r.accounts) OPERATOR(pg_catalog.>) 0
-                  ORDER BY s.run_id DESC LIMIT 10) h",
+        pg_datamart_plan::status::TABLE_HISTORY_SQL,
         &[pgrx::pg_sys::Oid::from(mart_oid).into()],
     )
     .doing("reading the table's load history")?;

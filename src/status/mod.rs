@@ -245,6 +245,27 @@ pub fn step_note(run: &Run, step: &Step, note: &str) -> DmResult<()> {
     })
 }
 
+/// Adds the watchdog's note to run `run_id` (and the time it warned). The run history is the
+/// extension owner's, and no access level may write it or call `dm._watchdog_note`: this one
+/// fixed call runs as the owner (in a security-restricted operation, `crate::control::as_owner`),
+/// with the run id and the text the watchdog itself made.
+pub fn watchdog_note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
+    let owner = writer::extension_owner()?;
+    crate::control::as_owner::as_role(owner, || {
+        Spi::run_with_args(
+            pg_datamart_plan::status::WATCHDOG_NOTE_SQL,
+            &[run_id.into(), text.into(), warned.into()],
+        )
+    })
+    .doing("noting a watchdog action")
+}
+
+/// Marks failed the runs still recorded as running whose backend is gone or no longer active:
+/// `dm._reconcile()` (SECURITY DEFINER, the extension owner's), which writes `dm.run` itself.
+pub fn reconcile() -> DmResult<()> {
+    Spi::run(sql::RECONCILE_SQL).doing("reconciling runs")
+}
+
 /// A watchdog event, sent from the watchdog's own session (it commits when the call ends;
 /// notifications are delivered then).
 pub fn watchdog_notify(run_id: i64, section: &str, action: &str, detail: &str) -> DmResult<()> {
@@ -254,12 +275,10 @@ pub fn watchdog_notify(run_id: i64, section: &str, action: &str, detail: &str) -
 
 /// A progress line, sent as a NOTICE: `pg_datamart <time>: <line>`.
 pub fn notice(line: &str) {
-    let at = Spi::get_one::<String>(
-        "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp(), 'YYYY-MM-DD HH24:MI:SS.MS TZ')",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or_default();
+    let at = Spi::get_one::<String>(pg_datamart_plan::status::NOTICE_CLOCK_SQL)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     pgrx::notice!("pg_datamart {}: {}", at, line);
 }
 

@@ -86,18 +86,16 @@ fn status_error(
 
 /// The extension's owner (the role that writes the run history).
 pub(crate) fn extension_owner() -> DmResult<pg_sys::Oid> {
-    let owner = Spi::get_one::<pg_sys::Oid>(
-        "SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'pg_datamart'::pg_catalog.name",
-    )
-    .map_err(|e| DmError::Spi {
-        doing: "reading the extension's owner".into(),
-        source: e,
-    })?;
+    let owner = Spi::get_one::<pg_sys::Oid>(pg_datamart_plan::status::EXTENSION_OWNER_SQL)
+        .map_err(|e| DmError::Spi {
+            doing: "reading the extension's owner".into(),
+            source: e,
+        })?;
     owner.ok_or_else(|| {
         status_error(
             PgSqlErrorCode::ERRCODE_UNDEFINED_OBJECT,
             "extension pg_datamart is not installed in this database",
-            "CREATE EXTENSION pg_datamart CASCADE;",
+            pg_datamart_plan::status::CREATE_EXTENSION,
         )
     })
 }
@@ -461,7 +459,7 @@ pub extern "C-unwind" fn pg_datamart_status_writer_main(arg: pg_sys::Datum) {
             return;
         }
         let _ = writer.in_transaction("setup", || {
-            Spi::run("SET search_path = pg_catalog, pg_temp")
+            Spi::run(pg_datamart_plan::status::WRITER_SEARCH_PATH_SQL)
                 .map_err(|e| spi("setting the search_path", e))
         });
         loop {
