@@ -119,3 +119,32 @@ fn relative_links_resolve() {
     assert!(seen > 0, "no relative link found");
     assert!(bad.is_empty(), "links that go nowhere: {bad:#?}");
 }
+
+/// Every `unsafe` block in `src/` says why it holds: a `// SAFETY:` comment on its line or
+/// within the four lines above it.
+#[test]
+fn every_unsafe_block_has_a_safety_comment() {
+    let root = common::manifest_dir().join("../src");
+    let mut missing = Vec::new();
+    for file in rust_files(&root) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let opens = code
+                .match_indices("unsafe")
+                .any(|(at, _)| code[at + "unsafe".len()..].trim_start().starts_with('{'));
+            if opens
+                && !lines[i.saturating_sub(4)..=i]
+                    .iter()
+                    .any(|l| l.contains("SAFETY"))
+            {
+                missing.push(format!("{}:{}", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "unsafe blocks without a SAFETY comment: {missing:?}"
+    );
+}

@@ -270,11 +270,11 @@ impl Matcher {
                 if as_sent {
                     return None;
                 }
+                // The FmgrInfos go in the (sub)transaction's context, which outlives the load.
                 // SAFETY: on the backend's thread in a transaction: getTypeInputInfo /
                 // getTypeOutputInfo raise an ERROR for a missing type; fmgr_info_cxt fills the
                 // zeroed FmgrInfo structs in place (nothing points at them, so moving them into
-                // canon is fine), with their caches in the (sub)transaction's context, which
-                // outlives the load that uses them.
+                // canon is fine).
                 unsafe {
                     let mut input = pg_sys::InvalidOid;
                     let mut ioparam = pg_sys::InvalidOid;
