@@ -25,6 +25,10 @@ pub static MAX_WINDOW_DAYS: GucSetting<i32> = GucSetting::<i32>::new(400);
 /// Most ids one account_ids list may hold.
 pub static MAX_ACCOUNT_IDS: GucSetting<i32> = GucSetting::<i32>::new(10_000);
 
+/// Mart rows of the window one upsert group compares with at most (its fingerprints' memory).
+pub static UPSERT_GROUP_ROWS: GucSetting<i32> =
+    GucSetting::<i32>::new(pg_datamart_plan::table::FINGERPRINT_GROUP_ROWS as i32);
+
 /// How far from today (in years, either way) a window may lie.
 pub static MAX_YEARS_FROM_TODAY: GucSetting<i32> = GucSetting::<i32>::new(10);
 
@@ -215,6 +219,16 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"pg_datamart.upsert_group_rows",
+        c"Mart rows of the window an upsert compares in one group of accounts, at most.",
+        c"Upsert holds 32 bytes per mart row of a group in memory; a table that may hold more rows has its accounts counted and grouped (an account is never split).",
+        &UPSERT_GROUP_ROWS,
+        1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
         c"pg_datamart.max_years_from_today",
         c"How many years before or after today a sync's window may lie.",
         c"A window outside is refused (22023) before anything is recorded: each month of a window may get a partition created.",
@@ -280,6 +294,10 @@ pub fn max_window_days() -> i32 {
 
 pub fn max_account_ids() -> usize {
     MAX_ACCOUNT_IDS.get().max(1) as usize
+}
+
+pub fn upsert_group_rows() -> i64 {
+    UPSERT_GROUP_ROWS.get().max(1) as i64
 }
 
 pub fn max_years_from_today() -> i32 {

@@ -661,3 +661,115 @@ async fn upsert_compares_domain_and_array_columns_row_after_row() {
             .await
     );
 }
+
+/// A changed row is rewritten (its old version deleted, the new one inserted through COPY)
+/// keeping its identity `id` and `created_at`, with a new `updated_at`; a new row gets a new
+/// id and the load's timestamp in both. With `pg_datamart.upsert_group_rows` below the
+/// window's rows the accounts are compared in groups (one per account here), and an account
+/// the warehouse no longer has rows for loses its mart rows; the result equals delete_insert.
+#[tokio::test]
+async fn upsert_rewrites_changed_rows_keeping_id_and_created_at_in_groups() {
+    let ctx = setup("it_upgroups").await;
+    two_modes(&ctx).await;
+    let m = &ctx.mart;
+    let call = |s: &str| format!("CALL dm_sync('{s}', '0', '2026-01-25', '2026-02-05')");
+    m.exec(&call("di")).await;
+    m.exec(&call("up")).await;
+    m.exec("ANALYZE fb_up_dm").await;
+    let kept = |extra: &str| {
+        format!(
+            "SELECT account_id, campaign_id, collected_at, id, created_at FROM fb_up_dm WHERE NOT (account_id = '1001' AND collected_at = '2026-01-30') {extra}"
+        )
+    };
+    let before = m.checksum(&kept("AND account_id <> '1004'")).await;
+    let stamps_before = m
+        .checksum("SELECT account_id, campaign_id, collected_at, updated_at FROM fb_up_dm WHERE account_id IN ('1002', '1003')")
+        .await;
+    let renamed_before = m
+        .checksum("SELECT campaign_id, id, created_at FROM fb_up_dm WHERE account_id = '1001' AND collected_at = '2026-01-30'")
+        .await;
+    assert_eq!(renamed_before.0, 2);
+    let max_id = m.i64("SELECT max(id) FROM fb_up_dm").await;
+    ctx.wh
+        .exec(
+            "UPDATE fb_campaign SET name = name || ' (renamed)' WHERE account_id = '1001' AND collected_at = '2026-01-30';
+             INSERT INTO fb_campaign (account_id, campaign_id, name, collected_at) VALUES ('1003', 'new-1', 'new', '2026-02-03');
+             DELETE FROM fb_campaign WHERE account_id = '1004';",
+        )
+        .await;
+    m.exec(&call("di")).await;
+    m.exec("SET pg_datamart.upsert_group_rows = 1").await;
+    m.exec(&call("up")).await;
+    m.exec("RESET pg_datamart.upsert_group_rows").await;
+    same_content(m).await;
+    // 3 accounts with data x 12 days x 2 campaigns + 1 new; account 1004's 24 rows gone
+    assert_eq!(last_step(m).await, (73, 24, 1, 2));
+    assert_eq!(
+        m.checksum(&kept("AND campaign_id <> 'new-1'")).await,
+        before,
+        "unchanged rows keep id and created_at"
+    );
+    assert_eq!(
+        m.checksum("SELECT account_id, campaign_id, collected_at, updated_at FROM fb_up_dm WHERE account_id IN ('1002', '1003') AND campaign_id <> 'new-1'")
+            .await,
+        stamps_before,
+        "unchanged rows keep updated_at"
+    );
+    assert_eq!(
+        m.checksum("SELECT campaign_id, id, created_at FROM fb_up_dm WHERE account_id = '1001' AND collected_at = '2026-01-30'")
+            .await,
+        renamed_before,
+        "changed rows keep id and created_at"
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM fb_up_dm WHERE account_id = '1001' AND collected_at = '2026-01-30' AND updated_at > created_at AND name LIKE '% (renamed)' AND budget_x2 IS NOT DISTINCT FROM daily_budget * 2")
+            .await,
+        2,
+        "changed rows get the new values, a new updated_at and their generated column"
+    );
+    assert_eq!(
+        m.i64(&format!("SELECT count(*) FROM fb_up_dm WHERE campaign_id = 'new-1' AND id > {max_id} AND created_at = updated_at"))
+            .await,
+        1,
+        "a new row gets a new id and the load's timestamp"
+    );
+    assert_eq!(
+        m.i64("SELECT count(*) FROM fb_up_dm WHERE account_id = '1004'")
+            .await,
+        0
+    );
+}
+
+/// Upsert rewrites a changed row as a delete and an insert, which would bypass UPDATE and
+/// DELETE triggers: a table with one is refused with 0A000 naming the way out; nothing moves.
+#[tokio::test]
+async fn upsert_refuses_a_table_with_update_or_delete_triggers() {
+    let ctx = setup("it_uptrig").await;
+    two_modes(&ctx).await;
+    let m = &ctx.mart;
+    m.exec("CALL dm_sync('up', '0', '2026-01-25', '2026-02-05')")
+        .await;
+    m.exec(
+        "CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER audit BEFORE UPDATE ON fb_up_dm FOR EACH ROW EXECUTE FUNCTION audit();",
+    )
+    .await;
+    let before = m.checksum("SELECT * FROM fb_up_dm").await;
+    let e = m
+        .fails("CALL dm_sync('up', '0', '2026-01-25', '2026-02-05')")
+        .await;
+    assert_error(
+        &e,
+        SqlState::FEATURE_NOT_SUPPORTED,
+        &[
+            "mode upsert cannot load",
+            "fb_up_dm",
+            "UPDATE or DELETE triggers",
+        ],
+    );
+    assert!(e.hint().unwrap_or("").contains("delete_insert"), "{e:?}");
+    assert_eq!(m.checksum("SELECT * FROM fb_up_dm").await, before);
+    // delete_insert loads it
+    m.exec("CALL dm_sync('up', '0', '2026-01-25', '2026-02-05', mode => 'delete_insert')")
+        .await;
+}

@@ -94,6 +94,7 @@ pub fn describe(
                 mode: section.mode,
                 remote_timeout_ms: None,
                 today: None,
+                account_rows: None,
             },
         )?;
         text += "--\n";

@@ -14,7 +14,7 @@ use crate::domain::Mode;
 use crate::error::PlanResult;
 use crate::partition::PartitionPlan;
 use crate::quote::{self, op};
-use crate::snapshot::{FetchedColumn, MartTable, Schemas, Section, SectionTable};
+use crate::snapshot::{MartTable, Schemas, Section, SectionTable};
 use crate::window::Window;
 use chrono::NaiveDate;
 
@@ -29,29 +29,60 @@ pub const MAX_ID_BYTES_PER_QUERY: usize = 1 << 20;
 pub enum LoadSql {
     /// Delete the window's rows for the accounts, then stream every fetched row into the table.
     DeleteInsert { delete: String, copy: String },
-    /// Read the window's key -> row fingerprint from the mart (`fingerprints`), stream the
-    /// fetched rows comparing each as it arrives, and stage only the new and the changed ones
-    /// (`copy` into `create_stage`, with the target row's tableoid and ctid, NULL for new
-    /// rows). Duplicate keys are refused (in the stream for keys the mart holds, by
-    /// `duplicates` for new ones); then `delete` removes the window's rows no fetched row
-    /// matched (by tableoid and ctid, `$1` oid and `$2` a `tid[]` literal), `update` rewrites
-    /// the changed rows and `insert` adds the new ones.
+    /// Upsert by fingerprint, in groups of accounts whose window rows fit in
+    /// [`FINGERPRINT_GROUP_ROWS`]: for each group, read the mart's key -> row fingerprints of
+    /// its window (`fingerprints`, with each row's tableoid and ctid), then compare each row of
+    /// the group's remote queries as it streams past. Unchanged rows are dropped; a changed row's
+    /// old version is deleted by its ctid and the new one goes into `copy` with the old row's
+    /// `carried` values (so it keeps its `id`, `created_at` and every column not fetched) and a
+    /// new `updated_at`; a new row goes into `copy` with the carried columns' defaults (and the
+    /// load's timestamp for `created_at`). Once a group's rows are compared, `delete` removes
+    /// its window rows no fetched row matched (by tableoid and ctid: `$1` oid, `$2` a `tid[]`).
+    /// Keys sent twice refuse the load.
     Upsert {
         key: Vec<String>,
         /// Positions in [`StreamPlan::columns`] of the key, in key order.
         key_positions: Vec<usize>,
         /// Positions in [`StreamPlan::columns`] of the compared (non-key) columns, in order.
         compared_positions: Vec<usize>,
-        /// Returns `tableoid, ctid, key hash 0, key hash 1, row hash`: each hash XORs the
-        /// `hashtextextended` of each column's text ([`fingerprint_seed`], [`null_hash`]).
-        fingerprints: String,
-        create_stage: String,
+        /// The account groups, in the order of [`TablePlan::remote_sqls`].
+        groups: Vec<UpsertGroup>,
+        /// Columns not fetched that a changed row keeps, in `copy`'s order after the fetched ones.
+        carried: Vec<Carried>,
         copy: String,
-        duplicates: String,
         delete: String,
-        update: Option<String>,
-        insert: String,
     },
+}
+
+/// The mart rows of the window one upsert group compares with at most (about 32 bytes each
+/// in memory) by default, when the rows per account are known ([`PlanOptions::account_rows`]).
+pub const FINGERPRINT_GROUP_ROWS: i64 = 1_000_000;
+
+/// The mart's rows of a window per account, and the most one upsert group may hold
+/// (`pg_datamart.upsert_group_rows`, default [`FINGERPRINT_GROUP_ROWS`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountRows {
+    pub per_account: std::collections::BTreeMap<String, i64>,
+    pub group_rows: i64,
+}
+
+/// One group of accounts of an upsert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpsertGroup {
+    /// Returns `tableoid, ctid, key hash 0, key hash 1, row hash` of the group's window rows in
+    /// the mart: each hash XORs the `hashtextextended` of each column's text
+    /// ([`fingerprint_seed`], [`null_hash`]).
+    pub fingerprints: String,
+    /// How many of [`TablePlan::remote_sqls`] (the next ones) fetch this group.
+    pub queries: usize,
+}
+
+/// A column a changed row keeps from its old version (not fetched, not `updated_at`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    pub name: String,
+    /// A new row gets the load's timestamp (`created_at`), else the column's default.
+    pub stamp_when_new: bool,
 }
 
 /// The hashes of a row's fingerprint: the key (two, 128 bits) and the compared columns.
@@ -77,11 +108,6 @@ pub fn null_hash(seed: u64) -> u64 {
     (seed ^ 0x2545_f491_4f6c_dd1d).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
-/// Name of the stage's column holding the target row's tableoid (NULL: a new row).
-pub const STAGE_TOID: &str = "dm_target_tableoid";
-/// Name of the stage's column holding the target row's ctid (NULL: a new row).
-pub const STAGE_TID: &str = "dm_target_ctid";
-
 impl LoadSql {
     /// The statements in execution order (the checks marked), for previews and the
     /// descriptions of generated procedures.
@@ -89,24 +115,23 @@ impl LoadSql {
         match self {
             LoadSql::DeleteInsert { delete, copy } => vec![delete.clone(), copy.clone()],
             LoadSql::Upsert {
-                fingerprints,
-                create_stage,
+                groups,
                 copy,
-                duplicates,
                 delete,
-                update,
-                insert,
                 ..
             } => {
-                let mut v = vec![
-                    format!("{fingerprints} /* the rows the warehouse rows are compared with */"),
-                    create_stage.clone(),
-                    format!("{copy} /* only the new and the changed rows */"),
-                    format!("{duplicates} /* any row refuses the load */"),
-                    format!("{delete} /* the rows no fetched row matched */"),
-                ];
-                v.extend(update.iter().cloned());
-                v.push(insert.clone());
+                // per group: its fingerprints, then its remote queries' rows through `copy`
+                let mut v: Vec<String> = groups
+                    .iter()
+                    .map(|g| {
+                        format!(
+                            "{} /* the rows the warehouse rows are compared with */",
+                            g.fingerprints
+                        )
+                    })
+                    .collect();
+                v.push(format!("{copy} /* only the new and the changed rows */"));
+                v.push(format!("{delete} /* the rows no fetched row matched */"));
                 v
             }
         }
@@ -142,6 +167,9 @@ pub struct PlanOptions {
     /// Today (in `pg_datamart.timezone`): when the window reaches this month, next month's
     /// partition is created ahead of time. None: never.
     pub today: Option<NaiveDate>,
+    /// Upsert: the mart's rows of the window per account (see [`account_rows_sql`]), to
+    /// group the accounts. None: one group.
+    pub account_rows: Option<AccountRows>,
 }
 
 /// Everything a sync of one table runs, as text.
@@ -261,7 +289,7 @@ pub fn plan_table(
     mart.require_column(&section.date_column, "date")?;
     let columns = mart.fetched_columns()?;
 
-    // Remote: plain Redshift SQL.
+    // Remote: plain Redshift SQL, one query per chunk of accounts (per group in upsert).
     let remote_from = quote::qualified(&table.remote_schema, &table.remote_table);
     let select_list = columns
         .iter()
@@ -272,17 +300,19 @@ pub fn plan_table(
     let remote_acct = quote::ident(mart.remote_name(account_col));
     let start = window.start.format("%Y-%m-%d").to_string();
     let end = window.end_exclusive().format("%Y-%m-%d").to_string();
-    let remote_sqls = chunk_accounts(accounts, opts.per_query)
-        .into_iter()
-        .map(|chunk| {
-            Ok(format!(
-                "SELECT {select_list} FROM {remote_from} WHERE {remote_date} >= {} AND {remote_date} < {} AND {remote_acct} IN {}",
-                quote::remote_literal(&start)?,
-                quote::remote_literal(&end)?,
-                quote::remote_literal_list(chunk)?,
-            ))
-        })
-        .collect::<PlanResult<Vec<_>>>()?;
+    let remote_queries = |ids: &[String]| -> PlanResult<Vec<String>> {
+        chunk_accounts(ids, opts.per_query)
+            .into_iter()
+            .map(|chunk| {
+                Ok(format!(
+                    "SELECT {select_list} FROM {remote_from} WHERE {remote_date} >= {} AND {remote_date} < {} AND {remote_acct} IN {}",
+                    quote::remote_literal(&start)?,
+                    quote::remote_literal(&end)?,
+                    quote::remote_literal_list(chunk)?,
+                ))
+            })
+            .collect()
+    };
 
     let column_definitions = columns
         .iter()
@@ -321,43 +351,14 @@ pub fn plan_table(
     // Local: every operator and built-in qualified.
     let target = mart.sql_name();
     let cols: Vec<String> = columns.iter().map(|c| quote::ident(&c.mart)).collect();
-    let mut target_cols = cols.clone();
-    target_cols.extend(stamps.iter().map(|s| quote::ident(s)));
     let copy =
         |table: &str, list: &[String]| format!("COPY {table} ({}) FROM STDIN", list.join(", "));
-    let ids_array = format!(
-        "ARRAY[{}]::{account_type}[]",
-        accounts
-            .iter()
-            .map(|a| quote::local_literal(a))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let local_window = |alias: &str| {
-        let q = |c: &str| {
-            if alias.is_empty() {
-                quote::ident(c)
-            } else {
-                format!("{alias}.{}", quote::ident(c))
-            }
-        };
-        let date = q(&section.date_column);
-        format!(
-            "{date} {} {} AND {date} {} {} AND {} {} ANY ({ids_array})",
-            op(">="),
-            quote::local_literal(&start),
-            op("<"),
-            quote::local_literal(&end),
-            q(account_col),
-            op("="),
-        )
+    let window_of = |ids: &[String], alias: &str| {
+        local_window(section, account_col, &account_type, ids, window, alias)
     };
 
-    let load = match (opts.mode, upsert_key) {
+    let (remote_sqls, load) = match (opts.mode, upsert_key) {
         (Mode::Upsert, Some(key)) => {
-            let stage = "pg_temp.\"dm_stage\"";
-            let toid = quote::ident(STAGE_TOID);
-            let tid = quote::ident(STAGE_TID);
             let key_positions: Vec<usize> = key.iter().filter_map(|k| position(k)).collect();
             let compared_positions: Vec<usize> = (0..columns.len())
                 .filter(|i| !key_positions.contains(i))
@@ -396,80 +397,64 @@ pub fn plan_table(
             let key_hash0 = combined(&key_positions, &|j| fingerprint_seed(Part::Key0, j));
             let key_hash1 = combined(&key_positions, &|j| fingerprint_seed(Part::Key1, j));
             let row_hash = combined(&compared_positions, &|j| fingerprint_seed(Part::Row, j));
-            let key_list = key
+            let mut remote_sqls = Vec::new();
+            let mut groups = Vec::new();
+            for ids in group_accounts(accounts, opts.account_rows.as_ref()) {
+                let queries = remote_queries(ids)?;
+                groups.push(UpsertGroup {
+                    fingerprints: format!(
+                        "SELECT m.tableoid, m.ctid, {key_hash0}, {key_hash1}, {row_hash} FROM {target} AS m WHERE {}",
+                        window_of(ids, "m")
+                    ),
+                    queries: queries.len(),
+                });
+                remote_sqls.extend(queries);
+            }
+            // A changed row keeps every settable column that is not fetched (its id,
+            // created_at, ...) and gets a new updated_at.
+            let carried: Vec<Carried> = mart
+                .columns
                 .iter()
-                .map(|k| quote::ident(k))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let key_text = key
-                .iter()
-                .map(|k| format!("COALESCE({}::pg_catalog.text, 'NULL')", quote::ident(k)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let non_key: Vec<&FetchedColumn> =
-                columns.iter().filter(|c| !key.contains(&c.mart)).collect();
-            let target_row = format!(
-                "m.tableoid {} s.{toid} AND m.ctid {} s.{tid}",
-                op("="),
-                op("=")
-            );
-            let update = if non_key.is_empty() {
-                None
-            } else {
-                let mut sets: Vec<String> = non_key
-                    .iter()
-                    .map(|c| format!("{q} = s.{q}", q = quote::ident(&c.mart)))
-                    .collect();
-                if stamps.contains(&"updated_at") {
-                    sets.push(format!("{} = pg_catalog.now()", quote::ident("updated_at")));
-                }
-                Some(format!(
-                    "UPDATE {target} AS m SET {} FROM {stage} AS s WHERE {} AND {target_row}",
-                    sets.join(", "),
-                    local_window("m"),
-                ))
-            };
-            let mut stage_cols = cols.clone();
-            stage_cols.extend([toid.clone(), tid.clone()]);
-            let with_stamps = {
-                let mut v: Vec<String> = cols.iter().map(|c| format!("s.{c}")).collect();
-                v.extend(stamps.iter().map(|_| "pg_catalog.now()".to_string()));
-                v.join(", ")
-            };
-            LoadSql::Upsert {
-                fingerprints: format!(
-                    "SELECT m.tableoid, m.ctid, {key_hash0}, {key_hash1}, {row_hash} FROM {target} AS m WHERE {}",
-                    local_window("m")
-                ),
-                create_stage: format!(
-                    "CREATE TEMP TABLE \"dm_stage\" ({column_definitions}, {toid} pg_catalog.oid, {tid} pg_catalog.tid) ON COMMIT DROP"
-                ),
-                copy: copy(stage, &stage_cols),
-                duplicates: format!(
-                    "SELECT pg_catalog.count(*) OVER (), pg_catalog.format('(%s) x%s', pg_catalog.concat_ws(', ', {key_text}), pg_catalog.count(*)) \
-                     FROM {stage} WHERE {tid} IS NULL GROUP BY {key_list} HAVING pg_catalog.count(*) {} 1 ORDER BY pg_catalog.count(*) DESC, 2 LIMIT 5",
-                    op(">")
-                ),
+                .filter(|c| {
+                    !c.generated
+                        && c.name != "updated_at"
+                        && !columns.iter().any(|f| f.mart == c.name)
+                })
+                .map(|c| Carried {
+                    name: c.name.clone(),
+                    stamp_when_new: c.name == "created_at" && stamps.contains(&"created_at"),
+                })
+                .collect();
+            let mut copy_cols = cols.clone();
+            copy_cols.extend(carried.iter().map(|c| quote::ident(&c.name)));
+            if stamps.contains(&"updated_at") {
+                copy_cols.push(quote::ident("updated_at"));
+            }
+            let load = LoadSql::Upsert {
+                copy: copy(&target, &copy_cols),
                 delete: format!(
                     "DELETE FROM {target} AS m WHERE {} AND m.tableoid {} $1 AND m.ctid {} ANY ($2::pg_catalog.tid[])",
-                    local_window("m"),
+                    window_of(accounts, "m"),
                     op("="),
                     op("=")
-                ),
-                update,
-                insert: format!(
-                    "INSERT INTO {target} ({}) SELECT {with_stamps} FROM {stage} AS s WHERE s.{tid} IS NULL",
-                    target_cols.join(", "),
                 ),
                 key,
                 key_positions,
                 compared_positions,
-            }
+                groups,
+                carried,
+            };
+            (remote_sqls, load)
         }
-        _ => LoadSql::DeleteInsert {
-            delete: format!("DELETE FROM {target} WHERE {}", local_window("")),
-            copy: copy(&target, &target_cols),
-        },
+        _ => {
+            let mut target_cols = cols.clone();
+            target_cols.extend(stamps.iter().map(|s| quote::ident(s)));
+            let load = LoadSql::DeleteInsert {
+                delete: format!("DELETE FROM {target} WHERE {}", window_of(accounts, "")),
+                copy: copy(&target, &target_cols),
+            };
+            (remote_queries(accounts)?, load)
+        }
     };
     let partitions = crate::partition::plan(
         mart,
@@ -498,10 +483,95 @@ pub fn plan_table(
     })
 }
 
+/// The local filter of a window: `date >= start AND date < end AND account = ANY (ids)`,
+/// columns prefixed with `alias.` when given.
+fn local_window(
+    section: &Section,
+    account_col: &str,
+    account_type: &str,
+    ids: &[String],
+    window: &Window,
+    alias: &str,
+) -> String {
+    let q = |c: &str| {
+        if alias.is_empty() {
+            quote::ident(c)
+        } else {
+            format!("{alias}.{}", quote::ident(c))
+        }
+    };
+    let date = q(&section.date_column);
+    let ids_array = format!(
+        "ARRAY[{}]::{account_type}[]",
+        ids.iter()
+            .map(|a| quote::local_literal(a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    format!(
+        "{date} {} {} AND {date} {} {} AND {} {} ANY ({ids_array})",
+        op(">="),
+        quote::local_literal(&window.start.format("%Y-%m-%d").to_string()),
+        op("<"),
+        quote::local_literal(&window.end_exclusive().format("%Y-%m-%d").to_string()),
+        q(account_col),
+        op("="),
+    )
+}
+
+/// Consecutive runs of `accounts` whose window rows (per account; missing: 0) add up to at
+/// most `group_rows`, each at least one account; one group without `rows`.
+pub fn group_accounts<'a>(accounts: &'a [String], rows: Option<&AccountRows>) -> Vec<&'a [String]> {
+    let Some(AccountRows {
+        per_account: rows,
+        group_rows,
+    }) = rows
+    else {
+        return vec![accounts];
+    };
+    let mut groups = Vec::new();
+    let (mut start, mut sum) = (0, 0i64);
+    for (i, a) in accounts.iter().enumerate() {
+        let n = rows.get(a).copied().unwrap_or(0).max(0);
+        if i > start && sum + n > *group_rows {
+            groups.push(&accounts[start..i]);
+            (start, sum) = (i, 0);
+        }
+        sum += n;
+    }
+    groups.push(&accounts[start..]);
+    groups
+}
+
+/// The mart's rows of a table's window per account (`account::text, count`), which size an
+/// upsert's fingerprint groups; run only when [`TABLE_ROWS_SQL`] says the table may hold more
+/// than one group.
+pub fn account_rows_sql(
+    section: &Section,
+    table: &SectionTable,
+    mart: &MartTable,
+    accounts: &[String],
+    window: &Window,
+) -> PlanResult<String> {
+    let account_col = section.account_column_of(table);
+    let account_type = mart
+        .require_column(account_col, "account")?
+        .type_sql
+        .clone();
+    mart.require_column(&section.date_column, "date")?;
+    Ok(format!(
+        "SELECT m.{}::pg_catalog.text, pg_catalog.count(*) FROM {} AS m WHERE {} GROUP BY 1",
+        quote::ident(account_col),
+        mart.sql_name(),
+        local_window(section, account_col, &account_type, accounts, window, "m")
+    ))
+}
+
+/// The rows the statistics say table `$1` (oid) and its partitions hold (an upper bound of a
+/// window's rows, without reading the table).
+pub const TABLE_ROWS_SQL: &str = "SELECT COALESCE(pg_catalog.sum(c.reltuples) FILTER (WHERE c.reltuples OPERATOR(pg_catalog.>) 0), 0)::pg_catalog.int8 FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) AS t JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) t.relid";
+
 // ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
 
 /// The transaction's timestamp, as text.
 pub const NOW_SQL: &str = "SELECT pg_catalog.now()::pg_catalog.text";
-
-/// The oid of the temporary stage table `pg_temp.dm_stage`.
-pub const STAGE_OID_SQL: &str = "SELECT 'pg_temp.dm_stage'::pg_catalog.regclass::pg_catalog.oid";

@@ -39,6 +39,7 @@ fn render(name: &str, mode: Mode) -> String {
         mode,
         remote_timeout_ms: req.remote_timeout_ms,
         today: None,
+        account_rows: None,
     };
     let mut out = format!(
         "-- golden: fixture {name}, mode {mode}, window {} .. {}, accounts {}, per_query {}, remote_timeout_ms {:?}\n",
@@ -192,6 +193,7 @@ fn fixture_plans_pass_the_statement_checks() {
                     mode: *mode,
                     remote_timeout_ms: fx.request.remote_timeout_ms,
                     today: None,
+                    account_rows: None,
                 };
                 let Ok(plan) = plan_table(
                     &fx.schemas,

@@ -18,7 +18,7 @@
 
 use crate::error::{sqlstate_text, DmError, DmResult};
 use crate::exec::reader::{escape_into, Chunk, Failure, Job, Msg, Reader};
-use crate::exec::upsert::{Decision, Matcher};
+use crate::exec::upsert::Upsert;
 use crate::exec::warehouse::{remote_error, Warehouse};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -41,8 +41,8 @@ struct Feed {
     /// Positions of the columns that identify a row in messages, and every column's name.
     row_key: Vec<usize>,
     names: Vec<String>,
-    /// Upsert: compares each row with the mart's and decides whether it is staged.
-    matcher: Option<Matcher>,
+    /// Upsert: compares each row with the mart's and writes only the new and the changed.
+    upsert: Option<Upsert>,
     /// Upsert: some column's text must go through the mart type (the backend hashes then).
     convert: bool,
     /// Set while the matcher converts `cur_line` (an error there is about that row).
@@ -98,13 +98,20 @@ impl Feed {
         }
     }
 
-    /// Upsert: the staged lines (with their target) of one chunk.
-    fn stage(&mut self, chunk: Chunk) -> DmResult<Vec<u8>> {
+    /// Upsert: the COPY lines of one chunk's new and changed rows (a changed row's old
+    /// version is deleted here, before COPY reads its new one).
+    fn rewrite(&mut self, chunk: Chunk) -> DmResult<Vec<u8>> {
         let mut out = Vec::with_capacity(chunk.data.len() / 4);
-        let Some(mut m) = self.matcher.take() else {
+        let Some(mut u) = self.upsert.take() else {
             return Ok(out);
         };
-        let mut r = Ok(());
+        let r = self.rewrite_rows(&mut u, &chunk, &mut out);
+        self.upsert = Some(u);
+        r.map(|_| out)
+    }
+
+    fn rewrite_rows(&mut self, u: &mut Upsert, chunk: &Chunk, out: &mut Vec<u8>) -> DmResult<()> {
+        u.enter_query(chunk.query)?;
         for row in &chunk.rows {
             let line = &chunk.data[row.start as usize..row.end as usize];
             let (row_key, names) = (&self.row_key, &self.names);
@@ -114,34 +121,17 @@ impl Feed {
                 self.cur_line.extend_from_slice(line);
                 self.in_matcher = true;
                 let fields = parse_copy_line(line);
-                let d = m.decide(&|i| fields.get(i).and_then(|f| f.as_deref()), &key_text);
+                let d = u
+                    .matcher
+                    .decide(&|i| fields.get(i).and_then(|f| f.as_deref()), &key_text);
                 self.in_matcher = false;
                 d
             } else {
-                m.lookup(row.key, row.row, &key_text)
-            };
-            match decision {
-                Ok(Decision::Skip) => continue,
-                Ok(Decision::New) => {
-                    out.extend_from_slice(line);
-                    out.extend_from_slice(b"\t\\N\t\\N\n");
-                }
-                Ok(Decision::Changed {
-                    toid,
-                    block,
-                    offset,
-                }) => {
-                    out.extend_from_slice(line);
-                    out.extend_from_slice(format!("\t{toid}\t({block},{offset})\n").as_bytes());
-                }
-                Err(e) => {
-                    r = Err(e);
-                    break;
-                }
-            }
+                u.matcher.lookup(row.key, row.row, &key_text)
+            }?;
+            u.row(decision, line, out)?;
         }
-        self.matcher = Some(m);
-        r.map(|_| out)
+        Ok(())
     }
 
     /// Fills `out` with up to `max` bytes; 0 only at the end of the data.
@@ -160,7 +150,8 @@ impl Feed {
             }
             match self.next_msg()? {
                 Msg::Types(types) => {
-                    if let Some(m) = self.matcher.as_mut() {
+                    if let Some(u) = self.upsert.as_mut() {
+                        let m = &mut u.matcher;
                         let settings = self.remote_settings.clone();
                         m.prepare(&types, &|name| {
                             settings
@@ -172,14 +163,17 @@ impl Feed {
                     }
                 }
                 Msg::Chunk(chunk) => {
-                    self.buf = if self.matcher.is_some() {
-                        self.stage(chunk)?
+                    self.buf = if self.upsert.is_some() {
+                        self.rewrite(chunk)?
                     } else {
                         chunk.data
                     };
                 }
                 Msg::Failed(f) => return Err(self.remote_error(f)),
                 Msg::End(n) => {
+                    if let Some(u) = self.upsert.as_mut() {
+                        u.finish()?;
+                    }
                     self.fetched = n;
                     self.done = true;
                 }
@@ -335,15 +329,15 @@ unsafe extern "C-unwind" fn data_source(
 /// Counts of one streamed load.
 pub struct Streamed {
     pub fetched: i64,
-    /// Rows COPY wrote (to the mart table, or to the stage in upsert).
+    /// Rows COPY wrote.
     pub inserted: i64,
-    /// Upsert: the comparison's state after the stream (unmatched rows, duplicates).
-    pub matcher: Option<crate::exec::upsert::Matcher>,
+    /// Upsert: its state after the stream (counts, keys sent twice).
+    pub upsert: Option<Upsert>,
 }
 
 /// One streamed COPY: into table `target_oid`, the remote columns go to `columns` (mart
 /// names), then `extra` columns get either `stamp` (the load's timestamp, delete_insert) or
-/// the target row of each staged row (upsert, when `matcher` is given). `mart_name` and
+/// what the upsert's rewrite writes (when an [`Upsert`] is given). `mart_name` and
 /// `row_key` name the table and the row in errors about a value.
 pub struct CopySpec<'a> {
     pub target_oid: u32,
@@ -427,7 +421,7 @@ fn failing_column(row: &[Option<Vec<u8>>], types: &[(pg_sys::Oid, i32)]) -> Opti
 /// Streams the rows of `spec.queries` from `wh` into `spec.target_oid` through COPY FROM.
 /// The connection is closed when this returns or unwinds. A value COPY cannot store is
 /// reported naming the mart table, the column and the row's key.
-pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> DmResult<Streamed> {
+pub fn copy_into(wh: Warehouse, spec: &CopySpec, upsert: Option<Upsert>) -> DmResult<Streamed> {
     // SAFETY: EXIT_HOOKED is only touched here, on the backend's thread (never from another
     // thread); on_proc_exit registers close_on_exit once for the life of the process.
     unsafe {
@@ -437,16 +431,19 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
         }
     }
     let mut tail = Vec::new();
-    if matcher.is_none() {
+    if upsert.is_none() {
         for _ in spec.extra {
             tail.push(b'\t');
             escape_into(&mut tail, spec.stamp.as_bytes());
         }
         tail.push(b'\n');
     }
-    let hash = matcher
-        .as_ref()
-        .map(|m| (m.key_positions().to_vec(), m.compared_positions().to_vec()));
+    let hash = upsert.as_ref().map(|u| {
+        (
+            u.matcher.key_positions().to_vec(),
+            u.matcher.compared_positions().to_vec(),
+        )
+    });
     let guard = SlotGuard;
     let first_sent = wh.query_sent();
     let (reader, server, secrets, remote_settings) = wh.into_reader(Job {
@@ -468,7 +465,7 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
             done: false,
             row_key: spec.row_key.to_vec(),
             names: spec.columns.to_vec(),
-            matcher,
+            upsert,
             convert: false,
             in_matcher: false,
             cur_line: Vec::new(),
@@ -488,10 +485,10 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
             other => other.rethrow(),
         })
         .execute();
-    let (fetched, matcher) = FEED.with(|f| {
+    let (fetched, upsert) = FEED.with(|f| {
         let mut f = f.borrow_mut();
         match f.as_mut() {
-            Some(feed) => (feed.fetched, feed.matcher.take()),
+            Some(feed) => (feed.fetched, feed.upsert.take()),
             None => (0, None),
         }
     });
@@ -500,14 +497,15 @@ pub fn copy_into(wh: Warehouse, spec: &CopySpec, matcher: Option<Matcher>) -> Dm
     Ok(Streamed {
         fetched,
         inserted,
-        matcher,
+        upsert,
     })
 }
 
-/// Whether an error is about a value or a row (data exception, NOT NULL or CHECK violation).
+/// Whether an error is about a value or a row (data exception, NOT NULL, CHECK or unique
+/// violation).
 fn about_a_row(report: &pg_sys::panic::ErrorReportWithLevel) -> bool {
     let state = sqlstate_text(report.sql_error_code());
-    state.starts_with("22") || state == "23502" || state == "23514"
+    state.starts_with("22") || state == "23502" || state == "23514" || state == "23505"
 }
 
 /// Turns an error COPY raised about the current row into one naming the mart table, the
@@ -527,6 +525,18 @@ fn value_error(spec: &CopySpec, report: pg_sys::panic::ErrorReportWithLevel) -> 
             message: format!("mart table {}: {}", spec.mart_name, report.message()),
             detail: report.detail().unwrap_or_default().to_string(),
             hint: "Fix the rows in the warehouse, or the mart table's constraint; nothing of this table was changed.".into(),
+        };
+    }
+    if state == "23505" {
+        return DmError::Conflict {
+            code,
+            message: format!(
+                "mart table {}: the warehouse returned a key twice, or one the table holds outside the window: {}",
+                spec.mart_name,
+                report.detail().unwrap_or(report.message())
+            ),
+            detail: format!("{} Nothing of this table was changed.", report.message()),
+            hint: "Remove the duplicates at the source, or give the mart table a key that matches the warehouse's grain.".into(),
         };
     }
     if !state.starts_with("22") {

@@ -3,17 +3,14 @@
 //! row. Runs in the caller's transaction (one per table; the caller commits). Every statement
 //! it runs comes from the planner.
 
-use crate::error::{DmError, DmResult, SpiContext};
+use crate::error::{DmResult, SpiContext};
 use crate::exec::copy::{column_types, copy_into, CopySpec};
-use crate::exec::upsert::Matcher;
+use crate::exec::upsert::Upsert;
 use crate::exec::warehouse::{open_warehouse, prefetch_next};
 use pg_datamart_plan::status::LoadCounts;
 use pg_datamart_plan::table::{LoadSql, TablePlan};
-use pg_datamart_plan::table::{STAGE_TID, STAGE_TOID};
-use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgSqlErrorCode;
 
 fn run(client: &mut SpiClient, sql: &str, doing: &str) -> DmResult<i64> {
     Ok(client.update(sql, None, &[]).doing(doing)?.len() as i64)
@@ -66,6 +63,13 @@ pub fn load_table(
     Ok(counts)
 }
 
+/// The load's timestamp (the transaction's), as text.
+fn load_stamp() -> DmResult<String> {
+    Ok(Spi::get_one::<String>(pg_datamart_plan::table::NOW_SQL)
+        .doing("reading the load's timestamp")?
+        .unwrap_or_default())
+}
+
 /// delete_insert: delete the window, then stream the remote queries' rows into the mart table
 /// through COPY FROM.
 fn stream_delete_insert(
@@ -77,9 +81,7 @@ fn stream_delete_insert(
 ) -> DmResult<LoadCounts> {
     let wh = open_warehouse(plan, step, on_remote_pid)?;
     prefetch_next(next);
-    let stamp = Spi::get_one::<String>(pg_datamart_plan::table::NOW_SQL)
-        .doing("reading the load's timestamp")?
-        .unwrap_or_default();
+    let stamp = load_stamp()?;
     let deleted = Spi::connect_mut(|client| run(client, delete, "deleting the window"))?;
     let streamed = copy_into(
         wh,
@@ -103,52 +105,28 @@ fn stream_delete_insert(
     })
 }
 
-/// Rows per DELETE of the rows gone upstream.
-const DELETE_BATCH: usize = 50_000;
-
-/// upsert: read the window's fingerprints, stream the fetched rows comparing each one and
-/// staging only the new and the changed, refuse duplicate keys, then delete the unmatched
-/// rows, update the changed ones and insert the new ones.
+/// upsert: stream the fetched rows through COPY into the mart table, comparing each one with
+/// its group's fingerprints on the way: only the new and the changed rows are written (see
+/// [`Upsert`]); then refuse keys the warehouse sent twice.
 fn stream_upsert(
     plan: &TablePlan,
     step: Option<(i64, i32)>,
     next: Option<(i64, i32, &TablePlan)>,
     on_remote_pid: impl FnOnce(i32) -> DmResult<()>,
 ) -> DmResult<LoadCounts> {
-    let LoadSql::Upsert {
-        key,
-        key_positions,
-        compared_positions,
-        fingerprints,
-        create_stage,
-        duplicates,
-        delete,
-        update,
-        insert,
-        ..
-    } = &plan.load
-    else {
+    let LoadSql::Upsert { key, .. } = &plan.load else {
         unreachable!("upsert plans")
     };
     let wh = open_warehouse(plan, step, on_remote_pid)?;
     prefetch_next(next);
+    let stamp = load_stamp()?;
     let types = column_types(plan.mart_oid, &plan.stream.columns)?;
-    let matcher = Matcher::read(
-        fingerprints,
-        key_positions,
-        compared_positions,
-        types,
-        plan.stream.columns.clone(),
-    )?;
-    Spi::run(create_stage).doing("creating the stage table")?;
-    let stage = Spi::get_one::<pg_sys::Oid>(pg_datamart_plan::table::STAGE_OID_SQL)
-        .doing("finding the stage table")?
-        .unwrap_or(pg_sys::InvalidOid);
-    let extra = [STAGE_TOID.to_string(), STAGE_TID.to_string()];
+    let upsert = Upsert::new(plan, &stamp, types)?;
+    let extra = upsert.extra_columns();
     let streamed = copy_into(
         wh,
         &CopySpec {
-            target_oid: u32::from(stage),
+            target_oid: plan.mart_oid,
             mart_oid: plan.mart_oid,
             mart_name: &plan.mart_name,
             columns: &plan.stream.columns,
@@ -157,100 +135,14 @@ fn stream_upsert(
             queries: &plan.remote_sqls,
             row_key: &plan.stream.row_key,
         },
-        Some(matcher),
+        Some(upsert),
     )?;
-    let fetched = streamed.fetched;
-    let staged = streamed.inserted;
-    let matcher = streamed.matcher.expect("upsert streams with a matcher");
-    Spi::connect_mut(|client| {
-        let (mut total, mut examples) = matcher.duplicate_report();
-        if staged > 0 {
-            let dups = client
-                .select(duplicates.as_str(), None, &[])
-                .doing("checking fetched keys")?;
-            let mut groups = 0;
-            for row in dups {
-                groups = row
-                    .get::<i64>(1)
-                    .doing("reading duplicate keys")?
-                    .unwrap_or(0);
-                if examples.len() < 5 {
-                    examples.push(
-                        row.get::<String>(2)
-                            .doing("reading duplicate keys")?
-                            .unwrap_or_default(),
-                    );
-                }
-            }
-            total += groups;
-        }
-        if total > 0 {
-            return Err(DmError::Conflict {
-                code: PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
-                message: format!(
-                    "the warehouse returned {total} duplicated key(s) for {} on ({}), e.g. {}",
-                    plan.mart_name,
-                    key.join(", "),
-                    examples.join(", ")
-                ),
-                detail: format!("{fetched} rows were fetched; the warehouse does not enforce keys. Nothing was changed."),
-                hint: "Remove the duplicates at the source, or give the mart table a key that matches the warehouse's grain."
-                    .into(),
-            });
-        }
-        let (mut deleted, mut expected) = (0, 0);
-        for (toid, tids, n) in matcher.unmatched(DELETE_BATCH) {
-            expected += n as i64;
-            let args = [
-                DatumWithOid::from(pg_sys::Oid::from(toid)),
-                DatumWithOid::from(tids.as_str()),
-            ];
-            deleted += client
-                .update(delete.as_str(), None, &args)
-                .doing("deleting rows gone upstream")?
-                .len() as i64;
-        }
-        if deleted != expected {
-            return Err(changed_meanwhile(
-                &plan.mart_name,
-                "deleted",
-                expected,
-                deleted,
-            ));
-        }
-        let (mut updated, mut inserted) = (0, 0);
-        if staged > 0 {
-            if let Some(sql) = update {
-                updated = run(client, sql, "updating changed rows")?;
-            }
-            inserted = run(client, insert, "inserting new rows")?;
-        }
-        let changed = staged - inserted;
-        if updated != changed && update.is_some() {
-            return Err(changed_meanwhile(
-                &plan.mart_name,
-                "updated",
-                changed,
-                updated,
-            ));
-        }
-        Ok::<_, DmError>(LoadCounts {
-            fetched,
-            deleted,
-            inserted,
-            updated,
-        })
+    let upsert = streamed.upsert.expect("upsert streams with an Upsert");
+    let written = upsert.close(key, streamed.fetched)?;
+    Ok(LoadCounts {
+        fetched: streamed.fetched,
+        deleted: written.deleted,
+        inserted: written.inserted,
+        updated: written.updated,
     })
-}
-
-/// The window changed between the comparison and the writes (another session wrote to it).
-fn changed_meanwhile(table: &str, what: &str, expected: i64, found: i64) -> DmError {
-    DmError::Conflict {
-        code: PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
-        message: format!(
-            "{table} changed while it was loaded: {expected} rows were to be {what}, {found} were found"
-        ),
-        detail: "Another session wrote to the window between the comparison and the writes. Nothing was changed.".into(),
-        hint: "Sync again; keep other writers off the mart table's window during loads.".into(),
-    }
 }

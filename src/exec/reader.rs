@@ -44,6 +44,19 @@ pub struct RowMeta {
 pub struct Chunk {
     pub data: Vec<u8>,
     pub rows: Vec<RowMeta>,
+    /// The query (index in [`Job::queries`]) the rows come from; in upsert a chunk never
+    /// holds rows of two queries.
+    pub query: usize,
+}
+
+impl Chunk {
+    fn new(query: usize) -> Chunk {
+        Chunk {
+            data: Vec::with_capacity(CHUNK_BYTES + 4096),
+            rows: Vec::new(),
+            query,
+        }
+    }
 }
 
 /// A failed query or a lost connection, as libpq reported it.
@@ -414,11 +427,18 @@ fn run(
     };
     let mut fetched = 0i64;
     let mut types_sent = false;
-    let mut chunk = Chunk {
-        data: Vec::with_capacity(CHUNK_BYTES + 4096),
-        rows: Vec::new(),
-    };
+    let mut chunk = Chunk::new(0);
     for (n, sql) in job.queries.iter().enumerate() {
+        // upsert compares each query's rows with its group's fingerprints: one query per chunk
+        if job.hash.is_some() && n > 0 {
+            if !chunk.data.is_empty() {
+                let full = std::mem::replace(&mut chunk, Chunk::new(n));
+                if !send(tx, notify, Msg::Chunk(full)) {
+                    return;
+                }
+            }
+            chunk.query = n;
+        }
         if n == 0 && job.first_sent {
             shared.running.store(true, Ordering::SeqCst);
         } else if !send_query(conn, sql, shared) {
@@ -504,13 +524,7 @@ fn run(
                         unsafe { pq::PQclear(res) };
                         fetched += 1;
                         if chunk.data.len() >= CHUNK_BYTES {
-                            let full = std::mem::replace(
-                                &mut chunk,
-                                Chunk {
-                                    data: Vec::with_capacity(CHUNK_BYTES + 4096),
-                                    rows: Vec::new(),
-                                },
-                            );
+                            let full = std::mem::replace(&mut chunk, Chunk::new(n));
                             if !send(tx, notify, Msg::Chunk(full)) {
                                 return;
                             }
@@ -534,13 +548,7 @@ fn run(
             // couple of milliseconds; otherwise hand over what is ready (so a slow warehouse's
             // rows reach the mart at once), then wait for the socket.
             if !chunk.data.is_empty() && !poll(conn, libc::POLLIN, 2) {
-                let part = std::mem::replace(
-                    &mut chunk,
-                    Chunk {
-                        data: Vec::with_capacity(CHUNK_BYTES + 4096),
-                        rows: Vec::new(),
-                    },
-                );
+                let part = std::mem::replace(&mut chunk, Chunk::new(n));
                 if !send(tx, notify, Msg::Chunk(part)) {
                     return;
                 }

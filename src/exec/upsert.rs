@@ -1,7 +1,10 @@
-//! Upsert by fingerprint: the window's rows in the mart are read once as key hash -> row hash
-//! (and where the row is), then every fetched row is compared as it streams past. Unchanged
-//! rows are dropped on the spot; new and changed rows go to the stage (changed ones with the
-//! tableoid and ctid of the row they replace); mart rows no fetched row matched are deleted.
+//! Upsert by fingerprint, one group of accounts at a time ([`Upsert`]): the group's window rows
+//! in the mart are read as key hash -> row hash (and where the row is), then every fetched row
+//! of the group is compared as it streams past. Unchanged rows are dropped on the spot. A
+//! changed row's old version is read for the columns it keeps (`id`, `created_at`, every
+//! column not fetched) and deleted by its ctid, and the new version goes on to COPY with those
+//! values ([`Rewriter`]); a new row goes on with the kept columns' defaults. When the group's
+//! rows are all compared, its mart rows no fetched row matched are deleted.
 //!
 //! Hashes are PostgreSQL's `hash_bytes_extended` (what `hashtextextended` computes in the
 //! planner's fingerprint query) of each column's text with a seed per position, XORed: two
@@ -11,12 +14,15 @@
 //! sides); otherwise it is first read and printed by the mart column's type (its input and
 //! output functions), so `1.5` and `1.50` for a `numeric(12,2)` compare equal.
 //!
-//! Memory: 32 bytes per mart row of the window (plus one bit), independent of row width.
+//! Memory: 32 bytes per mart row of the group (plus one bit); the planner sizes the groups
+//! ([`pg_datamart_plan::table::FINGERPRINT_GROUP_ROWS`]), so it does not grow with the window.
 
 use crate::error::{DmError, DmResult, SpiContext};
-use pg_datamart_plan::table::{fingerprint_seed, null_hash, Part};
+use pg_datamart_plan::table::{fingerprint_seed, null_hash, LoadSql, Part, TablePlan};
+use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
 use pgrx::PgSqlErrorCode;
 use std::ffi::{c_int, CStr, CString};
 
@@ -60,13 +66,15 @@ struct Entry {
     loc: u64,
 }
 
+const NO_ENTRIES: Vec<Entry> = Vec::new();
+
 /// What to do with one fetched row.
 pub enum Decision {
     /// Same values as the mart row: nothing to write.
     Skip,
-    /// New key: stage it with a NULL target.
+    /// New key: insert it.
     New,
-    /// Changed: stage it with the target row's tableoid and ctid.
+    /// Changed: replace the row at this tableoid and ctid.
     Changed { toid: u32, block: u32, offset: u16 },
 }
 
@@ -107,15 +115,36 @@ pub struct Matcher {
 const BATCH: i64 = 10_000;
 
 impl Matcher {
-    /// Reads the window's fingerprints with the planner's `fingerprints` query.
-    pub fn read(
-        fingerprints: &str,
+    /// A matcher with no fingerprints yet (see [`Matcher::load`]).
+    pub fn new(
         key_positions: &[usize],
         compared_positions: &[usize],
         mart_types: Vec<(pg_sys::Oid, i32)>,
         column_names: Vec<String>,
-    ) -> DmResult<Matcher> {
-        let mut entries = Vec::new();
+    ) -> Matcher {
+        Matcher {
+            entries: NO_ENTRIES,
+            seen: Vec::new(),
+            ambiguous: Vec::new(),
+            toids: Vec::new(),
+            key_positions: key_positions.to_vec(),
+            compared_positions: compared_positions.to_vec(),
+            canon: None,
+            mart_types,
+            datetime_settings_equal: false,
+            canon_scratch: Vec::new(),
+            canon_cols: Vec::new(),
+            duplicates: Default::default(),
+            duplicate_examples: Vec::new(),
+            column_names,
+        }
+    }
+
+    /// Reads one group's fingerprints with the planner's `fingerprints` query, in place of
+    /// the previous group's (keys sent twice are remembered across groups).
+    pub fn load(&mut self, fingerprints: &str) -> DmResult<()> {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.clear();
         let mut toids: Vec<u32> = Vec::new();
         Spi::connect(|client| {
             let mut cursor = client.open_cursor(fingerprints, &[]);
@@ -182,24 +211,12 @@ impl Matcher {
             .map(|w| w[0].key)
             .collect();
         ambiguous.dedup();
-        let seen = vec![0u64; entries.len().div_ceil(64)];
-        let datetime_settings_equal = false;
-        Ok(Matcher {
-            entries,
-            seen,
-            ambiguous,
-            toids,
-            key_positions: key_positions.to_vec(),
-            compared_positions: compared_positions.to_vec(),
-            canon: None,
-            mart_types,
-            datetime_settings_equal,
-            canon_scratch: Vec::new(),
-            canon_cols: Vec::new(),
-            duplicates: Default::default(),
-            duplicate_examples: Vec::new(),
-            column_names,
-        })
+        self.seen.clear();
+        self.seen.resize(entries.len().div_ceil(64), 0);
+        self.entries = entries;
+        self.ambiguous = ambiguous;
+        self.toids = toids;
+        Ok(())
     }
 
     /// Whether some column's text goes through the mart type before hashing.
@@ -461,5 +478,517 @@ impl Matcher {
             .filter_map(|&(i, n)| self.duplicate_examples.get(i).map(|k| format!("{k} x{n}")))
             .collect();
         (self.duplicates.len() as i64, examples)
+    }
+}
+
+/// Rows per DELETE of the rows gone upstream.
+const DELETE_BATCH: usize = 50_000;
+
+/// A column a changed row keeps from its old version, and what a new row gets instead.
+struct Kept {
+    name: CString,
+    output: pg_sys::FmgrInfo,
+    /// A new row's value: the load's timestamp (`stamp`), else the column's default
+    /// (`default`, planned and initialised as COPY does; null: no default, NULL).
+    stamp: bool,
+    default: *mut pg_sys::ExprState,
+}
+
+/// A partition a changed row was found in: open (its lock is the load's), with a slot for
+/// reading the old versions and the kept columns' numbers there.
+struct Partition {
+    oid: u32,
+    rel: pg_sys::Relation,
+    slot: *mut pg_sys::TupleTableSlot,
+    attnums: Vec<i16>,
+}
+
+/// Writes the COPY text that follows a fetched row's own columns: the kept columns (the old
+/// version's values for a changed row, which it deletes; defaults for a new row), then the
+/// load's timestamp for `updated_at`.
+pub struct Rewriter {
+    kept: Vec<Kept>,
+    parts: Vec<Partition>,
+    econtext: *mut pg_sys::ExprContext,
+    stamp: Vec<u8>,
+    updated_at: bool,
+    mart_name: String,
+}
+
+/// The error for a mart table with triggers a rewrite would skip.
+fn triggers_refused(name: &str) -> DmError {
+    DmError::Conflict {
+        code: PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+        message: format!("mode upsert cannot load {name}: it has UPDATE or DELETE triggers (or foreign keys that reference it)"),
+        detail: "Upsert writes a changed row by deleting its old version and inserting the new one through COPY, which would bypass those triggers. Nothing was changed.".into(),
+        hint: "Sync this section with mode => 'delete_insert', or drop the triggers.".into(),
+    }
+}
+
+/// Whether a relation has row or statement triggers on UPDATE or DELETE.
+///
+/// # Safety
+/// `rel` is an open relation.
+unsafe fn has_rewrite_triggers(rel: pg_sys::Relation) -> bool {
+    // SAFETY: rel is open (the caller's contract), so rd_trigdesc is null or valid.
+    unsafe {
+        let t = (*rel).trigdesc;
+        !t.is_null()
+            && ((*t).trig_update_before_row
+                || (*t).trig_update_after_row
+                || (*t).trig_update_instead_row
+                || (*t).trig_update_before_statement
+                || (*t).trig_update_after_statement
+                || (*t).trig_delete_before_row
+                || (*t).trig_delete_after_row
+                || (*t).trig_delete_instead_row
+                || (*t).trig_delete_before_statement
+                || (*t).trig_delete_after_statement)
+    }
+}
+
+impl Rewriter {
+    /// Prepares the kept columns of `plan` (output functions, defaults) and refuses a table
+    /// or touched partition with UPDATE or DELETE triggers, which a rewrite would bypass.
+    pub fn new(plan: &TablePlan, stamp: &str) -> DmResult<Rewriter> {
+        let LoadSql::Upsert { carried, .. } = &plan.load else {
+            unreachable!("upsert plans")
+        };
+        let mut rels = vec![plan.mart_oid];
+        for t in &plan.partitions.touched {
+            rels.push(crate::exec::partition::relation_oid(t)?.to_u32());
+        }
+        for oid in rels {
+            // SAFETY: on the backend's thread in a transaction; the load holds ROW EXCLUSIVE on
+            // these relations (table_open raises an ERROR for a missing one); closed at once.
+            let refused = unsafe {
+                let rel = pg_sys::table_open(pg_sys::Oid::from(oid), pg_sys::NoLock as _);
+                let refused = has_rewrite_triggers(rel);
+                pg_sys::table_close(rel, pg_sys::NoLock as _);
+                refused
+            };
+            if refused {
+                return Err(triggers_refused(&plan.mart_name));
+            }
+        }
+        let mut escaped = Vec::new();
+        crate::exec::reader::escape_into(&mut escaped, stamp.as_bytes());
+        // Everything that lives as long as the load goes in the transaction's context: the
+        // callbacks that use it run in COPY's per-row context.
+        // SAFETY: on the backend's thread in a transaction (whose context outlives the load and
+        // holds the FmgrInfo caches and ExprStates); the table is locked by the load;
+        // get_attnum / getTypeOutputInfo / build_column_default read the catalog (an ERROR
+        // becomes a Rust panic); rel is closed on every return.
+        unsafe {
+            PgMemoryContexts::CurTransactionContext.switch_to(|_| {
+                let rel = pg_sys::table_open(pg_sys::Oid::from(plan.mart_oid), pg_sys::NoLock as _);
+                let mut kept = Vec::with_capacity(carried.len());
+                for c in carried {
+                    let name = CString::new(c.name.as_str()).unwrap_or_default();
+                    let attnum =
+                        pg_sys::get_attnum(pg_sys::Oid::from(plan.mart_oid), name.as_ptr());
+                    if attnum <= 0 {
+                        pg_sys::table_close(rel, pg_sys::NoLock as _);
+                        return Err(column_gone(&plan.mart_name, &c.name));
+                    }
+                    let att = (*(*rel).rd_att)
+                        .attrs
+                        .as_slice((*(*rel).rd_att).natts as usize)[attnum as usize - 1];
+                    let mut output = pg_sys::InvalidOid;
+                    let mut varlena = false;
+                    pg_sys::getTypeOutputInfo(att.atttypid, &mut output, &mut varlena);
+                    let mut k = Kept {
+                        name,
+                        output: std::mem::zeroed(),
+                        stamp: c.stamp_when_new,
+                        default: std::ptr::null_mut(),
+                    };
+                    pg_sys::fmgr_info_cxt(output, &mut k.output, pg_sys::CurTransactionContext);
+                    if !k.stamp {
+                        let expr = pg_sys::build_column_default(rel, attnum as _);
+                        if !expr.is_null() {
+                            let planned = pg_sys::expression_planner(expr.cast());
+                            k.default = pg_sys::ExecInitExpr(planned, std::ptr::null_mut());
+                        }
+                    }
+                    kept.push(k);
+                }
+                pg_sys::table_close(rel, pg_sys::NoLock as _);
+                Ok(Rewriter {
+                    kept,
+                    parts: Vec::new(),
+                    econtext: pg_sys::CreateStandaloneExprContext(),
+                    stamp: escaped,
+                    updated_at: plan.stream.stamps.iter().any(|s| s == "updated_at"),
+                    mart_name: plan.mart_name.clone(),
+                })
+            })
+        }
+    }
+
+    /// The columns COPY gets after the fetched ones.
+    pub fn columns(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .kept
+            .iter()
+            .map(|k| k.name.to_string_lossy().into_owned())
+            .collect();
+        if self.updated_at {
+            v.push("updated_at".into());
+        }
+        v
+    }
+
+    /// `\t<value>` of a datum (`isnull`: `\N`) printed by kept column `i`'s output function.
+    ///
+    /// # Safety
+    /// On the backend's thread; `datum` is a value of the column's type.
+    unsafe fn push_value(
+        &mut self,
+        i: usize,
+        datum: pg_sys::Datum,
+        isnull: bool,
+        out: &mut Vec<u8>,
+    ) {
+        out.push(b'\t');
+        if isnull {
+            out.extend_from_slice(b"\\N");
+            return;
+        }
+        // SAFETY: the FmgrInfo was filled in new(); the output is a palloc'd NUL-terminated
+        // string, copied, then freed once.
+        unsafe {
+            let text = pg_sys::OutputFunctionCall(&mut self.kept[i].output, datum);
+            crate::exec::reader::escape_into(out, CStr::from_ptr(text).to_bytes());
+            pg_sys::pfree(text.cast());
+        }
+    }
+
+    fn push_updated_at(&self, out: &mut Vec<u8>) {
+        if self.updated_at {
+            out.push(b'\t');
+            out.extend_from_slice(&self.stamp);
+        }
+    }
+
+    /// What follows a new row: the kept columns' defaults (the load's timestamp for
+    /// `created_at`) and `updated_at`.
+    pub fn new_row(&mut self, out: &mut Vec<u8>) {
+        for i in 0..self.kept.len() {
+            if self.kept[i].stamp {
+                out.push(b'\t');
+                out.extend_from_slice(&self.stamp);
+                continue;
+            }
+            let state = self.kept[i].default;
+            if state.is_null() {
+                out.extend_from_slice(b"\t\\N");
+                continue;
+            }
+            // SAFETY: on the backend's thread; state was initialised by ExecInitExpr in new() and
+            // is evaluated in the standalone context's per-tuple memory, reset for every row (the
+            // printed text is copied out before the next reset).
+            unsafe {
+                let memory = (*self.econtext).ecxt_per_tuple_memory;
+                pg_sys::MemoryContextReset(memory);
+                let old = pg_sys::CurrentMemoryContext;
+                pg_sys::CurrentMemoryContext = memory;
+                let mut isnull = false;
+                let eval = (*state).evalfunc.expect("an initialised expression");
+                let datum = eval(state, self.econtext, &mut isnull);
+                self.push_value(i, datum, isnull, out);
+                pg_sys::CurrentMemoryContext = old;
+            }
+        }
+        self.push_updated_at(out);
+    }
+
+    /// The partition `toid`, opened on first use.
+    fn partition(&mut self, toid: u32) -> DmResult<usize> {
+        if let Some(i) = self.parts.iter().position(|p| p.oid == toid) {
+            return Ok(i);
+        }
+        let mut attnums = Vec::with_capacity(self.kept.len());
+        for k in &self.kept {
+            // SAFETY: a catalog lookup by oid and a NUL-terminated name.
+            let n = unsafe { pg_sys::get_attnum(pg_sys::Oid::from(toid), k.name.as_ptr()) };
+            if n <= 0 {
+                return Err(column_gone(&self.mart_name, &k.name.to_string_lossy()));
+            }
+            attnums.push(n);
+        }
+        // SAFETY: on the backend's thread in a transaction; toid is a partition of the window the
+        // load locked ROW EXCLUSIVE (it came from the fingerprints); the relation stays open, and
+        // the slot allocated in the transaction's context, until close().
+        let (rel, slot, refused) = unsafe {
+            let rel = pg_sys::table_open(
+                pg_sys::Oid::from(toid),
+                pg_sys::RowExclusiveLock as pg_sys::LOCKMODE,
+            );
+            let slot = PgMemoryContexts::CurTransactionContext
+                .switch_to(|_| pg_sys::table_slot_create(rel, std::ptr::null_mut()));
+            (rel, slot, has_rewrite_triggers(rel))
+        };
+        self.parts.push(Partition {
+            oid: toid,
+            rel,
+            slot,
+            attnums,
+        });
+        if refused {
+            return Err(triggers_refused(&self.mart_name));
+        }
+        Ok(self.parts.len() - 1)
+    }
+
+    /// What follows a changed row: the old version's kept columns and `updated_at`; the old
+    /// version is deleted here, before COPY inserts the new one.
+    pub fn replace(
+        &mut self,
+        toid: u32,
+        block: u32,
+        offset: u16,
+        out: &mut Vec<u8>,
+    ) -> DmResult<()> {
+        let p = self.partition(toid)?;
+        let (rel, slot) = (self.parts[p].rel, self.parts[p].slot);
+        let mut tid = pg_sys::ItemPointerData {
+            ip_blkid: pg_sys::BlockIdData {
+                bi_hi: (block >> 16) as u16,
+                bi_lo: (block & 0xffff) as u16,
+            },
+            ip_posid: offset,
+        };
+        // The old version is read whatever its visibility (SnapshotAny: this transaction's
+        // snapshot holds it back from pruning since the fingerprints saw it); whether another
+        // session changed it meanwhile is what table_tuple_delete reports.
+        // SAFETY: on the backend's thread in a transaction; rel and slot are open (partition());
+        // the slot is cleared (dropping its buffer pin) before the delete.
+        let result = unsafe {
+            let any = &raw mut pg_sys::SnapshotAnyData;
+            if !pg_sys::table_tuple_fetch_row_version(rel, &mut tid, any, slot) {
+                return Err(changed_meanwhile(&self.mart_name, "replaced", 1, 0));
+            }
+            for i in 0..self.kept.len() {
+                let mut isnull = false;
+                let datum = pg_sys::slot_getattr(slot, self.parts[p].attnums[i] as _, &mut isnull);
+                self.push_value(i, datum, isnull, out);
+            }
+            pg_sys::ExecClearTuple(slot);
+            let mut tmfd: pg_sys::TM_FailureData = std::mem::zeroed();
+            pg_sys::table_tuple_delete(
+                rel,
+                &mut tid,
+                pg_sys::GetCurrentCommandId(true),
+                pg_sys::GetActiveSnapshot(),
+                std::ptr::null_mut(),
+                true,
+                &mut tmfd,
+                false,
+            )
+        };
+        if result != pg_sys::TM_Result::TM_Ok {
+            return Err(changed_meanwhile(&self.mart_name, "replaced", 1, 0));
+        }
+        self.push_updated_at(out);
+        Ok(())
+    }
+
+    /// Closes the partitions (their locks stay until the transaction ends).
+    fn close(&mut self) {
+        for p in self.parts.drain(..) {
+            // SAFETY: opened by partition() and not closed since; the slot is dropped once.
+            unsafe {
+                pg_sys::ExecDropSingleTupleTableSlot(p.slot);
+                pg_sys::table_close(p.rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+            }
+        }
+        // SAFETY: created in new(), freed once.
+        unsafe { pg_sys::FreeExprContext(self.econtext, true) };
+    }
+}
+
+/// A kept column dropped while the table was loaded.
+fn column_gone(table: &str, column: &str) -> DmError {
+    DmError::Remote {
+        code: PgSqlErrorCode::ERRCODE_UNDEFINED_COLUMN,
+        message: format!("column \"{column}\" of mart table {table} no longer exists"),
+        detail: String::new(),
+        hint: "Sync again.".into(),
+    }
+}
+
+/// The window changed between the comparison and the writes (another session wrote to it).
+pub fn changed_meanwhile(table: &str, what: &str, expected: i64, found: i64) -> DmError {
+    DmError::Conflict {
+        code: PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+        message: format!(
+            "{table} changed while it was loaded: {expected} rows were to be {what}, {found} were found"
+        ),
+        detail: "Another session wrote to the window between the comparison and the writes. Nothing was changed.".into(),
+        hint: "Sync again; keep other writers off the mart table's window during loads.".into(),
+    }
+}
+
+/// What one upsert load writes, counted.
+#[derive(Default, Clone, Copy)]
+pub struct Written {
+    pub inserted: i64,
+    pub updated: i64,
+    pub deleted: i64,
+}
+
+/// An upsert in progress: the groups of the plan, the current group's fingerprints, the
+/// rewrite of changed and new rows, and the counts.
+pub struct Upsert {
+    pub matcher: Matcher,
+    rewriter: Rewriter,
+    /// (fingerprints query, remote queries) of each group.
+    groups: Vec<(String, usize)>,
+    /// Groups loaded so far, and the end (exclusive) of the current group's remote queries.
+    loaded: usize,
+    queries_end: usize,
+    delete: String,
+    mart_name: String,
+    pub written: Written,
+}
+
+impl Upsert {
+    pub fn new(
+        plan: &TablePlan,
+        stamp: &str,
+        mart_types: Vec<(pg_sys::Oid, i32)>,
+    ) -> DmResult<Upsert> {
+        let LoadSql::Upsert {
+            key_positions,
+            compared_positions,
+            groups,
+            delete,
+            ..
+        } = &plan.load
+        else {
+            unreachable!("upsert plans")
+        };
+        Ok(Upsert {
+            matcher: Matcher::new(
+                key_positions,
+                compared_positions,
+                mart_types,
+                plan.stream.columns.clone(),
+            ),
+            rewriter: Rewriter::new(plan, stamp)?,
+            groups: groups
+                .iter()
+                .map(|g| (g.fingerprints.clone(), g.queries))
+                .collect(),
+            loaded: 0,
+            queries_end: 0,
+            delete: delete.clone(),
+            mart_name: plan.mart_name.clone(),
+            written: Written::default(),
+        })
+    }
+
+    /// The columns COPY gets after the fetched ones.
+    pub fn extra_columns(&self) -> Vec<String> {
+        self.rewriter.columns()
+    }
+
+    /// Makes the group that fetches remote query `query` the current one: each group before it
+    /// is finished (its unmatched rows deleted) and the next ones' fingerprints read in turn.
+    pub fn enter_query(&mut self, query: usize) -> DmResult<()> {
+        while self.loaded == 0 || query >= self.queries_end {
+            if self.loaded > 0 {
+                self.delete_unmatched()?;
+            }
+            if self.loaded == self.groups.len() {
+                return Ok(());
+            }
+            let (fingerprints, n) = &self.groups[self.loaded];
+            self.matcher.load(fingerprints)?;
+            self.queries_end += *n;
+            self.loaded += 1;
+        }
+        Ok(())
+    }
+
+    /// At the end of the rows: finishes every group (a group the warehouse sent no row for
+    /// has all its mart rows deleted).
+    pub fn finish(&mut self) -> DmResult<()> {
+        self.enter_query(usize::MAX)
+    }
+
+    /// Appends one compared row's COPY line to `out` (or nothing when it is unchanged).
+    pub fn row(&mut self, decision: Decision, line: &[u8], out: &mut Vec<u8>) -> DmResult<()> {
+        match decision {
+            Decision::Skip => return Ok(()),
+            Decision::New => {
+                out.extend_from_slice(line);
+                self.rewriter.new_row(out);
+                self.written.inserted += 1;
+            }
+            Decision::Changed {
+                toid,
+                block,
+                offset,
+            } => {
+                out.extend_from_slice(line);
+                self.rewriter.replace(toid, block, offset, out)?;
+                self.written.updated += 1;
+            }
+        }
+        out.push(b'\n');
+        Ok(())
+    }
+
+    /// Deletes the current group's mart rows no fetched row matched.
+    fn delete_unmatched(&mut self) -> DmResult<()> {
+        let (mut deleted, mut expected) = (0, 0);
+        for (toid, tids, n) in self.matcher.unmatched(DELETE_BATCH) {
+            expected += n as i64;
+            let args = [
+                DatumWithOid::from(pg_sys::Oid::from(toid)),
+                DatumWithOid::from(tids.as_str()),
+            ];
+            deleted += Spi::connect_mut(|client| {
+                Ok::<_, DmError>(
+                    client
+                        .update(self.delete.as_str(), None, &args)
+                        .doing("deleting rows gone upstream")?
+                        .len() as i64,
+                )
+            })?;
+        }
+        if deleted != expected {
+            return Err(changed_meanwhile(
+                &self.mart_name,
+                "deleted",
+                expected,
+                deleted,
+            ));
+        }
+        self.written.deleted += deleted;
+        Ok(())
+    }
+
+    /// Closes what the rewrite opened; the counts, or the error for keys sent twice.
+    pub fn close(mut self, key: &[String], fetched: i64) -> DmResult<Written> {
+        self.rewriter.close();
+        let (total, examples) = self.matcher.duplicate_report();
+        if total > 0 {
+            return Err(DmError::Conflict {
+                code: PgSqlErrorCode::ERRCODE_UNIQUE_VIOLATION,
+                message: format!(
+                    "the warehouse returned {total} duplicated key(s) for {} on ({}), e.g. {}",
+                    self.mart_name,
+                    key.join(", "),
+                    examples.join(", ")
+                ),
+                detail: format!("{fetched} rows were fetched; the warehouse does not enforce keys. Nothing was changed."),
+                hint: "Remove the duplicates at the source, or give the mart table a key that matches the warehouse's grain."
+                    .into(),
+            });
+        }
+        Ok(self.written)
     }
 }

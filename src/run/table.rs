@@ -11,9 +11,10 @@ use crate::error::{DmError, DmResult, SpiContext};
 use crate::status::Run;
 use pg_datamart_plan::domain::{Mode, StepStatus};
 use pg_datamart_plan::snapshot::{MartTable, Schemas, Section};
-use pg_datamart_plan::table::{plan_table, PlanOptions, TablePlan};
+use pg_datamart_plan::table::{account_rows_sql, plan_table, AccountRows, PlanOptions, TablePlan};
 use pg_datamart_plan::window::Window;
 use pgrx::prelude::*;
+use std::collections::BTreeMap;
 
 /// What [`plan_table`] plans one table from: the planner is a pure function of these, so two
 /// equal `Inputs` give the same plan.
@@ -30,7 +31,9 @@ struct Inputs {
 
 impl Inputs {
     /// The catalog of table `mart_oid` now, with the options of this request; `timeout` (the
-    /// warehouse-side statement_timeout) is asked for after the catalog is read.
+    /// warehouse-side statement_timeout) is asked for after the catalog is read. `sized`: an
+    /// upsert also reads the mart's rows per account when the table may hold more than one
+    /// fingerprint group (see [`account_rows`]); otherwise it plans one group.
     #[allow(clippy::too_many_arguments)]
     fn read(
         schemas: &Schemas,
@@ -40,6 +43,7 @@ impl Inputs {
         accounts: &[String],
         window: &Window,
         mode: Mode,
+        sized: bool,
         timeout: impl FnOnce() -> DmResult<Option<i64>>,
     ) -> DmResult<Inputs> {
         if section.table(mart_oid).is_none() {
@@ -50,11 +54,16 @@ impl Inputs {
             ));
         }
         let mart = catalog::mart_table(mart_oid, &format!("mart table {name}"))?;
+        let account_rows = match mode {
+            Mode::Upsert if sized => account_rows(section, mart_oid, &mart, accounts, window)?,
+            _ => None,
+        };
         let options = PlanOptions {
             per_query: crate::gucs::accounts_per_query(),
             mode,
             remote_timeout_ms: timeout()?,
             today: Some(catalog::today()?),
+            account_rows,
         };
         Ok(Inputs {
             schemas: schemas.clone(),
@@ -84,6 +93,51 @@ impl Inputs {
     }
 }
 
+/// The mart's rows of the window per account, when the statistics say the table (with its
+/// partitions) may hold more than one upsert group (`pg_datamart.upsert_group_rows`); None
+/// otherwise (one group).
+fn account_rows(
+    section: &Section,
+    mart_oid: u32,
+    mart: &MartTable,
+    accounts: &[String],
+    window: &Window,
+) -> DmResult<Option<AccountRows>> {
+    let rows = Spi::get_one_with_args::<i64>(
+        pg_datamart_plan::table::TABLE_ROWS_SQL,
+        &[pgrx::pg_sys::Oid::from(mart_oid).into()],
+    )
+    .doing("reading the mart table's size")?
+    .unwrap_or(0);
+    let group_rows = crate::gucs::upsert_group_rows();
+    if rows <= group_rows {
+        return Ok(None);
+    }
+    let table = section.table(mart_oid).expect("checked by Inputs::read");
+    let sql = account_rows_sql(section, table, mart, accounts, window)?;
+    Spi::connect(|client| {
+        let mut out = BTreeMap::new();
+        for row in client
+            .select(&sql, None, &[])
+            .doing("counting the window's rows per account")?
+        {
+            let account = row
+                .get::<String>(1)
+                .doing("counting the window's rows per account")?;
+            let n = row
+                .get::<i64>(2)
+                .doing("counting the window's rows per account")?;
+            if let (Some(a), Some(n)) = (account, n) {
+                out.insert(a, n);
+            }
+        }
+        Ok(Some(AccountRows {
+            per_account: out,
+            group_rows,
+        }))
+    })
+}
+
 /// The plan of one registered table for the given request (nothing is executed).
 pub fn plan_one(
     schemas: &Schemas,
@@ -102,6 +156,7 @@ pub fn plan_one(
         accounts,
         window,
         mode,
+        false,
         || Ok(remote_timeout(mart_oid, accounts.len(), window)?.ms),
     )?
     .plan()
@@ -160,6 +215,7 @@ impl TableState {
             &run.accounts,
             &run.window(),
             run.mode,
+            true,
             || Ok(timeout.ms),
         )
     }
