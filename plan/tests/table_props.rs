@@ -700,3 +700,39 @@ fn probe_reads_exactly_what_a_sync_reads() {
         assert!(matches!(&rest[7], Tok::Number(n) if n == "0"), "{sql}");
     });
 }
+
+/// Upsert groups: consecutive accounts, every account once and in order, each group within
+/// `group_rows` unless it holds one account; one group when the rows are unknown.
+#[test]
+fn upsert_groups_cover_the_accounts_within_the_budget() {
+    use pg_datamart_plan::table::{group_accounts, AccountRows};
+    cases("upsert groups", 300, |rng| {
+        let n = rng.below(40) + 1;
+        let ids: Vec<String> = (0..n).map(|i| format!("{i}")).collect();
+        assert_eq!(group_accounts(&ids, None), vec![&ids[..]]);
+        let mut per_account = std::collections::BTreeMap::new();
+        for a in &ids {
+            if rng.below(5) > 0 {
+                per_account.insert(a.clone(), rng.below(1000) as i64);
+            }
+        }
+        let rows = AccountRows {
+            per_account,
+            group_rows: rng.below(2000) as i64 + 1,
+        };
+        let groups = group_accounts(&ids, Some(&rows));
+        let flat: Vec<String> = groups.iter().flat_map(|g| g.iter().cloned()).collect();
+        assert_eq!(flat, ids);
+        for g in &groups {
+            assert!(!g.is_empty());
+            let sum: i64 = g
+                .iter()
+                .map(|a| rows.per_account.get(a).copied().unwrap_or(0))
+                .sum();
+            assert!(
+                g.len() == 1 || sum <= rows.group_rows,
+                "{g:?} holds {sum} rows"
+            );
+        }
+    });
+}
