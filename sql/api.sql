@@ -129,17 +129,6 @@ COMMENT ON FUNCTION dm._reconcile() IS
 -- operation, with the note it made itself, so no admin writes the run history or chooses a
 -- note. It touches only those two columns (appending to the note: the run may have ended by
 -- the time its cancellation is noted).
-CREATE FUNCTION dm._watchdog_note(p_run bigint, p_note text, p_warned boolean)
-RETURNS void LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
-AS $$
-UPDATE dm.run
-   SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, p_note),
-       warned_at = CASE WHEN p_warned THEN pg_catalog.clock_timestamp() ELSE warned_at END
- WHERE run_id OPERATOR(pg_catalog.=) p_run
-$$;
-COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
-'Adds the watchdog''s note to a run (and the time it warned); called by dm_watchdog as the extension''s owner, executable by no access level';
-
 CREATE FUNCTION dm._status_rows()
 RETURNS TABLE (section text, run_id bigint, status text, tables_done integer, tables_total integer,
                current_table text, rows_fetched bigint, started_at timestamptz,

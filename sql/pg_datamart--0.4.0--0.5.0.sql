@@ -111,25 +111,9 @@ CREATE TRIGGER dm_config_guard BEFORE INSERT OR UPDATE OR DELETE ON dm.column_ma
 -- leaves it unchanged; read from PostgreSQL's backend status, no pg_read_all_stats needed).
 ALTER TABLE dm.run ADD COLUMN login_role name;
 COMMENT ON COLUMN dm.run.login_role IS 'the role the syncing backend logged in as (pg_stat_activity.usename; differs from run_by after SET ROLE), recorded by its status writer; the watchdog checks the backend against it. NULL for runs before 0.5.0';
--- dm._watchdog_note is the owner's: dm_watchdog calls it as the owner; no level executes it.
-ALTER FUNCTION dm._watchdog_note(bigint, text, boolean) SECURITY INVOKER;
-COMMENT ON FUNCTION dm._watchdog_note(bigint, text, boolean) IS
-'Adds the watchdog''s note to a run (and the time it warned); called by dm_watchdog as the extension''s owner, executable by no access level';
-DO $$
-DECLARE
-    v_grantee pg_catalog.regrole;
-BEGIN
-    FOR v_grantee IN
-        SELECT DISTINCT a.grantee::pg_catalog.regrole
-          FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-         WHERE p.oid OPERATOR(pg_catalog.=) 'dm._watchdog_note(pg_catalog.int8, pg_catalog.text, pg_catalog.bool)'::pg_catalog.regprocedure
-           AND a.grantee OPERATOR(pg_catalog.<>) p.proowner
-           AND a.grantee OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
-    LOOP
-        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION dm._watchdog_note(bigint, text, boolean) FROM %s', v_grantee);
-    END LOOP;
-END
-$$;
+-- The watchdog's notes are status events its own session records as the owner (src/status/),
+-- built by the planner: the helper function that wrote them goes.
+DROP FUNCTION dm._watchdog_note(bigint, text, boolean);
 -- Columns only their API writes: dm.section.unbanned_at, dm.pause.paused_by / paused_at.
 CREATE FUNCTION dm._forced_columns()
 RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp

@@ -62,9 +62,8 @@ async fn every_function_pins_its_search_path_and_helpers_are_private() {
 
     // SECURITY DEFINER only where the work must be the owner's, each with a pinned search_path
     // (checked above) and a narrow purpose: the generated procedures belong to the owner;
-    // stale runs are marked failed for readers of dm_status. (The watchdog's note,
-    // dm._watchdog_note, is no definer since 0.5.0: only the owner executes it, and dm_watchdog
-    // calls it as the owner.)
+    // stale runs are marked failed for readers of dm_status. (The watchdog's note is a status
+    // event dm_watchdog records as the owner since 0.5.0; no function writes it.)
     let definers = m
         .text(&format!(
             "SELECT string_agg(nspname || '.' || proname, ',' ORDER BY proname) FROM ({routines}) r

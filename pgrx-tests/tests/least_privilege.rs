@@ -4,7 +4,7 @@
 //! - the watchdog of an admin with `pg_signal_backend` (and no `pg_read_all_stats`) verifies
 //!   and cancels a run whose backend logged in as one role and `SET ROLE` to the loader;
 //! - an admin writing `dm.section` / `dm.pause` directly cannot disable bans or forge who
-//!   paused (forced columns), nor call `dm._watchdog_note`;
+//!   paused (forced columns), nor write the watchdog's notes;
 //!
 //! `dm_schedule` / `dm_unschedule` by a non-superuser admin are tested in procedures.rs, with
 //! the other scheduling test: both need the database pg_cron runs for (`it_cron_mart`), and
@@ -232,7 +232,7 @@ async fn an_admin_without_pg_read_all_stats_cancels_a_sync_run_after_set_role() 
 /// Columns that only their API writes get the API's value whoever writes the row: an admin's
 /// `unbanned_at = 'infinity'` lifts the ban now (as dm_unban does) and later failures ban
 /// again; a pause an admin inserts names the admin, whatever `paused_by` says; and the
-/// watchdog's note helper is not the admin's to call.
+/// watchdog's notes are not the admin's to write.
 #[tokio::test]
 async fn an_admin_cannot_disable_bans_forge_who_paused_or_write_watchdog_notes() {
     let ctx = setup("it_lp_forced").await;
@@ -333,11 +333,11 @@ async fn an_admin_cannot_disable_bans_forge_who_paused_or_write_watchdog_notes()
         Some(admin)
     );
 
-    // The watchdog's note helper is the owner's.
+    // The watchdog's notes are the owner's to write (dm_watchdog writes them as the owner).
     let e = s
-        .fails("SELECT dm._watchdog_note(1, 'cancelled by dm_watchdog (forged)', false)")
+        .fails("UPDATE dm.run SET note = 'cancelled by dm_watchdog (forged)'")
         .await;
-    assert_error(&e, SqlState::INSUFFICIENT_PRIVILEGE, &["_watchdog_note"]);
+    assert_error(&e, SqlState::INSUFFICIENT_PRIVILEGE, &["run"]);
     assert_eq!(
         m.i64("SELECT count(*) FROM dm.run WHERE note LIKE '%forged%'")
             .await,

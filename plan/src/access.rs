@@ -237,10 +237,6 @@ pub const OWNER_ONLY: &[(Object, &str)] = &[
         "a trigger function: the triggers of dm.section and dm.pause run it as the writing role; it only sets the columns their API writes",
     ),
     (
-        dm_fn("_watchdog_note", "bigint, text, boolean"),
-        "the watchdog's note on a run: dm_watchdog calls it as the extension's owner, with the note it made itself (no level writes the run history)",
-    ),
-    (
         dm_fn("_grant", "oid, text"),
         "the work of dm_grant, which only a superuser or the extension's owner may call",
     ),

@@ -320,6 +320,21 @@ pub fn step_note(run: RunRef, step: StepRef, note: &str) -> String {
     )
 }
 
+/// The watchdog's note on run `run_id`: every name and operator qualified, since it runs as
+/// the extension's owner in the session that called `dm_watchdog`, under that session's
+/// search_path.
+pub fn watchdog_note(run_id: i64, note: &str, warned: bool) -> String {
+    format!(
+        "UPDATE dm.run SET note = pg_catalog.concat_ws('; '::pg_catalog.text, note, {}::pg_catalog.text){} WHERE run_id OPERATOR(pg_catalog.=) {run_id}::pg_catalog.int8",
+        lit(note),
+        if warned {
+            ", warned_at = pg_catalog.clock_timestamp()"
+        } else {
+            ""
+        }
+    )
+}
+
 /// A watchdog event, sent from the watchdog's own session.
 pub fn watchdog_event(run_id: i64, section: &str, action: &str, detail: &str) -> String {
     notify(json!({
@@ -444,6 +459,14 @@ pub enum Event {
         position: i32,
         note: String,
     },
+    /// The watchdog's note on a run (and, when `warned`, the time it warned). The watchdog
+    /// records it from its own session, as the extension's owner (the run is another
+    /// session's, so no status writer takes it: a writer records only its own session's runs).
+    WatchdogNote {
+        run_id: i64,
+        note: String,
+        warned: bool,
+    },
 }
 
 impl Event {
@@ -461,6 +484,7 @@ impl Event {
             Event::StepSkipped { .. } => "step_skipped",
             Event::StepRemotePid { .. } => "step_remote_pid",
             Event::StepNote { .. } => "step_note",
+            Event::WatchdogNote { .. } => "watchdog_note",
         }
     }
 
@@ -470,7 +494,8 @@ impl Event {
             Event::Housekeeping { .. } | Event::CreateRun { .. } => None,
             Event::RunFinished { run_id, .. }
             | Event::RunSkipped { run_id, .. }
-            | Event::RunResolved { run_id, .. } => Some((*run_id, None)),
+            | Event::RunResolved { run_id, .. }
+            | Event::WatchdogNote { run_id, .. } => Some((*run_id, None)),
             Event::StepStarted { run_id, position }
             | Event::StepSucceeded {
                 run_id, position, ..
@@ -521,6 +546,7 @@ impl Event {
             Event::StepSkipped { note, .. } => step_skipped(run, step, note),
             Event::StepRemotePid { pid, server, .. } => step_remote_pid(run, step, *pid, server),
             Event::StepNote { note, .. } => step_note(run, step, note),
+            Event::WatchdogNote { note, warned, .. } => watchdog_note(run.run_id, note, *warned),
         })
     }
 }
@@ -582,10 +608,6 @@ pub const OWNED_RUN: &str = "SELECT r.section,
     AND r.started_at OPERATOR(pg_catalog.>=) $3::pg_catalog.timestamptz";
 
 // ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
-
-/// Adds the watchdog's note `$2` to run `$1` (and, when `$3`, the time it warned); run as the extension's owner.
-pub const WATCHDOG_NOTE_SQL: &str =
-    "SELECT dm._watchdog_note($1::pg_catalog.int8, $2::pg_catalog.text, $3::pg_catalog.bool)";
 
 /// Marks runs whose backend is gone as failed (`dm._reconcile`, as the extension's owner).
 pub const RECONCILE_SQL: &str = "SELECT dm._reconcile()";

@@ -245,19 +245,29 @@ pub fn step_note(run: &Run, step: &Step, note: &str) -> DmResult<()> {
     })
 }
 
-/// Adds the watchdog's note to run `run_id` (and the time it warned). The run history is the
-/// extension owner's, and no access level may write it or call `dm._watchdog_note`: this one
-/// fixed call runs as the owner (in a security-restricted operation, `crate::control::as_owner`),
-/// with the run id and the text the watchdog itself made.
+/// Records the watchdog's note on run `run_id` (and the time it warned): the planner's
+/// statement for [`Event::WatchdogNote`], run as the extension's owner (the run history is
+/// the owner's; `crate::control::as_owner` makes it a security-restricted operation), with
+/// the run id and the text the watchdog itself made.
 pub fn watchdog_note(run_id: i64, text: &str, warned: bool) -> DmResult<()> {
+    let event = Event::WatchdogNote {
+        run_id,
+        note: text.to_string(),
+        warned,
+    };
+    let run = sql::RunRef {
+        run_id,
+        section: "",
+        tables: 0,
+    };
+    let step = sql::StepRef {
+        position: 0,
+        mart_table: "",
+    };
+    let statement = event.statements(run, step).unwrap_or_default();
     let owner = writer::extension_owner()?;
-    crate::control::as_owner::as_role(owner, || {
-        Spi::run_with_args(
-            pg_datamart_plan::status::WATCHDOG_NOTE_SQL,
-            &[run_id.into(), text.into(), warned.into()],
-        )
-    })
-    .doing("noting a watchdog action")
+    crate::control::as_owner::as_role(owner, || Spi::run(&statement))
+        .doing("noting a watchdog action")
 }
 
 /// Marks failed the runs still recorded as running whose backend is gone or no longer active:

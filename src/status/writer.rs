@@ -656,6 +656,14 @@ impl Writer {
                     .unwrap_or_default();
                 return Ok(Some(run_id));
             }
+            Event::WatchdogNote { run_id, .. } => {
+                return Err(DmError::Privilege {
+                    message: format!(
+                        "the status writer does not record the watchdog's notes (run {run_id})"
+                    ),
+                    hint: "dm_watchdog records its notes itself.".into(),
+                })
+            }
             e => {
                 let (run_id, position) = e.run_and_position().unwrap_or_default();
                 let o = self.owned(run_id, position.unwrap_or(0))?;
