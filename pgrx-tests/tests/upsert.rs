@@ -672,6 +672,13 @@ async fn upsert_rewrites_changed_rows_keeping_id_and_created_at_in_groups() {
     let ctx = setup("it_upgroups").await;
     two_modes(&ctx).await;
     let m = &ctx.mart;
+    // Enough rows for account 1001 that its query's rows come in several full chunks.
+    ctx.wh
+        .exec(
+            "INSERT INTO fb_campaign (account_id, campaign_id, name, collected_at)
+             SELECT '1001', 'bulk-' || g, repeat('x', 300), '2026-01-27' FROM generate_series(1, 2000) g",
+        )
+        .await;
     let call = |s: &str| format!("CALL dm_sync('{s}', '0', '2026-01-25', '2026-02-05')");
     m.exec(&call("di")).await;
     m.exec(&call("up")).await;
@@ -681,9 +688,13 @@ async fn upsert_rewrites_changed_rows_keeping_id_and_created_at_in_groups() {
             "SELECT account_id, campaign_id, collected_at, id, created_at FROM fb_up_dm WHERE NOT (account_id = '1001' AND collected_at = '2026-01-30') {extra}"
         )
     };
-    let before = m.checksum(&kept("AND account_id <> '1004'")).await;
+    let before = m
+        .checksum(&kept(
+            "AND account_id <> '1004' AND NOT (account_id = '1002' AND collected_at = '2026-01-26')",
+        ))
+        .await;
     let stamps_before = m
-        .checksum("SELECT account_id, campaign_id, collected_at, updated_at FROM fb_up_dm WHERE account_id IN ('1002', '1003')")
+        .checksum("SELECT account_id, campaign_id, collected_at, updated_at FROM fb_up_dm WHERE account_id IN ('1002', '1003') AND collected_at <> '2026-01-26'")
         .await;
     let renamed_before = m
         .checksum("SELECT campaign_id, id, created_at FROM fb_up_dm WHERE account_id = '1001' AND collected_at = '2026-01-30'")
@@ -694,6 +705,7 @@ async fn upsert_rewrites_changed_rows_keeping_id_and_created_at_in_groups() {
         .exec(
             "UPDATE fb_campaign SET name = name || ' (renamed)' WHERE account_id = '1001' AND collected_at = '2026-01-30';
              INSERT INTO fb_campaign (account_id, campaign_id, name, collected_at) VALUES ('1003', 'new-1', 'new', '2026-02-03');
+             DELETE FROM fb_campaign WHERE account_id = '1002' AND collected_at = '2026-01-26';
              DELETE FROM fb_campaign WHERE account_id = '1004';",
         )
         .await;
@@ -702,15 +714,17 @@ async fn upsert_rewrites_changed_rows_keeping_id_and_created_at_in_groups() {
     m.exec(&call("up")).await;
     m.exec("RESET pg_datamart.upsert_group_rows").await;
     same_content(m).await;
-    // 3 accounts with data x 12 days x 2 campaigns + 1 new; account 1004's 24 rows gone
-    assert_eq!(last_step(m).await, (73, 24, 1, 2));
+    // 3 accounts with data x 12 days x 2 campaigns + 2000 - 2 gone + 1 new; account 1004's
+    // 24 rows gone (its group deleted at the end), and 1002's 2 (deleted when the next group
+    // starts)
+    assert_eq!(last_step(m).await, (2071, 26, 1, 2));
     assert_eq!(
         m.checksum(&kept("AND campaign_id <> 'new-1'")).await,
         before,
         "unchanged rows keep id and created_at"
     );
     assert_eq!(
-        m.checksum("SELECT account_id, campaign_id, collected_at, updated_at FROM fb_up_dm WHERE account_id IN ('1002', '1003') AND campaign_id <> 'new-1'")
+        m.checksum("SELECT account_id, campaign_id, collected_at, updated_at FROM fb_up_dm WHERE account_id IN ('1002', '1003') AND collected_at <> '2026-01-26' AND campaign_id <> 'new-1'")
             .await,
         stamps_before,
         "unchanged rows keep updated_at"

@@ -567,9 +567,10 @@ pub fn account_rows_sql(
     ))
 }
 
-/// The rows the statistics say table `$1` (oid) and its partitions hold (an upper bound of a
-/// window's rows, without reading the table).
-pub const TABLE_ROWS_SQL: &str = "SELECT COALESCE(pg_catalog.sum(c.reltuples) FILTER (WHERE c.reltuples OPERATOR(pg_catalog.>) 0), 0)::pg_catalog.int8 FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) AS t JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) t.relid";
+/// The rows the statistics say table `$1` (oid), or its leaf partitions, hold (an upper
+/// bound of a window's rows, without reading the table; a partitioned table's own reltuples
+/// would count them twice).
+pub const TABLE_ROWS_SQL: &str = "SELECT COALESCE(pg_catalog.sum(c.reltuples) FILTER (WHERE c.reltuples OPERATOR(pg_catalog.>) 0), 0)::pg_catalog.int8 FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) AS t JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) t.relid WHERE t.isleaf";
 
 // ---- Queries the extension runs (moved here from src/: SQL lives in plan/ or sql/queries/).
 

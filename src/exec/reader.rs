@@ -428,18 +428,18 @@ fn run(
     let mut fetched = 0i64;
     let mut types_sent = false;
     let mut chunk = Chunk::new(0);
-    for (n, sql) in job.queries.iter().enumerate() {
+    for (query, sql) in job.queries.iter().enumerate() {
         // upsert compares each query's rows with its group's fingerprints: one query per chunk
-        if job.hash.is_some() && n > 0 {
+        if job.hash.is_some() && query > 0 {
             if !chunk.data.is_empty() {
-                let full = std::mem::replace(&mut chunk, Chunk::new(n));
+                let full = std::mem::replace(&mut chunk, Chunk::new(query));
                 if !send(tx, notify, Msg::Chunk(full)) {
                     return;
                 }
             }
-            chunk.query = n;
+            chunk.query = query;
         }
-        if n == 0 && job.first_sent {
+        if query == 0 && job.first_sent {
             shared.running.store(true, Ordering::SeqCst);
         } else if !send_query(conn, sql, shared) {
             return fail(failure(conn, std::ptr::null_mut()));
@@ -524,7 +524,7 @@ fn run(
                         unsafe { pq::PQclear(res) };
                         fetched += 1;
                         if chunk.data.len() >= CHUNK_BYTES {
-                            let full = std::mem::replace(&mut chunk, Chunk::new(n));
+                            let full = std::mem::replace(&mut chunk, Chunk::new(query));
                             if !send(tx, notify, Msg::Chunk(full)) {
                                 return;
                             }
@@ -548,7 +548,7 @@ fn run(
             // couple of milliseconds; otherwise hand over what is ready (so a slow warehouse's
             // rows reach the mart at once), then wait for the socket.
             if !chunk.data.is_empty() && !poll(conn, libc::POLLIN, 2) {
-                let part = std::mem::replace(&mut chunk, Chunk::new(n));
+                let part = std::mem::replace(&mut chunk, Chunk::new(query));
                 if !send(tx, notify, Msg::Chunk(part)) {
                     return;
                 }

@@ -848,6 +848,8 @@ pub struct Upsert {
     /// Groups loaded so far, and the end (exclusive) of the current group's remote queries.
     loaded: usize,
     queries_end: usize,
+    /// The current group's unmatched rows are deleted (it is done).
+    finished: bool,
     delete: String,
     mart_name: String,
     pub written: Written,
@@ -883,6 +885,7 @@ impl Upsert {
                 .collect(),
             loaded: 0,
             queries_end: 0,
+            finished: false,
             delete: delete.clone(),
             mart_name: plan.mart_name.clone(),
             written: Written::default(),
@@ -898,12 +901,14 @@ impl Upsert {
     /// is finished (its unmatched rows deleted) and the next ones' fingerprints read in turn.
     pub fn enter_query(&mut self, query: usize) -> DmResult<()> {
         while self.loaded == 0 || query >= self.queries_end {
-            if self.loaded > 0 {
+            if self.loaded > 0 && !self.finished {
                 self.delete_unmatched()?;
+                self.finished = true;
             }
             if self.loaded == self.groups.len() {
                 return Ok(());
             }
+            self.finished = false;
             let (fingerprints, n) = &self.groups[self.loaded];
             self.matcher.load(fingerprints)?;
             self.queries_end += *n;
