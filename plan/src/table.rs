@@ -281,12 +281,7 @@ pub fn plan_table(
     window: &Window,
     opts: &PlanOptions,
 ) -> PlanResult<TablePlan> {
-    let account_col = section.account_column_of(table);
-    let account_type = mart
-        .require_column(account_col, "account")?
-        .type_sql
-        .clone();
-    mart.require_column(&section.date_column, "date")?;
+    let (account_col, account_type) = account_and_date(section, table, mart)?;
     let columns = mart.fetched_columns()?;
 
     // Remote: plain Redshift SQL, one query per chunk of accounts (per group in upsert).
@@ -366,14 +361,21 @@ pub fn plan_table(
             // Each column's text as its type's output function prints it (what the warehouse
             // sends when the types agree), hashed with a seed per position; the hashes are
             // XORed (a NULL counts as null_hash(seed)). See [`fingerprint_seed`].
+            // (`COLLATE "C"`: hashed as bytes, whatever the column's collation; text and
+            // varchar print as they are stored, so they need no output function.)
             let text_of =
                 |i: usize| match mart.column(&columns[i].mart).and_then(|c| c.output.clone()) {
-                    Some((schema, name)) => format!(
-                        "pg_catalog.textin({}(m.{}))",
-                        quote::qualified(&schema, &name),
-                        cols[i]
-                    ),
-                    None => format!("m.{}::pg_catalog.text", cols[i]),
+                    Some((schema, name))
+                        if !(schema == "pg_catalog"
+                            && (name == "textout" || name == "varcharout")) =>
+                    {
+                        format!(
+                            "pg_catalog.textin({}(m.{})) COLLATE pg_catalog.\"C\"",
+                            quote::qualified(&schema, &name),
+                            cols[i]
+                        )
+                    }
+                    _ => format!("m.{}::pg_catalog.text COLLATE pg_catalog.\"C\"", cols[i]),
                 };
             let combined = |positions: &[usize], seed_of: &dyn Fn(usize) -> u64| {
                 if positions.is_empty() {
@@ -483,6 +485,22 @@ pub fn plan_table(
     })
 }
 
+/// The table's account column and its type, once the account and date columns are known to
+/// exist in the mart table.
+fn account_and_date<'a>(
+    section: &'a Section,
+    table: &'a SectionTable,
+    mart: &MartTable,
+) -> PlanResult<(&'a str, String)> {
+    let account_col = section.account_column_of(table);
+    let account_type = mart
+        .require_column(account_col, "account")?
+        .type_sql
+        .clone();
+    mart.require_column(&section.date_column, "date")?;
+    Ok((account_col, account_type))
+}
+
 /// The local filter of a window: `date >= start AND date < end AND account = ANY (ids)`,
 /// columns prefixed with `alias.` when given.
 fn local_window(
@@ -553,12 +571,7 @@ pub fn account_rows_sql(
     accounts: &[String],
     window: &Window,
 ) -> PlanResult<String> {
-    let account_col = section.account_column_of(table);
-    let account_type = mart
-        .require_column(account_col, "account")?
-        .type_sql
-        .clone();
-    mart.require_column(&section.date_column, "date")?;
+    let (account_col, account_type) = account_and_date(section, table, mart)?;
     Ok(format!(
         "SELECT m.{}::pg_catalog.text, pg_catalog.count(*) FROM {} AS m WHERE {} GROUP BY 1",
         quote::ident(account_col),

@@ -256,6 +256,7 @@ fn local_statements_are_qualified_and_closed() {
             s.schemas.dblink.clone(),
             s.mart.schema.clone(),
             s.mart.name.clone(),
+            "C".into(),
         ]);
         known.extend(
             s.mart

@@ -89,6 +89,11 @@ struct Canon {
 /// The window's fingerprints and the per-column rules; consumes the fetched rows.
 pub struct Matcher {
     entries: Vec<Entry>,
+    /// `entries` (sorted by key) cut into buckets by the key's top `bits` bits: bucket b is
+    /// `entries[index[b]..index[b + 1]]`, about four entries (the keys are hashes), so a
+    /// lookup reads one or two cache lines instead of binary-searching the whole group.
+    index: Vec<u32>,
+    bits: u32,
     seen: Vec<u64>,
     /// Keys the mart holds more than once (possible only with NULLs in a nullable key).
     ambiguous: Vec<u128>,
@@ -124,6 +129,8 @@ impl Matcher {
     ) -> Matcher {
         Matcher {
             entries: NO_ENTRIES,
+            index: Vec::new(),
+            bits: 0,
             seen: Vec::new(),
             ambiguous: Vec::new(),
             toids: Vec::new(),
@@ -213,10 +220,32 @@ impl Matcher {
         ambiguous.dedup();
         self.seen.clear();
         self.seen.resize(entries.len().div_ceil(64), 0);
+        self.bits = (entries.len() / 4)
+            .max(1)
+            .next_power_of_two()
+            .trailing_zeros();
+        let buckets = 1usize << self.bits;
+        self.index.clear();
+        self.index.reserve(buckets + 1);
+        for (i, e) in entries.iter().enumerate() {
+            while self.index.len() <= self.bucket(e.key) {
+                self.index.push(i as u32);
+            }
+        }
+        self.index.resize(buckets + 1, entries.len() as u32);
         self.entries = entries;
         self.ambiguous = ambiguous;
         self.toids = toids;
         Ok(())
+    }
+
+    /// The bucket of `key` in `index`.
+    fn bucket(&self, key: u128) -> usize {
+        if self.bits == 0 {
+            0
+        } else {
+            (key >> (128 - self.bits)) as usize
+        }
     }
 
     /// Whether some column's text goes through the mart type before hashing.
@@ -400,7 +429,13 @@ impl Matcher {
         row: u64,
         key_text: &dyn Fn(bool) -> String,
     ) -> DmResult<Decision> {
-        let Ok(i) = self.entries.binary_search_by_key(&key, |e| e.key) else {
+        let b = self.bucket(key);
+        let (lo, hi) = (self.index[b] as usize, self.index[b + 1] as usize);
+        let Some(i) = self.entries[lo..hi]
+            .iter()
+            .position(|e| e.key == key)
+            .map(|p| lo + p)
+        else {
             return Ok(Decision::New);
         };
         if self.ambiguous.binary_search(&key).is_ok() {

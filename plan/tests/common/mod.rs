@@ -817,7 +817,7 @@ pub const LOCAL_WORDS: &[&str] = &[
     "ANALYZE", "GROUP", "BY", "HAVING", "ORDER", "DESC", "LIMIT", "OVER", "IS", "DISTINCT",
     "OPERATOR", "PARTITION", "OF", "FOR", "VALUES", "TO", "WITH", "ALTER", "OVERRIDING",
     "SYSTEM", "VALUE", "COPY", "STDIN", "ROW", "NULL", "LIKE", "INCLUDING", "DEFAULTS",
-    "CONSTRAINTS", "GENERATED", "STORAGE", "COMPRESSION", "ATTACH",
+    "CONSTRAINTS", "GENERATED", "STORAGE", "COMPRESSION", "ATTACH", "COLLATE",
     // system columns and the stage's columns
     "tableoid", "ctid", "dm_target_tableoid", "dm_target_ctid",
     // schemas and aliases
